@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const customerUsage = `Usage: bot customer <export|erase> [flags] ID
+
+Answer a customer's request about their data.
+
+  export   write everything held about the customer as one JSON document
+  erase    remove the customer and everything that belongs to them
+
+Run "bot customer <export|erase> -h" for the flags.
+`
+
+func runCustomer(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, customerUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "export":
+		return runCustomerExport(ctx, m, args[1:])
+	case "erase":
+		return runCustomerErase(ctx, m, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprint(m.Stdout, customerUsage)
+		return nil
+	}
+	fmt.Fprintf(m.Stderr, "unknown customer command %q\n\n%s", args[0], customerUsage)
+	return errUsage
+}
+
+// parseFlagsAndID parses flags around exactly one positional ID.
+func parseFlagsAndID(fs *flag.FlagSet, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return "", err
+		}
+		return "", errUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(fs.Output(), "missing customer ID")
+		fs.Usage()
+		return "", errUsage
+	}
+	id := fs.Arg(0)
+	if err := parseFlags(fs, fs.Args()[1:]); err != nil { // flags after the ID
+		return "", err
+	}
+	return id, nil
+}
+
+func runCustomerExport(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("customer export", "[--data-dir DIR] [--out FILE] ID",
+		"Write everything the store holds about customer ID (profile, orders, conversations with\n"+
+			"their messages, tickets, feedback) as one JSON document, to standard output or FILE.")
+	dir := dataDirFlag(fs)
+	out := fs.String("out", "", "write to `FILE` (readable by its owner only) instead of standard output")
+	id, err := parseFlagsAndID(fs, args)
+	if err != nil {
+		return err
+	}
+	db, err := openExistingStore(*dir, "the export")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *out == "" {
+		return db.ExportCustomer(ctx, id, m.Stdout)
+	}
+	if err := writeFileAtomic(*out, func(w io.Writer) error { return db.ExportCustomer(ctx, id, w) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "exported customer %s to %s\n", id, *out)
+	return nil
+}
+
+func runCustomerErase(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("customer erase", "[--data-dir DIR] [--yes] ID",
+		"Remove customer ID and everything that belongs to them (orders, conversations and\n"+
+			"messages, tickets, feedback) in one transaction. Asks first unless --yes.")
+	dir := dataDirFlag(fs)
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	id, err := parseFlagsAndID(fs, args)
+	if err != nil {
+		return err
+	}
+	db, err := openExistingStore(*dir, "the erasure")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := db.Customer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !*yes {
+		who := c.Name
+		if c.Email != "" {
+			who += " <" + c.Email + ">"
+		}
+		fmt.Fprintf(m.Stdout, "Erase customer %s (%s) and all their data? This cannot be undone. [y/N] ", id, strings.TrimSpace(who))
+		answer, _ := bufio.NewReader(m.Stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(m.Stdout)
+			return fmt.Errorf("not confirmed: nothing erased (use --yes to skip the question)")
+		}
+	}
+	e, err := db.EraseCustomer(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "erased customer %s: %d orders, %d conversations, %d messages, %d tickets, %d feedback, %d index entries\n",
+		e.CustomerID, e.Orders, e.Conversations, e.Messages, e.Tickets, e.Feedback, e.IndexEntries)
+	fmt.Fprintln(m.Stdout, "note: older backups still hold this customer, and the bytes may linger in the store's free pages until reused")
+	return nil
+}

@@ -1,0 +1,78 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func feedbackIndexKey(f *Feedback) []byte { return key(f.CustomerID, timeKey(f.CreatedAt), f.ID) }
+
+// addFeedbackTx stores a new rating with id and time set, taking the customer
+// from the conversation when f has none.
+func addFeedbackTx(tx *bolt.Tx, f *Feedback) error {
+	if err := checkPart("feedback id", f.ID); err != nil {
+		return err
+	}
+	if f.Score < 1 || f.Score > 5 {
+		return fmt.Errorf("score %d not in 1..5: %w", f.Score, ErrInvalid)
+	}
+	if err := checkText("comment", f.Comment, maxField); err != nil {
+		return err
+	}
+	if f.ConversationID != "" {
+		c, err := getRecord[Conversation](tx, bucketConversations, "conversation", f.ConversationID)
+		if err != nil {
+			return err
+		}
+		if f.CustomerID == "" {
+			f.CustomerID = c.CustomerID
+		}
+	}
+	if err := checkPart("feedback customer id", f.CustomerID); err != nil {
+		return err
+	}
+	if tx.Bucket(bucketCustomers).Get([]byte(f.CustomerID)) == nil {
+		return fmt.Errorf("feedback customer %q: %w", f.CustomerID, ErrNotFound)
+	}
+	b := tx.Bucket(bucketFeedback)
+	if b.Get([]byte(f.ID)) != nil {
+		return fmt.Errorf("feedback %q: %w", f.ID, ErrConflict)
+	}
+	f.Comment = Redact(f.Comment)
+	if err := tx.Bucket(idxFeedbackCustomer).Put(feedbackIndexKey(f), nil); err != nil {
+		return err
+	}
+	return putJSON(b, []byte(f.ID), f)
+}
+
+// AddFeedback implements FeedbackStore. The comment is redacted like message
+// text.
+func (db *DB) AddFeedback(ctx context.Context, f Feedback) (Feedback, error) {
+	if f.ID == "" {
+		f.ID = newID("fb")
+	}
+	f.CreatedAt = db.now()
+	if err := db.update(ctx, func(tx *bolt.Tx) error { return addFeedbackTx(tx, &f) }); err != nil {
+		return Feedback{}, fmt.Errorf("add feedback: %w", err)
+	}
+	return f, nil
+}
+
+// LatestFeedback implements FeedbackStore.
+func (db *DB) LatestFeedback(ctx context.Context, customerID string) (Feedback, error) {
+	var f Feedback
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		err := fmt.Errorf("customer %q has none: %w", customerID, ErrNotFound)
+		scanPrefixReverse(tx.Bucket(idxFeedbackCustomer), prefix(customerID), func(k, _ []byte) bool {
+			f, err = getRecord[Feedback](tx, bucketFeedback, "feedback", lastPart(k))
+			return false
+		})
+		return err
+	})
+	if err != nil {
+		return Feedback{}, fmt.Errorf("latest feedback: %w", err)
+	}
+	return f, nil
+}

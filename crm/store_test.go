@@ -1,0 +1,402 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestCustomers(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	ada := must[Customer](t)(db.CreateCustomer(ctx, Customer{
+		Name: "Ada", Email: "Ada@Example.com", Phone: "+41 79 123 45 67", Tier: TierGold,
+		Identities: []Identity{{ChannelWeb, "visitor-1"}, {ChannelSlack, "U123"}, {ChannelWeb, "visitor-1"}},
+		Attributes: map[string]string{"newsletter": "weekly"},
+	}))
+	if ada.ID == "" || ada.CreatedAt.IsZero() || len(ada.Identities) != 2 {
+		t.Fatalf("created customer %+v: want an id, a time and 2 identities", ada)
+	}
+	lookups := []struct {
+		name string
+		get  func() (Customer, error)
+		want error
+	}{
+		{"by id", func() (Customer, error) { return db.Customer(ctx, ada.ID) }, nil},
+		{"by email any case", func() (Customer, error) { return db.CustomerByEmail(ctx, " ada@EXAMPLE.com") }, nil},
+		{"by phone other format", func() (Customer, error) { return db.CustomerByPhone(ctx, "+41791234567") }, nil},
+		{"by identity", func() (Customer, error) { return db.CustomerByIdentity(ctx, Identity{ChannelSlack, "U123"}) }, nil},
+		{"unknown id", func() (Customer, error) { return db.Customer(ctx, "nope") }, ErrNotFound},
+		{"unknown email", func() (Customer, error) { return db.CustomerByEmail(ctx, "bob@example.com") }, ErrNotFound},
+		{"empty email", func() (Customer, error) { return db.CustomerByEmail(ctx, "") }, ErrNotFound},
+		{"identity on other channel", func() (Customer, error) { return db.CustomerByIdentity(ctx, Identity{ChannelWeb, "U123"}) }, ErrNotFound},
+	}
+	for _, tt := range lookups {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tt.get()
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && c.ID != ada.ID {
+				t.Fatalf("got customer %q, want %q", c.ID, ada.ID)
+			}
+		})
+	}
+
+	conflicts := []struct {
+		name string
+		c    Customer
+		want error
+	}{
+		{"same email", Customer{Email: "ada@example.com"}, ErrConflict},
+		{"same phone", Customer{Phone: "+41-79-123-45-67"}, ErrConflict},
+		{"same identity", Customer{Identities: []Identity{{ChannelWeb, "visitor-1"}}}, ErrConflict},
+		{"same id", Customer{ID: ada.ID}, ErrConflict},
+		{"bad email", Customer{Email: "not an email"}, ErrInvalid},
+		{"bad phone", Customer{Phone: "n/a"}, ErrInvalid},
+		{"nul in id", Customer{ID: "a\x00b"}, ErrInvalid},
+		{"invalid utf8 name", Customer{Name: "\xff"}, ErrInvalid},
+	}
+	for _, tt := range conflicts {
+		t.Run("create "+tt.name, func(t *testing.T) {
+			if _, err := db.CreateCustomer(ctx, tt.c); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+
+	bob := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Bob", Email: "bob@example.com"}))
+	t.Run("update moves indexes", func(t *testing.T) {
+		up, err := db.UpdateCustomer(ctx, ada.ID, func(c *Customer) error {
+			c.Email = "ada@new.example"
+			c.Identities[0].ExternalID = "visitor-2" // changed in place
+			c.Consent.Marketing = true
+			c.ID = "hijack"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.ID != ada.ID || !up.CreatedAt.Equal(ada.CreatedAt) || !up.UpdatedAt.After(ada.UpdatedAt) {
+			t.Fatalf("update changed id or times wrongly: %+v", up)
+		}
+		if up.Consent.UpdatedAt.IsZero() {
+			t.Error("consent change did not set its time")
+		}
+		if _, err := db.CustomerByEmail(ctx, "ada@example.com"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("old email still found: %v", err)
+		}
+		if _, err := db.CustomerByIdentity(ctx, Identity{ChannelWeb, "visitor-1"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("old identity still found: %v", err)
+		}
+		if c, err := db.CustomerByIdentity(ctx, Identity{ChannelWeb, "visitor-2"}); err != nil || c.ID != ada.ID {
+			t.Errorf("new identity: %v, %v", c.ID, err)
+		}
+	})
+	t.Run("update conflict writes nothing", func(t *testing.T) {
+		_, err := db.UpdateCustomer(ctx, bob.ID, func(c *Customer) error { c.Email = "ADA@new.example"; return nil })
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("err = %v, want ErrConflict", err)
+		}
+		if c := must[Customer](t)(db.Customer(ctx, bob.ID)); c.Email != "bob@example.com" {
+			t.Errorf("email changed to %q", c.Email)
+		}
+	})
+	t.Run("update error from fn", func(t *testing.T) {
+		boom := errors.New("boom")
+		if _, err := db.UpdateCustomer(ctx, bob.ID, func(c *Customer) error { c.Name = "x"; return boom }); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+		if _, err := db.UpdateCustomer(ctx, "nope", func(*Customer) error { return nil }); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestOrders(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	c := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	day := func(d int) time.Time { return time.Date(2026, 2, d, 12, 0, 0, 0, time.UTC) }
+	for i, id := range []string{"1001", "1003", "1002"} {
+		o := Order{ID: id, CustomerID: c.ID, Status: OrderPaid, Currency: "EUR", PlacedAt: day(i + 1),
+			Items: []OrderItem{{SKU: "S1", Name: "Shoe", Qty: 2, PriceCents: 4999}}}
+		got := must[Order](t)(db.PutOrder(ctx, o))
+		if got.TotalCents != 9998 {
+			t.Fatalf("total %d, want 9998", got.TotalCents)
+		}
+	}
+	// Replace 1001 with a shipped version: same placed time, new status.
+	shipped := must[Order](t)(db.Order(ctx, "1001"))
+	shipped.Status, shipped.Carrier, shipped.Tracking, shipped.ShippedAt = OrderShipped, "DHL", "JD0001", day(5)
+	shipped.PlacedAt = time.Time{} // kept from the stored order
+	must[Order](t)(db.PutOrder(ctx, shipped))
+
+	list := must[[]Order](t)(db.OrdersByCustomer(ctx, c.ID, 0))
+	var ids []string
+	for _, o := range list {
+		ids = append(ids, o.ID)
+	}
+	if want := []string{"1002", "1003", "1001"}; !slices.Equal(ids, want) {
+		t.Fatalf("orders %v, want most recent first %v", ids, want)
+	}
+	if list[2].Status != OrderShipped || !list[2].PlacedAt.Equal(day(1)) {
+		t.Errorf("replaced order: %+v", list[2])
+	}
+	if two := must[[]Order](t)(db.OrdersByCustomer(ctx, c.ID, 2)); len(two) != 2 {
+		t.Errorf("limit 2 gave %d", len(two))
+	}
+	if none := must[[]Order](t)(db.OrdersByCustomer(ctx, "nobody", 0)); none == nil || len(none) != 0 {
+		t.Errorf("unknown customer: %v, want empty slice", none)
+	}
+	for _, tt := range []struct {
+		name string
+		o    Order
+		want error
+	}{
+		{"unknown customer", Order{ID: "2000", CustomerID: "nobody", Status: OrderPaid}, ErrNotFound},
+		{"bad status", Order{ID: "2000", CustomerID: c.ID, Status: "lost"}, ErrInvalid},
+		{"bad qty", Order{ID: "2000", CustomerID: c.ID, Status: OrderPaid, Items: []OrderItem{{Qty: 0}}}, ErrInvalid},
+		{"no id", Order{CustomerID: c.ID, Status: OrderPaid}, ErrInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.PutOrder(ctx, tt.o); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConversations(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	cu := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	mk := func(queue string, p Priority) Conversation {
+		return must[Conversation](t)(db.CreateConversation(ctx, Conversation{Channel: ChannelWeb, CustomerID: cu.ID, Queue: queue, Priority: p}))
+	}
+	a := mk("", "")
+	if a.State != StateBot || a.Priority != PriorityNormal || a.LastSeq != 0 {
+		t.Fatalf("defaults: %+v", a)
+	}
+	b, c, d := mk("billing", PriorityLow), mk("billing", PriorityUrgent), mk("shipping", PriorityHigh)
+	for _, x := range []Conversation{b, c, d} {
+		must[Conversation](t)(db.UpdateConversation(ctx, x.ID, func(c *Conversation) error {
+			c.State = StateWaiting
+			c.Slots = map[string]string{"order_id": "1042"}
+			c.LastSeq = 99 // kept by the store
+			return nil
+		}))
+	}
+	ids := func(cs []Conversation) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		f    ConversationFilter
+		want []string
+	}{
+		{"all open", ConversationFilter{}, []string{c.ID, d.ID, a.ID, b.ID}},
+		{"waiting", ConversationFilter{State: StateWaiting}, []string{c.ID, d.ID, b.ID}},
+		{"waiting billing", ConversationFilter{State: StateWaiting, Queue: "billing"}, []string{c.ID, b.ID}},
+		{"any state billing", ConversationFilter{Queue: "billing"}, []string{c.ID, b.ID}},
+		{"bot", ConversationFilter{State: StateBot}, []string{a.ID}},
+		{"limit", ConversationFilter{State: StateWaiting, Limit: 1}, []string{c.ID}},
+		{"agent none", ConversationFilter{State: StateAgent}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := must[[]Conversation](t)(db.OpenConversations(ctx, tt.f))
+			if !slices.Equal(ids(got), tt.want) {
+				t.Fatalf("got %v, want %v", ids(got), tt.want)
+			}
+		})
+	}
+	if _, err := db.OpenConversations(ctx, ConversationFilter{State: StateResolved}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("resolved filter: %v, want ErrInvalid", err)
+	}
+
+	// Assign, then resolve: leaves the open index, gets ClosedAt; reopen clears it.
+	got := must[Conversation](t)(db.UpdateConversation(ctx, c.ID, func(c *Conversation) error {
+		c.State, c.AssignedAgent = StateAgent, "grace"
+		return nil
+	}))
+	if got.LastSeq != 0 || got.Slots["order_id"] != "1042" || got.AssignedAgent != "grace" {
+		t.Fatalf("after assign: %+v", got)
+	}
+	got = must[Conversation](t)(db.UpdateConversation(ctx, c.ID, func(c *Conversation) error { c.State = StateResolved; return nil }))
+	if got.ClosedAt.IsZero() {
+		t.Error("resolved without ClosedAt")
+	}
+	if open := must[[]Conversation](t)(db.OpenConversations(ctx, ConversationFilter{Queue: "billing"})); !slices.Equal(ids(open), []string{b.ID}) {
+		t.Errorf("after resolve: %v", ids(open))
+	}
+	got = must[Conversation](t)(db.UpdateConversation(ctx, c.ID, func(c *Conversation) error { c.State = StateBot; return nil }))
+	if !got.ClosedAt.IsZero() {
+		t.Error("reopened with ClosedAt")
+	}
+
+	all := must[[]Conversation](t)(db.ConversationsByCustomer(ctx, cu.ID, 0))
+	if want := []string{d.ID, c.ID, b.ID, a.ID}; !slices.Equal(ids(all), want) {
+		t.Errorf("by customer %v, want newest first %v", ids(all), want)
+	}
+	for _, tt := range []struct {
+		name string
+		fn   func(*Conversation) error
+		want error
+	}{
+		{"bad state", func(c *Conversation) error { c.State = "gone"; return nil }, ErrInvalid},
+		{"bad priority", func(c *Conversation) error { c.Priority = "asap"; return nil }, ErrInvalid},
+		{"unknown customer", func(c *Conversation) error { c.CustomerID = "nobody"; return nil }, ErrNotFound},
+		{"risk above 1", func(c *Conversation) error { c.SatisfactionRisk = 1.5; return nil }, ErrInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.UpdateConversation(ctx, a.ID, tt.fn); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if _, err := db.CreateConversation(ctx, Conversation{Channel: ChannelWeb, CustomerID: "nobody"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("create for unknown customer: %v", err)
+	}
+	if _, err := db.CreateConversation(ctx, Conversation{ID: a.ID, Channel: ChannelWeb}); !errors.Is(err, ErrConflict) {
+		t.Errorf("create with taken id: %v", err)
+	}
+	anon := must[Conversation](t)(db.CreateConversation(ctx, Conversation{Channel: ChannelSlack}))
+	must[Conversation](t)(db.UpdateConversation(ctx, anon.ID, func(c *Conversation) error { c.CustomerID = cu.ID; return nil }))
+	if n := len(must[[]Conversation](t)(db.ConversationsByCustomer(ctx, cu.ID, 0))); n != 5 {
+		t.Errorf("after linking an anonymous conversation: %d conversations, want 5", n)
+	}
+}
+
+func TestTickets(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	cu := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	refund := must[Ticket](t)(db.CreateTicket(ctx, Ticket{CustomerID: cu.ID, Subject: "Refund for 1042", Topic: "refund_status", Queue: "billing"}))
+	ship := must[Ticket](t)(db.CreateTicket(ctx, Ticket{CustomerID: cu.ID, Subject: "Late parcel", Topic: "where_is_my_order"}))
+	if refund.Status != TicketOpen || refund.Priority != PriorityNormal {
+		t.Fatalf("defaults: %+v", refund)
+	}
+	found := must[Ticket](t)(db.OpenTicketByTopic(ctx, cu.ID, "refund_status"))
+	if found.ID != refund.ID {
+		t.Fatalf("by topic: %s, want %s", found.ID, refund.ID)
+	}
+	must[Ticket](t)(db.UpdateTicket(ctx, refund.ID, func(tk *Ticket) error {
+		tk.Status = TicketPending
+		tk.History = append(tk.History, TicketEvent{At: time.Now(), Actor: "bot", Note: "customer sent card 4111 1111 1111 1111"})
+		return nil
+	}))
+	open := must[[]Ticket](t)(db.OpenTickets(ctx, cu.ID))
+	if len(open) != 2 || open[0].ID != refund.ID {
+		t.Fatalf("open tickets %v: want 2, most recently updated (%s) first", open, refund.ID)
+	}
+	must[Ticket](t)(db.UpdateTicket(ctx, refund.ID, func(tk *Ticket) error { tk.Status = TicketSolved; return nil }))
+	if _, err := db.OpenTicketByTopic(ctx, cu.ID, "refund_status"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("solved ticket still found by topic: %v", err)
+	}
+	if open := must[[]Ticket](t)(db.OpenTickets(ctx, cu.ID)); len(open) != 1 || open[0].ID != ship.ID {
+		t.Errorf("open after solving: %v", open)
+	}
+	got := must[Ticket](t)(db.Ticket(ctx, refund.ID))
+	if got.Status != TicketSolved || len(got.History) != 1 || got.History[0].Note != "customer sent card [card redacted]" {
+		t.Errorf("stored ticket: %+v", got)
+	}
+	if _, err := db.CreateTicket(ctx, Ticket{CustomerID: "nobody", Subject: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown customer: %v", err)
+	}
+	if _, err := db.UpdateTicket(ctx, ship.ID, func(tk *Ticket) error { tk.Status = "lost"; return nil }); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad status: %v", err)
+	}
+}
+
+func TestFeedback(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	cu := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	conv := must[Conversation](t)(db.CreateConversation(ctx, Conversation{Channel: ChannelWeb, CustomerID: cu.ID}))
+	if _, err := db.LatestFeedback(ctx, cu.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no feedback yet: %v", err)
+	}
+	must[Feedback](t)(db.AddFeedback(ctx, Feedback{ConversationID: conv.ID, Score: 2}))
+	f := must[Feedback](t)(db.AddFeedback(ctx, Feedback{ConversationID: conv.ID, Score: 5, Comment: "pin 1234 worked"}))
+	if f.CustomerID != cu.ID || f.Comment != "pin [code redacted] worked" {
+		t.Fatalf("feedback %+v: customer from conversation, comment redacted", f)
+	}
+	if got := must[Feedback](t)(db.LatestFeedback(ctx, cu.ID)); got.ID != f.ID {
+		t.Errorf("latest %s, want %s", got.ID, f.ID)
+	}
+	for _, tt := range []struct {
+		name string
+		f    Feedback
+		want error
+	}{
+		{"score 0", Feedback{CustomerID: cu.ID, Score: 0}, ErrInvalid},
+		{"score 6", Feedback{CustomerID: cu.ID, Score: 6}, ErrInvalid},
+		{"unknown conversation", Feedback{ConversationID: "nope", Score: 3}, ErrNotFound},
+		{"no customer", Feedback{Score: 3}, ErrInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.AddFeedback(ctx, tt.f); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAgents(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	a := must[Agent](t)(db.PutAgent(ctx, Agent{Login: "grace", Name: "Grace", Role: RoleAdmin, Teams: []string{"billing"}}, "s3cret!"))
+	if a.PasswordHash == "" || a.PasswordHash == "s3cret!" {
+		t.Fatalf("hash %q", a.PasswordHash)
+	}
+	for _, tt := range []struct {
+		name, login, password string
+		want                  error
+	}{
+		{"right", "grace", "s3cret!", nil},
+		{"wrong password", "grace", "secret", ErrUnauthorized},
+		{"unknown login", "mallory", "s3cret!", ErrUnauthorized},
+		{"empty password", "grace", "", ErrUnauthorized},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.Authenticate(ctx, tt.login, tt.password)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err == nil && got.Login != "grace" {
+				t.Fatalf("agent %+v", got)
+			}
+		})
+	}
+	// Updating without a password keeps it.
+	must[Agent](t)(db.PutAgent(ctx, Agent{Login: "grace", Name: "Grace H.", Role: RoleAgent}, ""))
+	if _, err := db.Authenticate(ctx, "grace", "s3cret!"); err != nil {
+		t.Fatalf("password lost on update: %v", err)
+	}
+	if _, err := db.PutAgent(ctx, Agent{Login: "new", Role: RoleAgent}, ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("new agent without password: %v", err)
+	}
+	if _, err := db.PutAgent(ctx, Agent{Login: "new", Role: "boss"}, "pw"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad role: %v", err)
+	}
+	if _, err := db.PutAgent(ctx, Agent{Login: "new", Role: RoleAgent}, string(make([]byte, 73))); !errors.Is(err, ErrInvalid) {
+		t.Errorf("73-byte password: %v", err)
+	}
+	must[Agent](t)(db.PutAgent(ctx, Agent{Login: "alan", Role: RoleAgent}, "pw"))
+	as := must[[]Agent](t)(db.Agents(ctx))
+	if len(as) != 2 || as[0].Login != "alan" || as[1].Name != "Grace H." {
+		t.Fatalf("agents %+v", as)
+	}
+	if err := db.DeleteAgent(ctx, "alan"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAgent(ctx, "alan"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: %v", err)
+	}
+}

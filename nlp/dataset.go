@@ -1,0 +1,74 @@
+package nlp
+
+import (
+	"fmt"
+
+	"github.com/parleyhq/parley/nlp/internal/entity"
+)
+
+// OutOfScope is the intent label that marks an out-of-scope example in every
+// data format (the CLINC150 convention). A model never predicts it as an
+// intent; it is used to calibrate and evaluate out-of-scope detection.
+const OutOfScope = "oos"
+
+// Format names a training-data file format.
+type Format string
+
+// The training-data formats LoadDataset understands.
+const (
+	FormatAuto     Format = "auto"     // guess from the file name and content
+	FormatParley   Format = "parley"   // Parley YAML (see README)
+	FormatCLINC150 Format = "clinc150" // CLINC150 JSON: {"train": [[text, label], ...], ...}
+	FormatCSV      Format = "csv"      // text,category CSV with a header (Banking77 style)
+	FormatRasa     Format = "rasa"     // Rasa nlu.yml (version 3.x)
+)
+
+// Example is one labelled sentence.
+type Example struct {
+	Text     string
+	Intent   string       // OutOfScope for out-of-scope examples
+	Entities []EntitySpan // spans annotated in the file ([value](entity)), if any
+	Line     int          // 1-based line in the source file; 0 when unknown
+}
+
+// EntitySpan is an annotated entity inside Example.Text.
+type EntitySpan struct {
+	Entity string
+	Value  string // canonical value (after synonyms), or the text itself
+	Start  int    // rune offset into Example.Text
+	End    int    // rune offset, exclusive
+}
+
+// EntityDef declares a domain entity: a regular expression (such as the
+// shop's order-number pattern), a lookup table, and synonyms.
+type EntityDef = entity.Def
+
+// Dataset is the content of a training-data file after it parsed without error.
+// Val and Test are empty when the file has no such split.
+type Dataset struct {
+	Source     string // the path it was read from
+	Format     Format
+	Train      []Example
+	Val        []Example
+	Test       []Example
+	EntityDefs []EntityDef
+}
+
+// ParseError says where and why a data file does not parse.
+type ParseError struct {
+	File   string
+	Line   int // 1-based; 0 when the problem is not tied to one line
+	Reason string
+	Err    error // the underlying I/O error, if any; nil for content errors
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Reason)
+}
+
+// Unwrap returns the underlying I/O error, so that errors.Is(err,
+// fs.ErrNotExist) works on a file that could not be read.
+func (e *ParseError) Unwrap() error { return e.Err }

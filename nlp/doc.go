@@ -1,0 +1,27 @@
+// Package nlp turns customer text into meaning: intents with calibrated
+// confidences, an in-scope decision, entities with character spans and a
+// sentence embedding. It owns the whole path from training data to a loaded
+// model:
+//
+//   - data_*.go load training data: Parley's YAML format (see FORMAT.md),
+//     CLINC150 JSON, text,category CSV and Rasa nlu.yml. Every error is a
+//     *ParseError with file, line and reason; nothing is half-loaded. YAML
+//     syntax errors point at the start of the enclosing block.
+//   - Train builds a model: a WordPiece tokenizer learned from the training
+//     text (internal/tokenize, on github.com/sugarme/tokenizer), TF-IDF word
+//     and character n-gram features, and a wide-and-deep classifier trained
+//     with Gorgonia (internal/intent), stopped early and calibrated on
+//     validation data only.
+//   - Model.Parse runs the model on one message; Evaluate scores a model on
+//     labelled data.
+//
+// A model directory holds tokenizer.json, weights.bin and meta.json (format
+// version, labels, threshold, temperature, seed, data hash, validation
+// metrics, checksums of the other files). Same data and seed give the same
+// model.
+//
+// Caveats: entity rules (dates, money) are English; messages are read up to
+// MaxTextBytes; the out-of-scope threshold is only as good as the
+// out-of-scope examples in the validation data (without any, it rejects the
+// least confident 5% of correct validation answers).
+package nlp

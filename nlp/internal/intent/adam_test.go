@@ -1,0 +1,64 @@
+package intent
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// denseAdam is the textbook Adam over the whole table, the reference lazyAdam
+// must match.
+func denseAdam(w, m, v, g []float32, t int, lr float64) {
+	c1 := 1 - math.Pow(adamB1, float64(t))
+	c2 := 1 - math.Pow(adamB2, float64(t))
+	for j := range w {
+		m[j] = adamB1*m[j] + (1-adamB1)*g[j]
+		v[j] = adamB2*v[j] + (1-adamB2)*g[j]*g[j]
+		mh := float64(m[j]) / c1
+		vh := float64(v[j]) / c2
+		w[j] -= float32(lr * mh / (math.Sqrt(vh) + adamEps))
+	}
+}
+
+func TestLazyAdamMatchesDense(t *testing.T) {
+	const rows, dim, steps = 50, 4, 400
+	rng := rand.New(rand.NewPCG(1, 2))
+	dense := make([]float32, rows*dim)
+	for i := range dense {
+		dense[i] = float32(rng.NormFloat64())
+	}
+	lazyW := append([]float32(nil), dense...)
+	m := make([]float32, rows*dim)
+	v := make([]float32, rows*dim)
+	lazy := newLazyAdam(lazyW, dim, 0.01)
+	for s := 1; s <= steps; s++ {
+		// Each step uses a few rows; rows with a higher index are rarer.
+		var used []int32
+		for r := 0; r < rows; r++ {
+			if rng.Float64() < 1/float64(1+r) {
+				used = append(used, int32(r))
+			}
+		}
+		full := make([]float32, rows*dim)
+		grad := make([]float32, len(used)*dim)
+		for p, r := range used {
+			for j := 0; j < dim; j++ {
+				g := float32(rng.NormFloat64() * 0.01)
+				grad[p*dim+j] = g
+				full[int(r)*dim+j] = g
+			}
+		}
+		denseAdam(dense, m, v, full, s, 0.01)
+		lazy.step(used, grad)
+	}
+	lazy.sync()
+	var maxDiff, maxMove float64
+	for i := range dense {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(dense[i]-lazyW[i])))
+	}
+	_ = maxMove
+	if maxDiff > 0.02 {
+		t.Fatalf("lazy Adam drifts from dense Adam by %v", maxDiff)
+	}
+	t.Logf("max difference %v", maxDiff)
+}

@@ -1,0 +1,135 @@
+package intent
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Net is the intent classifier, a "wide and deep" network over the sparse
+// TF-IDF vector x of a sentence: a linear model on x (the wide part, which
+// alone would be multinomial logistic regression) plus a ReLU hidden layer
+// over a TF-IDF weighted bag of feature embeddings (the deep part).
+//
+//	z      = relu(sum_i x_i * E[row_i] + d * P + B1)         (Dim; the sentence embedding)
+//	logits = sum_i x_i * L[row_i] + z * W2 + B2              (Classes)
+//
+// d is the sentence's mean pre-trained word vector when the net was trained
+// with vectors (VecDim > 0), and then P maps it into the hidden layer.
+//
+// The weights are plain float32 slices: the Gorgonia training graph wraps them
+// as tensors without copying, and Forward reads the same memory, so what was
+// trained is exactly what runs. A Net is read-only after training and safe for
+// concurrent use.
+type Net struct {
+	Features int
+	Dim      int
+	Classes  int
+	VecDim   int // 0 when the net uses no pre-trained vectors
+
+	E  []float32 // [Features, Dim]
+	L  []float32 // [Features, Classes]
+	B1 []float32 // [Dim]
+	W2 []float32 // [Dim, Classes]
+	B2 []float32 // [Classes]
+	P  []float32 // [VecDim, Dim]
+}
+
+// initScale is the standard deviation of the initial embeddings. A TF-IDF
+// vector has norm sqrt(2) (two L2-normalised groups), so h starts with
+// roughly unit variance.
+const initScale = 0.7
+
+// newNet returns a Net with seeded random weights.
+func newNet(features, dim, classes, vecDim int, rng *rand.Rand) *Net {
+	n := &Net{
+		Features: features, Dim: dim, Classes: classes, VecDim: vecDim,
+		P:  make([]float32, vecDim*dim),
+		E:  make([]float32, features*dim),
+		L:  make([]float32, features*classes),
+		B1: make([]float32, dim),
+		W2: make([]float32, dim*classes),
+		B2: make([]float32, classes),
+	}
+	for i := range n.E {
+		n.E[i] = float32(rng.NormFloat64() * initScale)
+	}
+	s := math.Sqrt(6 / float64(dim+classes))
+	for i := range n.W2 {
+		n.W2[i] = float32((rng.Float64()*2 - 1) * s)
+	}
+	s = math.Sqrt(6 / float64(vecDim+dim))
+	for i := range n.P {
+		n.P[i] = float32((rng.Float64()*2 - 1) * s)
+	}
+	return n
+}
+
+// Forward computes the hidden layer z and the logits of one sparse vector.
+// z must have length Dim and logits length Classes.
+func (n *Net) Forward(v Vector, z, logits []float32) {
+	copy(z, n.B1)
+	copy(logits, n.B2)
+	d, c := n.Dim, n.Classes
+	for i, r := range v.Rows {
+		w := v.Weights[i]
+		for j, e := range n.E[int(r)*d : int(r)*d+d] {
+			z[j] += w * e
+		}
+		for k, l := range n.L[int(r)*c : int(r)*c+c] {
+			logits[k] += w * l
+		}
+	}
+	for i, x := range v.Dense {
+		for j, p := range n.P[i*d : i*d+d] {
+			z[j] += x * p
+		}
+	}
+	for j, zj := range z {
+		if zj <= 0 {
+			z[j] = 0
+			continue
+		}
+		row := n.W2[j*c : j*c+c]
+		for k, w := range row {
+			logits[k] += zj * w
+		}
+	}
+}
+
+// clone returns a deep copy of the weights.
+func (n *Net) clone() *Net {
+	c := *n
+	c.E = append([]float32(nil), n.E...)
+	c.L = append([]float32(nil), n.L...)
+	c.B1 = append([]float32(nil), n.B1...)
+	c.W2 = append([]float32(nil), n.W2...)
+	c.B2 = append([]float32(nil), n.B2...)
+	c.P = append([]float32(nil), n.P...)
+	return &c
+}
+
+// copyFrom overwrites the weights of n with those of o (same shapes).
+func (n *Net) copyFrom(o *Net) {
+	copy(n.E, o.E)
+	copy(n.L, o.L)
+	copy(n.B1, o.B1)
+	copy(n.W2, o.W2)
+	copy(n.B2, o.B2)
+	copy(n.P, o.P)
+}
+
+// Softmax writes the softmax of logits/temperature into p.
+func Softmax(logits []float32, temperature float64, p []float64) {
+	maxv := math.Inf(-1)
+	for _, l := range logits {
+		maxv = math.Max(maxv, float64(l))
+	}
+	var sum float64
+	for i, l := range logits {
+		p[i] = math.Exp((float64(l) - maxv) / temperature)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+}

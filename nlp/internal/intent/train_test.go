@@ -1,0 +1,343 @@
+package intent
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// tinyData is a small labelled set written for these tests.
+var tinyData = []struct {
+	text  string
+	label int
+}{
+	{"where is my order", 0},
+	{"has my package shipped yet", 0},
+	{"track my parcel please", 0},
+	{"when will my order arrive", 0},
+	{"i want my money back", 1},
+	{"please refund my purchase", 1},
+	{"how do i get a refund", 1},
+	{"refund the broken headphones", 1},
+	{"i forgot my password", 2},
+	{"reset my password please", 2},
+	{"i can't log into my account", 2},
+	{"my login does not work", 2},
+}
+
+func tinySamples(t *testing.T) (*Featurizer, []Sample) {
+	t.Helper()
+	var sents [][]string
+	for _, d := range tinyData {
+		sents = append(sents, strings.Fields(d.text))
+	}
+	f := BuildFeaturizer(sents, 1)
+	samples := make([]Sample, len(tinyData))
+	for i, d := range tinyData {
+		samples[i] = Sample{Vec: f.Vectorize(sents[i], nil), Label: d.label}
+	}
+	return f, samples
+}
+
+// exactConfig trains without dropout or smoothing, so that the training
+// graph computes exactly the loss of Forward.
+func exactConfig() Config {
+	c := DefaultConfig
+	c.Dim, c.Batch, c.Dropout, c.InDropout, c.Smoothing = 16, 4, 0, 0, 0
+	return c
+}
+
+func newTestTrainer(t *testing.T, features, classes, vecDim int, cfg Config) *trainer {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
+	net := newNet(features, cfg.Dim, classes, vecDim, rng)
+	for i := range net.L { // non-zero, so that the check sees every path
+		net.L[i] = float32(rng.NormFloat64() * 0.3)
+	}
+	tr := &trainer{net: net, cfg: cfg, classes: classes, graphs: map[[3]int]*graph{}}
+	t.Cleanup(tr.close)
+	if err := tr.bindWeights(); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// meanLoss is the mean cross-entropy of samples under the plain-Go forward
+// pass.
+func meanLoss(n *Net, samples []Sample, batch []int) float64 {
+	z := make([]float32, n.Dim)
+	logits := make([]float32, n.Classes)
+	p := make([]float64, n.Classes)
+	var sum float64
+	for _, i := range batch {
+		n.Forward(samples[i].Vec, z, logits)
+		Softmax(logits, 1, p)
+		sum -= math.Log(p[samples[i].Label])
+	}
+	return sum / float64(len(batch))
+}
+
+// randomSamples makes sparse vectors over many rows, so that a batch uses
+// more than 256 distinct rows: the Gorgonia Slice bug (STACK-NOTES) corrupts
+// indices of 256 and above, and this data would expose any op that has it.
+func randomSamples(features, classes, vecDim, n int, seed uint64) []Sample {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	out := make([]Sample, n)
+	for i := range out {
+		var v Vector
+		for r := 0; r < features; r++ {
+			if rng.Float64() < 0.08 {
+				v.Rows = append(v.Rows, int32(r))
+				v.Weights = append(v.Weights, float32(rng.Float64()*0.5))
+			}
+		}
+		for j := 0; j < vecDim; j++ {
+			v.Dense = append(v.Dense, float32(rng.NormFloat64()*0.3))
+		}
+		out[i] = Sample{Vec: v, Label: rng.IntN(classes)}
+	}
+	return out
+}
+
+func TestGradientsMatchNumeric(t *testing.T) {
+	const features, classes, vecDim = 700, 5, 7
+	cfg := exactConfig()
+	tr := newTestTrainer(t, features, classes, vecDim, cfg)
+	samples := randomSamples(features, classes, vecDim, 8, 3)
+	batch := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	gr, used, loss, err := tr.pass(samples, batch, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) <= 256 {
+		t.Fatalf("the batch uses %d rows; the check needs more than 256", len(used))
+	}
+	if want := meanLoss(tr.net, samples, batch); math.Abs(loss-want) > 1e-4*math.Max(1, want) {
+		t.Fatalf("graph loss %v, plain-Go loss %v", loss, want)
+	}
+	grads := map[string][]float32{}
+	for i, name := range []string{"E", "L"} {
+		g, err := gr.rows[i].Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[name] = append([]float32(nil), g.Data().([]float32)...)
+	}
+	for i, name := range []string{"B1", "W2", "B2", "P"} {
+		g, err := gr.learnables[2+i].Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[name] = append([]float32(nil), g.Data().([]float32)...)
+	}
+	gr.vm.Reset()
+
+	n := tr.net
+	// check compares the analytic gradient of one weight with a central
+	// difference of the plain-Go loss. Where the step crosses a ReLU's kink
+	// the one-sided slopes disagree and the difference means nothing: such
+	// weights are skipped, and counted.
+	skipped, checked := 0, 0
+	check := func(name string, w []float32, i int, analytic float32) {
+		t.Helper()
+		const eps = 1e-2
+		old := w[i]
+		here := meanLoss(n, samples, batch)
+		w[i] = old + eps
+		up := meanLoss(n, samples, batch)
+		w[i] = old - eps
+		down := meanLoss(n, samples, batch)
+		w[i] = old
+		if right, left := (up-here)/eps, (here-down)/eps; math.Abs(right-left) > 1e-3+0.05*math.Abs(right+left) {
+			skipped++
+			return
+		}
+		checked++
+		numeric := (up - down) / (2 * eps)
+		if diff := math.Abs(numeric - float64(analytic)); diff > 2e-3+0.05*math.Abs(numeric) {
+			t.Errorf("%s[%d]: analytic gradient %v, numeric %v", name, i, analytic, numeric)
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for k := 0; k < 40; k++ {
+		// Rows past 256 in the batch's table are the ones the Slice bug hits.
+		p := 256 + rng.IntN(len(used)-256)
+		if k%4 == 0 {
+			p = rng.IntN(len(used))
+		}
+		r := int(used[p])
+		j := rng.IntN(n.Dim)
+		check("E", n.E, r*n.Dim+j, grads["E"][p*n.Dim+j])
+		c := rng.IntN(n.Classes)
+		check("L", n.L, r*n.Classes+c, grads["L"][p*n.Classes+c])
+		j = rng.IntN(n.Dim)
+		check("B1", n.B1, j, grads["B1"][j])
+		i := rng.IntN(len(n.W2))
+		check("W2", n.W2, i, grads["W2"][i])
+		c = rng.IntN(n.Classes)
+		check("B2", n.B2, c, grads["B2"][c])
+		i = rng.IntN(len(n.P))
+		check("P", n.P, i, grads["P"][i])
+	}
+	if skipped > checked/4 {
+		t.Fatalf("%d weights checked, %d skipped at ReLU kinks: the check is too weak", checked, skipped)
+	}
+}
+
+func TestGraphAgreesWithForward(t *testing.T) {
+	f, samples := tinySamples(t)
+	cfg := exactConfig()
+	tr := newTestTrainer(t, f.Len(), 3, 0, cfg)
+	batch := []int{0, 5, 8, 11}
+	gr, _, _, err := tr.pass(samples, batch, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append([]float32(nil), gr.logits.Value().Data().([]float32)...)
+	gr.vm.Reset()
+	z := make([]float32, cfg.Dim)
+	logits := make([]float32, 3)
+	for k, i := range batch {
+		tr.net.Forward(samples[i].Vec, z, logits)
+		for c, want := range logits {
+			if g := got[k*3+c]; math.Abs(float64(g-want)) > 1e-5*math.Max(1, math.Abs(float64(want))) {
+				t.Errorf("sample %d class %d: graph %v, Forward %v", i, c, g, want)
+			}
+		}
+	}
+}
+
+func TestOverfitOneBatch(t *testing.T) {
+	const features, classes = 600, 6
+	cfg := exactConfig()
+	cfg.LR = 0.01
+	tr := newTestTrainer(t, features, classes, 0, cfg)
+	samples := randomSamples(features, classes, 0, 16, 5)
+	batch := make([]int, len(samples))
+	for i := range batch {
+		batch[i] = i
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	first, err := tr.step(samples, batch, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last float64
+	for i := 0; i < 150; i++ {
+		if last, err = tr.step(samples, batch, rng); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range tr.params {
+		tr.params[i].sync()
+	}
+	if last > 0.02 || last > first/20 {
+		t.Fatalf("loss went from %v to %v: the model cannot fit one batch", first, last)
+	}
+	if acc := Accuracy(tr.net, samples); acc != 1 {
+		t.Fatalf("accuracy on the batch it was fitted to: %v", acc)
+	}
+}
+
+func TestTrainDeterministic(t *testing.T) {
+	f, samples := tinySamples(t)
+	cfg := DefaultConfig
+	cfg.Dim, cfg.Batch, cfg.Epochs, cfg.Seed = 16, 4, 5, 7
+	train := func() *Net {
+		n, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, 0, cfg, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b := train(), train()
+	for name, pair := range map[string][2][]float32{"E": {a.E, b.E}, "L": {a.L, b.L}, "W2": {a.W2, b.W2}} {
+		for i := range pair[0] {
+			if pair[0][i] != pair[1][i] {
+				t.Fatalf("%s[%d] differs between two runs with the same seed: %v vs %v", name, i, pair[0][i], pair[1][i])
+			}
+		}
+	}
+	cfg.Seed = 8
+	c, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, 0, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.E[0] == a.E[0] && c.W2[0] == a.W2[0] {
+		t.Fatal("another seed gave the same weights")
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	f, samples := tinySamples(t)
+	bad := DefaultConfig
+	bad.LR = 0
+	cases := []struct {
+		name     string
+		samples  []Sample
+		features int
+		classes  int
+		cfg      Config
+	}{
+		{"no data", nil, f.Len(), 3, DefaultConfig},
+		{"one class", samples, f.Len(), 1, DefaultConfig},
+		{"no features", samples, 0, 3, DefaultConfig},
+		{"bad config", samples, f.Len(), 3, bad},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Train(context.Background(), tc.samples, nil, tc.features, tc.classes, 0, tc.cfg, nil, nil); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	f, samples := tinySamples(t)
+	cfg := DefaultConfig
+	cfg.Dim, cfg.Batch, cfg.Epochs = 16, 4, 3
+	n, err := Train(context.Background(), samples, nil, f.Len(), 3, 0, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Save(&buf, f, n); err != nil {
+		t.Fatal(err)
+	}
+	saved := buf.Bytes()
+	f2, n2, err := Load(bytes.NewReader(saved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z1, z2 := make([]float32, n.Dim), make([]float32, n.Dim)
+	l1, l2 := make([]float32, 3), make([]float32, 3)
+	for _, d := range tinyData {
+		words := strings.Fields(d.text)
+		n.Forward(f.Vectorize(words, nil), z1, l1)
+		n2.Forward(f2.Vectorize(words, nil), z2, l2)
+		for c := range l1 {
+			if l1[c] != l2[c] {
+				t.Fatalf("%q: logits differ after reload: %v vs %v", d.text, l1, l2)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"other file", []byte("not weights at all")},
+		{"other version", append([]byte("PARLEYW\x09"), saved[8:]...)},
+		{"truncated", saved[:len(saved)/2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, err := Load(bytes.NewReader(tc.data)); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}

@@ -1,0 +1,330 @@
+package nlp
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/nlp/internal/entity"
+	"github.com/parleyhq/parley/nlp/internal/intent"
+	"github.com/parleyhq/parley/nlp/internal/tokenize"
+)
+
+// FormatVersion is the version of the model directory layout this build
+// writes and reads.
+const FormatVersion = 1
+
+// The files of a model directory.
+const (
+	MetaFile      = "meta.json"
+	TokenizerFile = "tokenizer.json"
+	WeightsFile   = "weights.bin"
+)
+
+// MaxTextBytes is how much of a message Parse reads; the rest is ignored
+// and the result says Truncated. Tokens past the tokenizer's maximum are
+// dropped as well.
+const MaxTextBytes = 4096
+
+// rankingSize is how many intents a Result ranks.
+const rankingSize = 5
+
+// Errors from Parse and Load, to be tested with errors.Is.
+var (
+	ErrEmptyText    = errors.New("empty text")
+	ErrInvalidUTF8  = errors.New("text is not valid UTF-8")
+	ErrModelMissing = errors.New("model file missing")
+	ErrModelCorrupt = errors.New("model file corrupted")
+	ErrModelVersion = errors.New("model format version not supported")
+)
+
+// Entity is an entity found in a message, with rune offsets into its text.
+type Entity = entity.Entity
+
+// IntentScore is one ranked intent with its calibrated confidence.
+type IntentScore struct {
+	Intent     string  `json:"intent"`
+	Confidence float64 `json:"confidence"`
+}
+
+// Result is what Parse understood of one message.
+type Result struct {
+	Text string `json:"text"`
+	// Intent is the top intent, also when it is not InScope.
+	Intent     string  `json:"intent"`
+	Confidence float64 `json:"confidence"`
+	// InScope says whether Confidence reached the model's calibrated
+	// threshold; when false the message should be treated as out of scope.
+	InScope   bool          `json:"in_scope"`
+	Ranking   []IntentScore `json:"ranking"`
+	Entities  []Entity      `json:"entities"`
+	Embedding []float32     `json:"embedding"`
+	// Truncated says that only the first MaxTextBytes bytes were read.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Meta is the model's meta.json.
+type Meta struct {
+	FormatVersion int      `json:"format_version"`
+	Labels        []string `json:"labels"`
+	// Threshold is the calibrated confidence below which a message is out
+	// of scope; Temperature the softmax temperature that calibrates the
+	// confidences.
+	Threshold   float64 `json:"threshold"`
+	Temperature float64 `json:"temperature"`
+	Seed        uint64  `json:"seed"`
+	// DataHash is the SHA-256 of the training data file.
+	DataHash     string        `json:"data_hash"`
+	DataFile     string        `json:"data_file"`
+	DataFormat   Format        `json:"data_format"`
+	Validation   ValMetrics    `json:"validation"`
+	TrainSeconds float64       `json:"train_seconds"`
+	Epochs       int           `json:"epochs"`
+	Config       intent.Config `json:"config"`
+	Features     int           `json:"features"`
+	Vectors      string        `json:"vectors,omitempty"`
+	// Entities are the domain's entity declarations.
+	Entities  []EntityDef `json:"entities,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	// Checksums holds the SHA-256 of the other files, to detect damage.
+	Checksums map[string]string `json:"checksums"`
+}
+
+// ValMetrics are the model's figures on its validation data.
+type ValMetrics struct {
+	N        int                `json:"n"`
+	Accuracy float64            `json:"accuracy"`
+	OOS      *intent.OOSMetrics `json:"oos,omitempty"`
+}
+
+// Options are the run-time settings of a loaded model. Nil means defaults.
+type Options struct {
+	// Now is the clock for relative dates ("tomorrow"); nil means time.Now.
+	Now func() time.Time
+	// Location resolves relative dates; nil means time.Local.
+	Location *time.Location
+}
+
+// Model is a trained NLU model. It is read-only once loaded and safe for
+// concurrent use by many goroutines.
+type Model struct {
+	meta      Meta
+	tokenizer []byte // tokenizer.json, kept for Save
+	tok       *tokenize.Tokenizer
+	feat      *intent.Featurizer
+	net       *intent.Net
+	ents      *entity.Extractor
+	now       func() time.Time
+}
+
+// Meta returns the model's metadata.
+func (m *Model) Meta() Meta { return m.meta }
+
+// Labels returns the intents the model knows.
+func (m *Model) Labels() []string { return slices.Clone(m.meta.Labels) }
+
+// Parse reads one customer message: the ranked intents with calibrated
+// confidences, whether it is in scope, its entities and its embedding.
+// It returns ErrEmptyText for a text with nothing but white space and
+// ErrInvalidUTF8 for bytes that are not UTF-8. A text longer than
+// MaxTextBytes is cut there and still answered, with Truncated set.
+func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if len(text) > MaxTextBytes {
+		cut := MaxTextBytes
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text, res.Truncated = text[:cut], true
+	}
+	if !utf8.ValidString(text) {
+		return nil, ErrInvalidUTF8
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, ErrEmptyText
+	}
+	res.Text = text
+	enc := m.tok.Encode(text)
+	words := make([]string, len(enc.Words))
+	for i, w := range enc.Words {
+		words[i] = w.Text
+	}
+	vec := m.feat.Vectorize(words, nil)
+	z := make([]float32, m.net.Dim)
+	logits := make([]float32, m.net.Classes)
+	m.net.Forward(vec, z, logits)
+	probs := make([]float64, len(logits))
+	intent.Softmax(logits, m.meta.Temperature, probs)
+	order := make([]int, len(probs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case probs[a] > probs[b]:
+			return -1
+		case probs[a] < probs[b]:
+			return 1
+		}
+		return 0
+	})
+	for _, i := range order[:min(rankingSize, len(order))] {
+		res.Ranking = append(res.Ranking, IntentScore{Intent: m.meta.Labels[i], Confidence: probs[i]})
+	}
+	res.Intent, res.Confidence = res.Ranking[0].Intent, res.Ranking[0].Confidence
+	// A message with no known feature carries no evidence for any intent.
+	res.InScope = len(vec.Rows) > 0 && res.Confidence >= m.meta.Threshold
+	res.Entities = m.ents.Extract(text, m.now())
+	res.Embedding = z
+	return res, nil
+}
+
+// Save writes the model directory dir (created if needed): tokenizer.json,
+// weights.bin and meta.json, the last written last, so that a directory
+// with a meta.json is complete.
+func (m *Model) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	var weights bytes.Buffer
+	if err := intent.Save(&weights, m.feat, m.net); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	meta := m.meta
+	meta.Checksums = map[string]string{
+		TokenizerFile: checksum(m.tokenizer),
+		WeightsFile:   checksum(weights.Bytes()),
+	}
+	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{TokenizerFile, m.tokenizer}, {WeightsFile, weights.Bytes()}, {MetaFile, append(metaJSON, '\n')}} {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+	}
+	m.meta = meta
+	return nil
+}
+
+func checksum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path, so a crash leaves the old file or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Load reads a model directory written by Save. The error says which file
+// is at fault and why: it wraps ErrModelMissing for a missing file,
+// ErrModelVersion for a directory written by another format version, and
+// ErrModelCorrupt for a file whose content is damaged.
+func Load(dir string, opts *Options) (*Model, error) {
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("load model %s: %w: %s", dir, ErrModelMissing, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load model %s: %w", dir, err)
+		}
+		return b, nil
+	}
+	metaJSON, err := read(MetaFile)
+	if err != nil {
+		return nil, err
+	}
+	var meta Meta
+	if err := json.Unmarshal(metaJSON, &meta); err != nil {
+		return nil, fmt.Errorf("load model %s: %w: %s: %v", dir, ErrModelCorrupt, MetaFile, err)
+	}
+	if meta.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("load model %s: %w: the directory has version %d, this build reads version %d; retrain with bot train",
+			dir, ErrModelVersion, meta.FormatVersion, FormatVersion)
+	}
+	files := map[string][]byte{}
+	for _, name := range []string{TokenizerFile, WeightsFile} {
+		b, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		if want := meta.Checksums[name]; want != checksum(b) {
+			return nil, fmt.Errorf("load model %s: %w: %s does not match the checksum in %s", dir, ErrModelCorrupt, name, MetaFile)
+		}
+		files[name] = b
+	}
+	feat, net, err := intent.Load(bytes.NewReader(files[WeightsFile]))
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w: %s: %v", dir, ErrModelCorrupt, WeightsFile, err)
+	}
+	if net.Classes != len(meta.Labels) {
+		return nil, fmt.Errorf("load model %s: %w: %s has %d intents, %s has %d", dir, ErrModelCorrupt, WeightsFile, net.Classes, MetaFile, len(meta.Labels))
+	}
+	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile), nil)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w: %v", dir, ErrModelCorrupt, err)
+	}
+	return newModel(meta, files[TokenizerFile], tok, feat, net, opts)
+}
+
+func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.Featurizer, net *intent.Net, opts *Options) (*Model, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	// An entity declared only by annotations has nothing to match with.
+	var defs []EntityDef
+	for _, d := range meta.Entities {
+		if d.Pattern != "" || len(d.Values) > 0 || len(d.Synonyms) > 0 {
+			defs = append(defs, d)
+		}
+	}
+	ents, err := entity.New(defs, &entity.Options{Location: o.Location})
+	if err != nil {
+		return nil, fmt.Errorf("entities: %w", err)
+	}
+	return &Model{meta: meta, tokenizer: tokJSON, tok: tok, feat: feat, net: net, ents: ents, now: o.Now}, nil
+}
