@@ -61,7 +61,10 @@ type IntentScore struct {
 // Result is what Parse understood of one message.
 type Result struct {
 	Text string `json:"text"`
-	// Intent is the top intent, also when it is not InScope.
+	// Intent is the top intent, also when it is not InScope. Confidences
+	// are probabilities over the intents and, when the model was trained
+	// with out-of-scope examples, an out-of-scope class that takes its
+	// share without ever being ranked.
 	Intent     string  `json:"intent"`
 	Confidence float64 `json:"confidence"`
 	// InScope says whether Confidence reached the model's calibrated
@@ -126,13 +129,28 @@ type Model struct {
 	net       *intent.Net
 	ents      *entity.Extractor
 	now       func() time.Time
+	oos       int // the index of the OutOfScope class; -1 when the model has none
 }
 
 // Meta returns the model's metadata.
 func (m *Model) Meta() Meta { return m.meta }
 
 // Labels returns the intents the model knows.
-func (m *Model) Labels() []string { return slices.Clone(m.meta.Labels) }
+func (m *Model) Labels() []string {
+	return slices.DeleteFunc(slices.Clone(m.meta.Labels), func(l string) bool { return l == OutOfScope })
+}
+
+// topIntent returns the index of the most probable intent other than the
+// out-of-scope class.
+func (m *Model) topIntent(probs []float64) int {
+	best := -1
+	for i, p := range probs {
+		if i != m.oos && (best < 0 || p > probs[best]) {
+			best = i
+		}
+	}
+	return best
+}
 
 // Parse reads one customer message: the ranked intents with calibrated
 // confidences, whether it is in scope, its entities and its embedding.
@@ -182,8 +200,14 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 		}
 		return 0
 	})
-	for _, i := range order[:min(rankingSize, len(order))] {
+	for _, i := range order {
+		if i == m.oos {
+			continue
+		}
 		res.Ranking = append(res.Ranking, IntentScore{Intent: m.meta.Labels[i], Confidence: probs[i]})
+		if len(res.Ranking) == rankingSize {
+			break
+		}
 	}
 	res.Intent, res.Confidence = res.Ranking[0].Intent, res.Ranking[0].Confidence
 	// A message with no known feature carries no evidence for any intent.
@@ -326,5 +350,6 @@ func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.F
 	if err != nil {
 		return nil, fmt.Errorf("entities: %w", err)
 	}
-	return &Model{meta: meta, tokenizer: tokJSON, tok: tok, feat: feat, net: net, ents: ents, now: o.Now}, nil
+	return &Model{meta: meta, tokenizer: tokJSON, tok: tok, feat: feat, net: net, ents: ents, now: o.Now,
+		oos: slices.Index(meta.Labels, OutOfScope)}, nil
 }

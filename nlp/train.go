@@ -54,8 +54,9 @@ var ErrNoValidation = errors.New("no in-scope validation examples")
 // Train builds a model from ds: a tokenizer (unless one is given), the
 // features, and the network, with early stopping and calibration on the
 // validation split (ds.Val, or a seeded hold-out of ds.Train when the data
-// has none). Out-of-scope examples in ds.Train are not trained on; those in
-// the validation split calibrate the out-of-scope threshold.
+// has none). Out-of-scope examples in ds.Train are trained on as one more
+// class, which takes probability from the intents of messages like them;
+// those in the validation split calibrate the out-of-scope threshold.
 func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) {
 	start := time.Now()
 	progress := opts.Progress
@@ -63,27 +64,24 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		progress = func(Progress) {}
 	}
 	train, val := splitValidation(ds, opts)
-	var inScope []Example
-	for _, ex := range train {
-		if ex.Intent != OutOfScope {
-			inScope = append(inScope, ex)
-		}
-	}
-	labels := intentLabels(inScope)
-	switch {
-	case len(inScope) == 0:
-		return nil, fmt.Errorf("train: %w", intent.ErrNoData)
-	case len(labels) < 2:
+	labels := intentLabels(train)
+	if len(labels) < 2 {
 		return nil, fmt.Errorf("train: %w", intent.ErrOneClass)
 	}
+	for _, ex := range train {
+		if ex.Intent == OutOfScope {
+			labels = append(labels, OutOfScope) // the last class
+			break
+		}
+	}
 
-	tokJSON, tok, err := trainTokenizer(inScope, opts.Tokenizer, progress)
+	tokJSON, tok, err := trainTokenizer(train, opts.Tokenizer, progress)
 	if err != nil {
 		return nil, err
 	}
 
-	progress(Progress{Stage: "features", Note: fmt.Sprintf("%d training and %d validation examples, %d intents", len(inScope), len(val), len(labels))})
-	trainWords := wordsOf(tok, inScope)
+	progress(Progress{Stage: "features", Note: fmt.Sprintf("%d training and %d validation examples, %d intents", len(train), len(val), len(intentLabels(train)))})
+	trainWords := wordsOf(tok, train)
 	minDF := opts.MinDF
 	if minDF == 0 {
 		minDF = 2
@@ -102,7 +100,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		}
 		return out
 	}
-	trainSamples := samples(trainWords, inScope)
+	trainSamples := samples(trainWords, train)
 	valWords := wordsOf(tok, val)
 	valSamples := samples(valWords, val)
 
@@ -122,7 +120,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		cfg = *opts.Config
 	}
 	cfg.Seed = opts.Seed
-	net, err := intent.Train(ctx, trainSamples, valSamples, feat.Len(), len(labels), 0, cfg, init, func(e intent.Epoch) {
+	net, err := intent.Train(ctx, trainSamples, valSamples, feat.Len(), len(labels), cfg, init, func(e intent.Epoch) {
 		eta := time.Duration(float64(e.Elapsed) / float64(e.Epoch) * float64(e.Epochs-e.Epoch))
 		progress(Progress{Stage: "epoch", Epoch: e, ETA: eta})
 	})
@@ -175,15 +173,16 @@ func (m *Model) calibrate(words [][]string, val []Example, labelIndex map[string
 	probs := make([]float64, m.net.Classes)
 	var correct, in int
 	for i, ex := range val {
+		oos := ex.Intent == OutOfScope
 		c, known := labelIndex[ex.Intent]
-		if !known && ex.Intent != OutOfScope {
+		if !known && !oos {
 			continue // an intent the training split lacks
 		}
 		intent.Softmax(all[i], m.meta.Temperature, probs)
-		top := argmax64(probs)
-		s := intent.Scored{Confidence: probs[top], Correct: known && top == c, OOS: !known}
+		top := m.topIntent(probs)
+		s := intent.Scored{Confidence: probs[top], Correct: !oos && top == c, OOS: oos}
 		scored = append(scored, s)
-		if known {
+		if !oos {
 			in++
 			if s.Correct {
 				correct++
@@ -196,16 +195,6 @@ func (m *Model) calibrate(words [][]string, val []Example, labelIndex map[string
 		oos := intent.MeasureOOS(scored, m.meta.Threshold)
 		m.meta.Validation.OOS = &oos
 	}
-}
-
-func argmax64(xs []float64) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func ratio(a, b int) float64 {

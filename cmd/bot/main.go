@@ -49,6 +49,7 @@ type command struct {
 var commands = []command{
 	{"train", "train an NLU model from a data file", runTrain},
 	{"eval", "evaluate a trained NLU model on a data file", runEval},
+	{"parse", "show what the NLU understands of messages typed in", runParse},
 	{"customer", "export or erase a customer's data", runCustomer},
 	{"backup", "write a consistent copy of the store", runBackup},
 }

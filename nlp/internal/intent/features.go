@@ -144,13 +144,11 @@ func (f *Featurizer) init() {
 // Len returns the number of features.
 func (f *Featurizer) Len() int { return len(f.Hashes) }
 
-// Vector is a sentence's input: a sparse feature vector (parallel slices of
-// rows and weights, sorted by row, without duplicates) and, for a net that
-// uses pre-trained word vectors, the sentence's dense vector.
+// Vector is a sparse feature vector: parallel slices of rows and weights,
+// sorted by row, without duplicates.
 type Vector struct {
 	Rows    []int32
 	Weights []float32
-	Dense   []float32 // length Net.VecDim; nil when the net has none
 }
 
 // Vectorize returns the TF-IDF vector of a sentence. Unknown features are

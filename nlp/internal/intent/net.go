@@ -10,11 +10,8 @@ import (
 // alone would be multinomial logistic regression) plus a ReLU hidden layer
 // over a TF-IDF weighted bag of feature embeddings (the deep part).
 //
-//	z      = relu(sum_i x_i * E[row_i] + d * P + B1)         (Dim; the sentence embedding)
+//	z      = relu(sum_i x_i * E[row_i] + B1)                 (Dim; the sentence embedding)
 //	logits = sum_i x_i * L[row_i] + z * W2 + B2              (Classes)
-//
-// d is the sentence's mean pre-trained word vector when the net was trained
-// with vectors (VecDim > 0), and then P maps it into the hidden layer.
 //
 // The weights are plain float32 slices: the Gorgonia training graph wraps them
 // as tensors without copying, and Forward reads the same memory, so what was
@@ -24,14 +21,12 @@ type Net struct {
 	Features int
 	Dim      int
 	Classes  int
-	VecDim   int // 0 when the net uses no pre-trained vectors
 
 	E  []float32 // [Features, Dim]
 	L  []float32 // [Features, Classes]
 	B1 []float32 // [Dim]
 	W2 []float32 // [Dim, Classes]
 	B2 []float32 // [Classes]
-	P  []float32 // [VecDim, Dim]
 }
 
 // initScale is the standard deviation of the initial embeddings. A TF-IDF
@@ -40,10 +35,9 @@ type Net struct {
 const initScale = 0.7
 
 // newNet returns a Net with seeded random weights.
-func newNet(features, dim, classes, vecDim int, rng *rand.Rand) *Net {
+func newNet(features, dim, classes int, rng *rand.Rand) *Net {
 	n := &Net{
-		Features: features, Dim: dim, Classes: classes, VecDim: vecDim,
-		P:  make([]float32, vecDim*dim),
+		Features: features, Dim: dim, Classes: classes,
 		E:  make([]float32, features*dim),
 		L:  make([]float32, features*classes),
 		B1: make([]float32, dim),
@@ -57,10 +51,7 @@ func newNet(features, dim, classes, vecDim int, rng *rand.Rand) *Net {
 	for i := range n.W2 {
 		n.W2[i] = float32((rng.Float64()*2 - 1) * s)
 	}
-	s = math.Sqrt(6 / float64(vecDim+dim))
-	for i := range n.P {
-		n.P[i] = float32((rng.Float64()*2 - 1) * s)
-	}
+
 	return n
 }
 
@@ -79,11 +70,7 @@ func (n *Net) Forward(v Vector, z, logits []float32) {
 			logits[k] += w * l
 		}
 	}
-	for i, x := range v.Dense {
-		for j, p := range n.P[i*d : i*d+d] {
-			z[j] += x * p
-		}
-	}
+
 	for j, zj := range z {
 		if zj <= 0 {
 			z[j] = 0
@@ -104,7 +91,6 @@ func (n *Net) clone() *Net {
 	c.B1 = append([]float32(nil), n.B1...)
 	c.W2 = append([]float32(nil), n.W2...)
 	c.B2 = append([]float32(nil), n.B2...)
-	c.P = append([]float32(nil), n.P...)
 	return &c
 }
 
@@ -115,7 +101,6 @@ func (n *Net) copyFrom(o *Net) {
 	copy(n.B1, o.B1)
 	copy(n.W2, o.W2)
 	copy(n.B2, o.B2)
-	copy(n.P, o.P)
 }
 
 // Softmax writes the softmax of logits/temperature into p.

@@ -19,8 +19,7 @@ type weightsFile struct {
 	Hashes               []uint64
 	IDF                  []float32
 	Features, Dim, Class int
-	VecDim               int
-	E, L, B1, W2, B2, P  []float32
+	E, L, B1, W2, B2     []float32
 }
 
 // Save writes the featurizer and the network.
@@ -31,8 +30,8 @@ func Save(w io.Writer, f *Featurizer, n *Net) error {
 	}
 	wf := weightsFile{
 		Hashes: f.Hashes, IDF: f.IDF,
-		Features: n.Features, Dim: n.Dim, Class: n.Classes, VecDim: n.VecDim,
-		E: n.E, L: n.L, B1: n.B1, W2: n.W2, B2: n.B2, P: n.P,
+		Features: n.Features, Dim: n.Dim, Class: n.Classes,
+		E: n.E, L: n.L, B1: n.B1, W2: n.W2, B2: n.B2,
 	}
 	if err := gob.NewEncoder(bw).Encode(&wf); err != nil {
 		return fmt.Errorf("encode weights: %w", err)
@@ -59,11 +58,10 @@ func Load(r io.Reader) (*Featurizer, *Net, error) {
 	case wf.Features != len(wf.Hashes) || len(wf.IDF) != len(wf.Hashes),
 		wf.Dim <= 0 || wf.Class < 2,
 		len(wf.E) != wf.Features*wf.Dim, len(wf.L) != wf.Features*wf.Class, len(wf.B1) != wf.Dim,
-		len(wf.W2) != wf.Dim*wf.Class, len(wf.B2) != wf.Class,
-		wf.VecDim < 0, len(wf.P) != wf.VecDim*wf.Dim:
+		len(wf.W2) != wf.Dim*wf.Class, len(wf.B2) != wf.Class:
 		return nil, nil, fmt.Errorf("%w: inconsistent sizes", ErrCorrupt)
 	}
-	for _, ws := range [][]float32{wf.IDF, wf.E, wf.L, wf.B1, wf.W2, wf.B2, wf.P} {
+	for _, ws := range [][]float32{wf.IDF, wf.E, wf.L, wf.B1, wf.W2, wf.B2} {
 		for _, x := range ws {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 				return nil, nil, fmt.Errorf("%w: NaN or infinite weight", ErrCorrupt)
@@ -72,6 +70,6 @@ func Load(r io.Reader) (*Featurizer, *Net, error) {
 	}
 	f := &Featurizer{Hashes: wf.Hashes, IDF: wf.IDF}
 	f.init()
-	n := &Net{Features: wf.Features, Dim: wf.Dim, Classes: wf.Class, VecDim: wf.VecDim, E: wf.E, L: wf.L, B1: wf.B1, W2: wf.W2, B2: wf.B2, P: wf.P}
+	n := &Net{Features: wf.Features, Dim: wf.Dim, Classes: wf.Class, E: wf.E, L: wf.L, B1: wf.B1, W2: wf.W2, B2: wf.B2}
 	return f, n, nil
 }

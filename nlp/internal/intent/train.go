@@ -35,14 +35,14 @@ type Config struct {
 
 // DefaultConfig is what `bot train` uses.
 var DefaultConfig = Config{
-	Dim:       256,
+	Dim:       100,
 	Epochs:    30,
 	Patience:  4,
 	Batch:     64,
 	LR:        0.003,
 	Dropout:   0.3,
 	Smoothing: 0.05,
-	Decay:     0.85,
+	Decay:     0.9,
 	Seed:      1,
 }
 
@@ -85,9 +85,7 @@ const maxLen = 512
 // epoch and keeps the best weights (early stopping). With no validation data
 // it trains for cfg.Epochs epochs. init, if not nil, may change the seeded
 // initial weights (pre-trained vectors); progress may be nil.
-//
-// vecDim is the length of the samples' Dense vectors (0 when none).
-func Train(ctx context.Context, train, val []Sample, features, classes, vecDim int, cfg Config, init func(*Net), progress func(Epoch)) (*Net, error) {
+func Train(ctx context.Context, train, val []Sample, features, classes int, cfg Config, init func(*Net), progress func(Epoch)) (*Net, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -100,7 +98,7 @@ func Train(ctx context.Context, train, val []Sample, features, classes, vecDim i
 		return nil, ErrNoFeatures
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
-	net := newNet(features, cfg.Dim, classes, vecDim, rng)
+	net := newNet(features, cfg.Dim, classes, rng)
 	if init != nil {
 		init(net)
 	}
@@ -179,9 +177,9 @@ type trainer struct {
 	cfg     Config
 	classes int
 
-	dense  []*tensor.Dense // B1, W2, B2, P, backed by the Net's slices
+	dense  []*tensor.Dense // B1, W2, B2, backed by the Net's slices
 	graphs map[[3]int]*graph
-	params []lazyAdam // for E, L, B1, W2, B2 (and P), in the order of graph.learnables
+	params []lazyAdam // for E, L, B1, W2, B2, in the order of graph.learnables
 }
 
 // graph is the training graph for one shape. The feature tables it sees are
@@ -195,9 +193,8 @@ type graph struct {
 	rows       [2]*G.Node   // the batch's rows of E and of L
 	rowData    [2][]float32 // their values: the trainer copies the rows in
 	idx, wts   *G.Node      // row per feature slot [B*L] and weights [B,1,L]
-	vecs       *G.Node      // the sentences' dense vectors [B, VecDim]; nil without
 	mask, y    *G.Node      // dropout mask [B,Dim], targets [B,C]
-	learnables G.Nodes      // rows[0], rows[1], b1, W2, b2 (and P)
+	learnables G.Nodes      // rows[0], rows[1], b1, W2, b2
 	logits     *G.Node      // [B, C], read by tests
 	loss       *G.Node
 }
@@ -209,18 +206,14 @@ func (t *trainer) bindWeights() error {
 		tensor.New(tensor.WithShape(n.Dim, n.Classes), tensor.WithBacking(n.W2)),
 		tensor.New(tensor.WithShape(n.Classes), tensor.WithBacking(n.B2)),
 	}
-	if n.VecDim > 0 {
-		t.dense = append(t.dense, tensor.New(tensor.WithShape(n.VecDim, n.Dim), tensor.WithBacking(n.P)))
-	}
+
 	lr := t.cfg.LR
 	t.params = []lazyAdam{
 		newLazyAdam(n.E, n.Dim, lr), newLazyAdam(n.L, n.Classes, lr),
 		// The dense weights are tables of one row.
 		newLazyAdam(n.B1, len(n.B1), lr), newLazyAdam(n.W2, len(n.W2), lr), newLazyAdam(n.B2, len(n.B2), lr),
 	}
-	if n.VecDim > 0 {
-		t.params = append(t.params, newLazyAdam(n.P, len(n.P), lr))
-	}
+
 	return nil
 }
 
@@ -265,12 +258,6 @@ func (t *trainer) graphFor(b, l, u int) (*graph, error) {
 	w2 := G.NewMatrix(g, tensor.Float32, G.WithShape(n.Dim, n.Classes), G.WithValue(t.dense[1]), G.WithName("W2"))
 	b2 := G.NewVector(g, tensor.Float32, G.WithShape(n.Classes), G.WithValue(t.dense[2]), G.WithName("b2"))
 	gr.learnables = G.Nodes{gr.rows[0], gr.rows[1], b1, w2, b2}
-	var p *G.Node
-	if n.VecDim > 0 {
-		p = G.NewMatrix(g, tensor.Float32, G.WithShape(n.VecDim, n.Dim), G.WithValue(t.dense[3]), G.WithName("P"))
-		gr.learnables = append(gr.learnables, p)
-		gr.vecs = G.NewMatrix(g, tensor.Float32, G.WithShape(b, n.VecDim), G.WithName("dense"))
-	}
 
 	gr.idx = G.NewVector(g, tensor.Int, G.WithShape(b*l), G.WithName("idx"))
 	gr.wts = G.NewTensor(g, tensor.Float32, 3, G.WithShape(b, 1, l), G.WithName("wts"))
@@ -295,10 +282,6 @@ func (t *trainer) graphFor(b, l, u int) (*graph, error) {
 	}
 	h := bag(gr.rows[0], n.Dim)
 	wide := bag(gr.rows[1], n.Classes)
-	if p != nil {
-		fromVectors := build(func() (*G.Node, error) { return G.Mul(gr.vecs, p) })
-		h = build(func() (*G.Node, error) { return G.Add(h, fromVectors) })
-	}
 	h = build(func() (*G.Node, error) { return G.BroadcastAdd(h, b1, nil, []byte{0}) })
 	z := build(func() (*G.Node, error) { return G.Rectify(h) })
 	z = build(func() (*G.Node, error) { return G.HadamardProd(z, gr.mask) })
@@ -341,11 +324,15 @@ func (t *trainer) epoch(ctx context.Context, train []Sample, rng *rand.Rand) (fl
 	return lossSum / float64(seen), nil
 }
 
+// minSteps is the fewest minibatches an epoch has: small training sets get
+// smaller batches rather than an epoch of one step.
+const minSteps = 20
+
 // batches shuffles the samples, sorts windows of them by length so that a
 // batch needs little padding, and shuffles the order of the batches.
 func (t *trainer) batches(train []Sample, rng *rand.Rand) [][]int {
 	perm := rng.Perm(len(train))
-	bs := t.cfg.Batch
+	bs := max(1, min(t.cfg.Batch, len(train)/minSteps))
 	window := bs * 32
 	var out [][]int
 	for w := 0; w < len(perm); w += window {
@@ -460,16 +447,7 @@ func (t *trainer) pass(train []Sample, batch []int, rng *rand.Rand) (*graph, []i
 		{gr.y, tensor.New(tensor.WithShape(b, n.Classes), tensor.WithBacking(y))},
 		{gr.mask, tensor.New(tensor.WithShape(b, n.Dim), tensor.WithBacking(mask))},
 	}
-	if gr.vecs != nil {
-		dense := make([]float32, b*n.VecDim)
-		for k, i := range batch {
-			copy(dense[k*n.VecDim:(k+1)*n.VecDim], train[i].Vec.Dense)
-		}
-		lets = append(lets, struct {
-			node *G.Node
-			val  *tensor.Dense
-		}{gr.vecs, tensor.New(tensor.WithShape(b, n.VecDim), tensor.WithBacking(dense))})
-	}
+
 	for _, lt := range lets {
 		if err := G.Let(lt.node, lt.val); err != nil {
 			return nil, nil, 0, fmt.Errorf("set input %s: %w", lt.node.Name(), err)

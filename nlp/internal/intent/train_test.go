@@ -50,10 +50,10 @@ func exactConfig() Config {
 	return c
 }
 
-func newTestTrainer(t *testing.T, features, classes, vecDim int, cfg Config) *trainer {
+func newTestTrainer(t *testing.T, features, classes int, cfg Config) *trainer {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-	net := newNet(features, cfg.Dim, classes, vecDim, rng)
+	net := newNet(features, cfg.Dim, classes, rng)
 	for i := range net.L { // non-zero, so that the check sees every path
 		net.L[i] = float32(rng.NormFloat64() * 0.3)
 	}
@@ -83,7 +83,7 @@ func meanLoss(n *Net, samples []Sample, batch []int) float64 {
 // randomSamples makes sparse vectors over many rows, so that a batch uses
 // more than 256 distinct rows: the Gorgonia Slice bug (STACK-NOTES) corrupts
 // indices of 256 and above, and this data would expose any op that has it.
-func randomSamples(features, classes, vecDim, n int, seed uint64) []Sample {
+func randomSamples(features, classes, n int, seed uint64) []Sample {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	out := make([]Sample, n)
 	for i := range out {
@@ -94,19 +94,16 @@ func randomSamples(features, classes, vecDim, n int, seed uint64) []Sample {
 				v.Weights = append(v.Weights, float32(rng.Float64()*0.5))
 			}
 		}
-		for j := 0; j < vecDim; j++ {
-			v.Dense = append(v.Dense, float32(rng.NormFloat64()*0.3))
-		}
 		out[i] = Sample{Vec: v, Label: rng.IntN(classes)}
 	}
 	return out
 }
 
 func TestGradientsMatchNumeric(t *testing.T) {
-	const features, classes, vecDim = 700, 5, 7
+	const features, classes = 700, 5
 	cfg := exactConfig()
-	tr := newTestTrainer(t, features, classes, vecDim, cfg)
-	samples := randomSamples(features, classes, vecDim, 8, 3)
+	tr := newTestTrainer(t, features, classes, cfg)
+	samples := randomSamples(features, classes, 8, 3)
 	batch := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	gr, used, loss, err := tr.pass(samples, batch, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
@@ -126,7 +123,7 @@ func TestGradientsMatchNumeric(t *testing.T) {
 		}
 		grads[name] = append([]float32(nil), g.Data().([]float32)...)
 	}
-	for i, name := range []string{"B1", "W2", "B2", "P"} {
+	for i, name := range []string{"B1", "W2", "B2"} {
 		g, err := gr.learnables[2+i].Grad()
 		if err != nil {
 			t.Fatal(err)
@@ -179,8 +176,6 @@ func TestGradientsMatchNumeric(t *testing.T) {
 		check("W2", n.W2, i, grads["W2"][i])
 		c = rng.IntN(n.Classes)
 		check("B2", n.B2, c, grads["B2"][c])
-		i = rng.IntN(len(n.P))
-		check("P", n.P, i, grads["P"][i])
 	}
 	if skipped > checked/4 {
 		t.Fatalf("%d weights checked, %d skipped at ReLU kinks: the check is too weak", checked, skipped)
@@ -190,7 +185,7 @@ func TestGradientsMatchNumeric(t *testing.T) {
 func TestGraphAgreesWithForward(t *testing.T) {
 	f, samples := tinySamples(t)
 	cfg := exactConfig()
-	tr := newTestTrainer(t, f.Len(), 3, 0, cfg)
+	tr := newTestTrainer(t, f.Len(), 3, cfg)
 	batch := []int{0, 5, 8, 11}
 	gr, _, _, err := tr.pass(samples, batch, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
@@ -214,8 +209,8 @@ func TestOverfitOneBatch(t *testing.T) {
 	const features, classes = 600, 6
 	cfg := exactConfig()
 	cfg.LR = 0.01
-	tr := newTestTrainer(t, features, classes, 0, cfg)
-	samples := randomSamples(features, classes, 0, 16, 5)
+	tr := newTestTrainer(t, features, classes, cfg)
+	samples := randomSamples(features, classes, 16, 5)
 	batch := make([]int, len(samples))
 	for i := range batch {
 		batch[i] = i
@@ -247,7 +242,7 @@ func TestTrainDeterministic(t *testing.T) {
 	cfg := DefaultConfig
 	cfg.Dim, cfg.Batch, cfg.Epochs, cfg.Seed = 16, 4, 5, 7
 	train := func() *Net {
-		n, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, 0, cfg, nil, nil)
+		n, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, cfg, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +257,7 @@ func TestTrainDeterministic(t *testing.T) {
 		}
 	}
 	cfg.Seed = 8
-	c, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, 0, cfg, nil, nil)
+	c, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +284,7 @@ func TestTrainErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Train(context.Background(), tc.samples, nil, tc.features, tc.classes, 0, tc.cfg, nil, nil); err == nil {
+			if _, err := Train(context.Background(), tc.samples, nil, tc.features, tc.classes, tc.cfg, nil, nil); err == nil {
 				t.Fatal("no error")
 			}
 		})
@@ -300,7 +295,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	f, samples := tinySamples(t)
 	cfg := DefaultConfig
 	cfg.Dim, cfg.Batch, cfg.Epochs = 16, 4, 3
-	n, err := Train(context.Background(), samples, nil, f.Len(), 3, 0, cfg, nil, nil)
+	n, err := Train(context.Background(), samples, nil, f.Len(), 3, cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -89,14 +90,14 @@ func (sg *segmenter) normalize(s string) {
 	}
 }
 
-// fold lower-cases one NFKC segment and strips its accents. The result lives
-// in scratch memory until the next call.
+// fold lower-cases one NFKC segment and strips its accents. The result is
+// read-only and lives until the next call.
 func (sg *segmenter) fold(seg []byte) []byte {
 	// Most segments are one character without a canonical decomposition
 	// once lower-cased: then there is nothing to strip or compose.
 	if r, size := utf8.DecodeRune(seg); size == len(seg) {
 		if latinStart <= r && r < latinEnd {
-			return append(sg.nfc[:0], latinFolds()[r-latinStart]...)
+			return latinFolds()[r-latinStart] // read-only, shared
 		}
 		l := unicode.ToLower(r)
 		sg.nfc = utf8.AppendRune(sg.nfc[:0], l)
@@ -133,11 +134,11 @@ func (sg *segmenter) foldSlow(seg []byte) []byte {
 // letters of European languages live, are computed once.
 const latinStart, latinEnd = 0x80, 0x250
 
-var latinFolds = sync.OnceValue(func() []string {
+var latinFolds = sync.OnceValue(func() [][]byte {
 	var sg segmenter
-	folds := make([]string, latinEnd-latinStart)
+	folds := make([][]byte, latinEnd-latinStart)
 	for r := rune(latinStart); r < latinEnd; r++ {
-		folds[r-latinStart] = string(sg.foldSlow(utf8.AppendRune(nil, r)))
+		folds[r-latinStart] = slices.Clone(sg.foldSlow(utf8.AppendRune(nil, r)))
 	}
 	return folds
 })

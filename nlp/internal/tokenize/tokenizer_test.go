@@ -313,6 +313,24 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+func TestFromJSON(t *testing.T) {
+	path, data := buildFile(t, teamCorpus, &Options{VocabSize: 300})
+	fromFile := mustLoad(t, path, nil)
+	fromBytes, err := FromJSON(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range extraTexts {
+		a, b := fromFile.Encode(text), fromBytes.Encode(text)
+		if !slices.Equal(a.IDs, b.IDs) || !slices.Equal(a.Words, b.Words) {
+			t.Errorf("%q: FromJSON gives %v, Load %v", text, b.Tokens, a.Tokens)
+		}
+	}
+	if _, err := FromJSON([]byte("{"), nil); !errors.Is(err, ErrFormat) || !strings.HasPrefix(err.Error(), "load tokenizer: ") {
+		t.Errorf("FromJSON on broken JSON: %v", err)
+	}
+}
+
 func TestLoadMinimalFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "min.json")
 	if err := os.WriteFile(p, []byte(`{"model":{"type":"WordPiece","vocab":{"[UNK]":0,"a":1,"##b":2}}}`), 0o600); err != nil {

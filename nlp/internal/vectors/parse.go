@@ -14,7 +14,8 @@ import (
 )
 
 const (
-	bufSize    = 1 << 20 // also the longest text line
+	bufSize    = 64 << 10
+	maxLine    = 1 << 20 // longest text line (10,000 values of up to 100 bytes)
 	textWindow = 4096    // bytes looked at to tell text from binary
 )
 
@@ -26,6 +27,7 @@ type parser struct {
 	line   int // text lines read so far
 	set    *Set
 	fields []string // scratch for splitFields
+	long   []byte   // scratch for a line longer than the buffer
 	vec    []byte   // scratch for one binary vector
 }
 
@@ -66,9 +68,18 @@ func (p *parser) fail(line, word int, format string, args ...any) error {
 // only when nothing is left.
 func (p *parser) readLine() (string, error) {
 	b, err := p.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) { // a long line: gather it
+		p.long = append(p.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) && len(p.long) <= maxLine {
+			b, err = p.br.ReadSlice('\n')
+			p.long = append(p.long, b...)
+		}
+		if len(p.long) > maxLine {
+			return "", p.fail(p.line+1, 0, "line longer than %d bytes", maxLine)
+		}
+		b = p.long
+	}
 	switch {
-	case errors.Is(err, bufio.ErrBufferFull):
-		return "", p.fail(p.line+1, 0, "line longer than %d bytes", bufSize)
 	case err == io.EOF && len(b) == 0:
 		return "", io.EOF
 	case err != nil && err != io.EOF:
@@ -112,7 +123,7 @@ func (p *parser) checkHeader(n, d, headerLen int) error {
 func (p *parser) newSet(words, d int) {
 	capWords := words
 	if p.size < 0 {
-		capWords = min(words, (1<<20)/d+1) // unknown size: grow with the data
+		capWords = min(words, maxLine/d+1) // unknown size: grow with the data
 	}
 	p.set = &Set{
 		dim:   d,

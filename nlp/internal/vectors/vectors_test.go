@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -136,6 +137,28 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// TestConcurrentLookup is for -race: a Set is shared read-only.
+func TestConcurrentLookup(t *testing.T) {
+	s, err := Parse("test", bytes.NewReader(w2vBinary(header(4, 4), sample, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 1000 {
+				for _, e := range sample {
+					if v, ok := s.Lookup(strings.ToUpper(e.word)); !ok || !slices.Equal(v, e.vec) {
+						t.Errorf("Lookup(%q) = %v", e.word, v)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestParseErrors(t *testing.T) {
 	good := w2vBinary(header(4, 4), sample, true)
 	nan := slices.Clone(sample)
@@ -195,6 +218,23 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("message %q does not name the file", err)
 			}
 		})
+	}
+}
+
+func TestLongLines(t *testing.T) {
+	// 10,000 values of 12 bytes: a 120 KB line, longer than the read buffer.
+	row := "w" + strings.Repeat(" 0.123456789", MaxDim) + "\n"
+	s, err := Parse("long", strings.NewReader(row+strings.Replace(row, "w", "v", 1)))
+	if err != nil || s.Len() != 2 || s.Dim() != MaxDim {
+		t.Fatalf("Parse = %v, %v", s, err)
+	}
+	if v, _ := s.Lookup("v"); v[MaxDim-1] != 0.123456789 {
+		t.Errorf("last value %v", v[MaxDim-1])
+	}
+	_, err = Parse("huge", strings.NewReader("w"+strings.Repeat(" 0.00000000000000000000000000001", 40000)+"\n"))
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(pe.Reason, "line longer than") {
+		t.Errorf("1.2 MB line: %v", err)
 	}
 }
 

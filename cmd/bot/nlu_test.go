@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const tinyNLU = `version: 1
+intents:
+  - name: order_status
+    examples: [where is my order, has my order shipped, track my package, when will my parcel arrive, order status please, is my order on the way]
+  - name: refund
+    examples: [i want a refund, give me my money back, refund my purchase, how do refunds work, can i get a refund, refund the broken item]
+  - name: password
+    examples: [i forgot my password, reset my password, cannot log in, my login fails, change my password, locked out of my account]
+  - name: oos
+    examples: [what is the weather, tell me a joke, who won the game]
+validation:
+  - name: order_status
+    examples: [where's my parcel, did my order ship]
+  - name: refund
+    examples: [money back please, refund me]
+  - name: password
+    examples: [password reset, forgot login]
+  - name: oos
+    examples: [sing a song, what time is it in tokyo]
+`
+
+func runBot(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := NewMain(&out, &errb)
+	m.Stdin = strings.NewReader(stdin)
+	code := m.Run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+func TestTrainEvalParse(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nlu.yml")
+	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model")
+	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"epoch", "val accuracy", "wrote"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"meta.json", "tokenizer.json", "weights.bin"} {
+		if _, err := os.Stat(filepath.Join(model, f)); err != nil {
+			t.Errorf("model directory: %v", err)
+		}
+	}
+	var meta map[string]any
+	b, _ := os.ReadFile(filepath.Join(model, "meta.json"))
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"format_version", "labels", "threshold", "seed", "data_hash", "validation", "train_seconds"} {
+		if _, ok := meta[key]; !ok {
+			t.Errorf("meta.json lacks %q", key)
+		}
+	}
+
+	code, out, errOut = runBot(t, "", "eval", "--model", model, "--data", data, "--split", "val", "--json")
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s %s", code, out, errOut)
+	}
+	var rep struct {
+		N        int     `json:"n"`
+		Accuracy float64 `json:"accuracy"`
+		MacroF1  float64 `json:"macro_f1"`
+		Latency  struct {
+			P50, P99 float64
+		} `json:"latency_us"`
+		OOS *struct {
+			Threshold, InScopeAccuracy, Recall, Precision float64
+		} `json:"oos"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval --json is not one JSON object: %v\n%s", err, out)
+	}
+	if rep.N != 8 || rep.OOS == nil || rep.Latency.P50 <= 0 {
+		t.Fatalf("eval report %+v", rep)
+	}
+
+	code, out, _ = runBot(t, "", "eval", "--model", model, "--data", data, "--split", "val")
+	if code != 0 || !strings.Contains(out, "macro-F1") || !strings.Contains(out, "out of scope at threshold") {
+		t.Fatalf("readable eval report (exit %d):\n%s", code, out)
+	}
+
+	code, out, errOut = runBot(t, "where is my order #12345\n\ni forgot my password\n", "parse", "--model", model)
+	if code != 0 || !strings.Contains(out, "order_status") || !strings.Contains(out, "password") || !strings.Contains(out, `= 12345`) {
+		t.Fatalf("parse exit %d:\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("version: 1\nintents:\n  - name: x\n    examples: [\"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		mentions string
+	}{
+		{"no command", nil, 2, "Commands:"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"train without data", []string{"train"}, 2, "--data is required"},
+		{"bad flag", []string{"train", "--nope"}, 2, "flag provided but not defined"},
+		{"bad format", []string{"train", "--data", bad, "--format", "xml"}, 1, "want one of"},
+		{"missing data file", []string{"train", "--data", filepath.Join(dir, "none.yml")}, 1, "none.yml"},
+		{"data error has file and line", []string{"train", "--data", bad}, 1, "bad.yml:4"},
+		{"missing model", []string{"eval", "--model", filepath.Join(dir, "nomodel"), "--data", bad}, 1, "model file missing"},
+		{"help for a command", []string{"help", "eval"}, 0, "-split"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runBot(t, "", tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.mentions) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.mentions, out, errOut)
+			}
+		})
+	}
+}

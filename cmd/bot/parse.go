@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp"
+)
+
+func runParse(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("parse", "[flags]",
+		"Reads customer messages, one per line, and prints what the NLU understood:\n"+
+			"the ranked intents, whether the message is in scope, and its entities.\n"+
+			"Without --model it uses DATA-DIR/model, training the embedded demo-shop\n"+
+			"model there first if it is missing (about a minute).")
+	modelDir := fs.String("model", "", "model `directory` (default: DATA-DIR/model)")
+	dataDir := dataDirFlag(fs)
+	asJSON := fs.Bool("json", false, "print each result as one line of JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir := *modelDir
+	if dir == "" {
+		dir = filepath.Join(*dataDir, "model")
+		if err := ensureShopModel(ctx, m, dir); err != nil {
+			return err
+		}
+	}
+	model, err := nlp.Load(dir, nil)
+	if err != nil {
+		return err
+	}
+	if !*asJSON {
+		fmt.Fprintf(m.Stderr, "model %s: %d intents. Type a message (Ctrl-D to end).\n", dir, len(model.Labels()))
+	}
+	in := bufio.NewScanner(m.Stdin)
+	in.Buffer(make([]byte, 64*1024), 1<<20)
+	for in.Scan() {
+		res, err := model.Parse(ctx, in.Text())
+		if errors.Is(err, nlp.ErrEmptyText) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(m.Stdout, "error: %v\n", err)
+			continue
+		}
+		if *asJSON {
+			if err := json.NewEncoder(m.Stdout).Encode(res); err != nil {
+				return err
+			}
+			continue
+		}
+		printResult(m, res)
+	}
+	return in.Err()
+}
+
+func printResult(m *Main, res *nlp.Result) {
+	scope := "in scope"
+	if !res.InScope {
+		scope = "OUT OF SCOPE"
+	}
+	var ranked []string
+	for _, r := range res.Ranking[:min(3, len(res.Ranking))] {
+		ranked = append(ranked, fmt.Sprintf("%s %.2f", r.Intent, r.Confidence))
+	}
+	fmt.Fprintf(m.Stdout, "  %s (%s)\n", strings.Join(ranked, ", "), scope)
+	for _, e := range res.Entities {
+		fmt.Fprintf(m.Stdout, "  %s %q = %s [%d:%d]\n", e.Type, e.Text, e.Value, e.Start, e.End)
+	}
+}
+
+// ensureShopModel trains the embedded demo-shop model into dir unless a
+// model is already there.
+func ensureShopModel(ctx context.Context, m *Main, dir string) error {
+	_, err := os.Stat(filepath.Join(dir, nlp.MetaFile))
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "no model in %s: training the demo-shop model\n", dir)
+	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	if err != nil {
+		return err
+	}
+	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Progress: func(p nlp.Progress) {
+		if p.Stage == "epoch" {
+			fmt.Fprintf(m.Stderr, "  epoch %d, validation accuracy %.1f%%\n", p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	return model.Save(dir)
+}

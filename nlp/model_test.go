@@ -1,0 +1,317 @@
+package nlp
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/shop"
+)
+
+// shopModel trains the embedded shop domain once per test binary: the
+// model is read-only, so tests share it.
+var shopModel = sync.OnceValues(func() (*Model, error) {
+	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	if err != nil {
+		return nil, err
+	}
+	return Train(context.Background(), ds, TrainOptions{Seed: 1})
+})
+
+func trainedShop(t testing.TB) *Model {
+	t.Helper()
+	m, err := shopModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestParseShop(t *testing.T) {
+	m := trainedShop(t)
+	fixed := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	m = m.withClock(func() time.Time { return fixed })
+	cases := []struct {
+		text     string
+		intent   string
+		entities map[string]string // type -> value
+	}{
+		{"where is my order #10423?", "order_status", map[string]string{"order_id": "10423"}},
+		{"I want my money back for the broken headphones", "request_refund", nil},
+		{"i forgot my password", "reset_password", nil},
+		{"my email is ana.lopez@example.com", "", map[string]string{"email": "ana.lopez@example.com"}},
+		{"can it arrive tomorrow?", "", map[string]string{"date": "2026-11-30"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.text, func(t *testing.T) {
+			res, err := m.Parse(context.Background(), tc.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.intent != "" && res.Intent != tc.intent {
+				t.Errorf("intent %q (%.2f), want %q; ranking %v", res.Intent, res.Confidence, tc.intent, res.Ranking)
+			}
+			for typ, val := range tc.entities {
+				found := false
+				for _, e := range res.Entities {
+					if e.Type == typ && e.Value == val {
+						found = true
+						if got := string([]rune(tc.text)[e.Start:e.End]); got != e.Text {
+							t.Errorf("span %d:%d is %q, entity text %q", e.Start, e.End, got, e.Text)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no %s entity %q in %+v", typ, val, res.Entities)
+				}
+			}
+			if len(res.Embedding) != m.net.Dim {
+				t.Errorf("embedding of length %d, want %d", len(res.Embedding), m.net.Dim)
+			}
+			if len(res.Ranking) == 0 || res.Ranking[0].Confidence < res.Ranking[len(res.Ranking)-1].Confidence {
+				t.Errorf("ranking not sorted: %v", res.Ranking)
+			}
+		})
+	}
+}
+
+func TestParseOutOfScope(t *testing.T) {
+	m := trainedShop(t)
+	out := 0
+	msgs := []string{
+		"what's the capital of mongolia",
+		"write me a poem about the sea",
+		"how many moons does jupiter have",
+		"what is the square root of 144",
+		"zxqv blorf wibble",
+	}
+	for _, text := range msgs {
+		res, err := m.Parse(context.Background(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.InScope {
+			out++
+		}
+	}
+	if out < 4 {
+		t.Fatalf("only %d of %d out-of-scope messages were recognised as such", out, len(msgs))
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	m := trainedShop(t)
+	long := strings.Repeat("where is my order ", 60000) // about 1 MB
+	cases := []struct {
+		name    string
+		text    string
+		wantErr error
+		check   func(t *testing.T, r *Result)
+	}{
+		{"empty", "", ErrEmptyText, nil},
+		{"white space", " \t\n ", ErrEmptyText, nil},
+		{"invalid UTF-8", "where is \xff\xfe my order", ErrInvalidUTF8, nil},
+		{"1 MB", long, nil, func(t *testing.T, r *Result) {
+			if !r.Truncated || len(r.Text) > MaxTextBytes {
+				t.Fatalf("truncated %v, text of %d bytes", r.Truncated, len(r.Text))
+			}
+		}},
+		{"emoji", "😀😀😀 📦❓", nil, nil},
+		{"CJK", "我的订单在哪里", nil, nil},
+		{"right to left", "أين طلبي؟", nil, nil},
+		{"control characters", "where\x00is\x07my\x1border", nil, nil},
+		{"only punctuation", "?!?!...", nil, func(t *testing.T, r *Result) {
+			if r.InScope {
+				t.Fatalf("punctuation taken as in scope: %+v", r.Ranking)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := m.Parse(context.Background(), tc.text)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("error %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+}
+
+func TestParseConcurrent(t *testing.T) {
+	m := trainedShop(t)
+	want, err := m.Parse(context.Background(), "where is my package")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				got, err := m.Parse(context.Background(), "where is my package")
+				if err != nil || got.Intent != want.Intent || got.Confidence != want.Confidence {
+					t.Errorf("concurrent parse gave %+v, %v", got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestSameSeedSamePredictions(t *testing.T) {
+	a := trainedShop(t)
+	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), ds, TrainOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.meta.DataHash != b.meta.DataHash || a.meta.Threshold != b.meta.Threshold {
+		t.Fatalf("meta differs: %+v vs %+v", a.meta, b.meta)
+	}
+	for _, ex := range ds.Val {
+		ra, _ := a.Parse(context.Background(), ex.Text)
+		rb, _ := b.Parse(context.Background(), ex.Text)
+		if ra.Intent != rb.Intent || ra.Confidence != rb.Confidence {
+			t.Fatalf("%q: %s %.6f vs %s %.6f", ex.Text, ra.Intent, ra.Confidence, rb.Intent, rb.Confidence)
+		}
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	m := trainedShop(t)
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"where is my order", "refund please", "hello there"} {
+		a, _ := m.Parse(context.Background(), text)
+		b, _ := loaded.Parse(context.Background(), text)
+		if a.Intent != b.Intent || a.Confidence != b.Confidence || a.InScope != b.InScope {
+			t.Fatalf("%q: before save %+v, after load %+v", text, a, b)
+		}
+	}
+
+	damage := []struct {
+		name    string
+		breakIt func(dir string) error
+		wantErr error
+		mention string
+	}{
+		{"missing weights", func(d string) error { return os.Remove(filepath.Join(d, WeightsFile)) }, ErrModelMissing, WeightsFile},
+		{"missing meta", func(d string) error { return os.Remove(filepath.Join(d, MetaFile)) }, ErrModelMissing, MetaFile},
+		{"corrupted weights", func(d string) error { return flipByte(filepath.Join(d, WeightsFile)) }, ErrModelCorrupt, WeightsFile},
+		{"corrupted tokenizer", func(d string) error { return flipByte(filepath.Join(d, TokenizerFile)) }, ErrModelCorrupt, TokenizerFile},
+		{"meta not JSON", func(d string) error { return os.WriteFile(filepath.Join(d, MetaFile), []byte("{"), 0o644) }, ErrModelCorrupt, MetaFile},
+		{"other version", func(d string) error {
+			b, err := os.ReadFile(filepath.Join(d, MetaFile))
+			if err != nil {
+				return err
+			}
+			b = []byte(strings.Replace(string(b), `"format_version": 1`, `"format_version": 99`, 1))
+			return os.WriteFile(filepath.Join(d, MetaFile), b, 0o644)
+		}, ErrModelVersion, "99"},
+	}
+	for _, tc := range damage {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			if err := m.Save(d); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.breakIt(d); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(d, nil)
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.mention) {
+				t.Fatalf("error %v, want %v mentioning %q", err, tc.wantErr, tc.mention)
+			}
+		})
+	}
+}
+
+func flipByte(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	b[len(b)/2] ^= 0x55
+	return os.WriteFile(path, b, 0o644)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"where is my order #10423?",
+		"I was charged twice, €49.99, on 3 March!!",
+		"call me on +44 20 7946 0958 or ana@example.com",
+		"😡😡 this is the worst shop ever",
+		"我的订单在哪里", "أين طلبي؟", "\x00\x01\x02", "", "   ",
+		strings.Repeat("a", 5000),
+	} {
+		f.Add(s)
+	}
+	m := trainedShop(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		r, err := m.Parse(context.Background(), text)
+		if err != nil {
+			if !errors.Is(err, ErrEmptyText) && !errors.Is(err, ErrInvalidUTF8) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if r.Confidence < 0 || r.Confidence > 1 || len(r.Ranking) == 0 {
+			t.Fatalf("bad result %+v", r)
+		}
+		n := len([]rune(r.Text))
+		for _, e := range r.Entities {
+			if e.Start < 0 || e.End > n || e.Start >= e.End {
+				t.Fatalf("entity span %d:%d outside text of %d runes", e.Start, e.End, n)
+			}
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	m := trainedShop(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Parse(ctx, "hi, where is my order #10423? it was due yesterday"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseParallel(b *testing.B) {
+	m := trainedShop(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := m.Parse(ctx, "hi, where is my order #10423? it was due yesterday"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
