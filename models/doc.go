@@ -57,8 +57,9 @@
 // from their Seed field. Same Seed and data give an identical model.
 // A fitted or loaded model is read-only: its query methods may be called
 // from many goroutines at once; Fit and Load must not overlap other calls
-// on the same value. LinearSVM trains its one-vs-rest problems in parallel,
-// and gonum's matrix products may use several goroutines.
+// on the same value. LinearSVM trains its one-vs-rest problems in parallel
+// and LogisticRegression sums its loss over fixed chunks of rows in
+// parallel; neither result depends on the number of cores.
 //
 // # Agreement with scikit-learn
 //
@@ -85,7 +86,8 @@
 //     "name" / "not name".
 //   - k-means is Lloyd's algorithm on dense rows, one goroutine; empty
 //     clusters are re-seeded with the farthest points.
-//   - PCA computes a full thin SVD (O(n·d²) time, an n×min(n,d) matrix in
-//     memory); it has no whitening or randomised solver.
+//   - PCA eigendecomposes the d×d scatter matrix when there are more rows
+//     than features (O(n·d²) time, one copy of X in memory) and takes a
+//     thin SVD otherwise; it has no whitening or randomised solver.
 //   - Everything works on dense [][]float64; there is no sparse input.
 package models

@@ -74,7 +74,7 @@ func (m *KMeans) Fit(X [][]float64) error {
 	}
 	tol *= meanVariance(xm)
 	rng := rand.New(rand.NewPCG(m.Seed, 0x6b6d65616e73)) // "kmeans"
-	best := run{inertia: math.Inf(1)}
+	best := kmeansRun{inertia: math.Inf(1)}
 	for range nInit {
 		centers, err := kmeansPlusPlus(xm, m.K, rng)
 		if err != nil {
@@ -89,7 +89,7 @@ func (m *KMeans) Fit(X [][]float64) error {
 	return nil
 }
 
-type run struct {
+type kmeansRun struct {
 	centers []float64
 	inertia float64
 	iters   int
@@ -172,7 +172,7 @@ func kmeansPlusPlus(xm matrix, k int, rng *rand.Rand) ([]float64, error) {
 
 // lloyd refines centers until the labels stop changing, the centres move
 // less than tol in total, or maxIter passes.
-func lloyd(xm matrix, centers []float64, k, maxIter int, tol float64) run {
+func lloyd(xm matrix, centers []float64, k, maxIter int, tol float64) kmeansRun {
 	d := xm.d
 	labels := make([]int, xm.n)
 	prev := make([]int, xm.n)
@@ -193,6 +193,11 @@ func lloyd(xm matrix, centers []float64, k, maxIter int, tol float64) run {
 		var shift float64
 		for c := 0; c < k; c++ {
 			nc := next[c*d : (c+1)*d]
+			if counts[c] == 0 {
+				// Unreachable with n >= K, but never divide by zero.
+				copy(nc, centers[c*d:(c+1)*d])
+				continue
+			}
 			for j := range nc {
 				nc[j] /= float64(counts[c])
 			}
@@ -213,7 +218,7 @@ func lloyd(xm matrix, centers []float64, k, maxIter int, tol float64) run {
 	for _, v := range dist {
 		inertia += v
 	}
-	return run{centers: centers, inertia: inertia, iters: iters}
+	return kmeansRun{centers: centers, inertia: inertia, iters: iters}
 }
 
 // assign labels each row with its nearest centre and records the squared

@@ -239,3 +239,29 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentQueries runs the read-only methods of shared models from
+// several goroutines (meaningful under -race).
+func TestConcurrentQueries(t *testing.T) {
+	X, _ := synth(50, 4, 3, 10)
+	models := fitted(t)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, c := range models {
+				c.output(c.model, X)
+			}
+			tree := models[2].model.(*DecisionTree)
+			for _, x := range X {
+				if _, err := tree.Explain(x); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}

@@ -2,7 +2,7 @@ package intent
 
 import (
 	"bufio"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,31 +10,28 @@ import (
 )
 
 // weightsMagic starts a weights file; its last byte is the format version.
-const weightsMagic = "PARLEYW\x01"
+// Then come the sizes (features, dim, classes) as little-endian uint32, the
+// feature hashes as uint64 and the float32 arrays IDF, E, L, B1, W2, B2, all
+// little-endian.
+const weightsMagic = "PARLEYW\x02"
 
 // ErrCorrupt means a weights file is not what Save wrote.
 var ErrCorrupt = errors.New("corrupted weights")
 
-type weightsFile struct {
-	Hashes               []uint64
-	IDF                  []float32
-	Features, Dim, Class int
-	E, L, B1, W2, B2     []float32
-}
+// maxWeights bounds the sizes Load accepts before it allocates.
+const maxWeights = 1 << 28
 
 // Save writes the featurizer and the network.
 func Save(w io.Writer, f *Featurizer, n *Net) error {
 	bw := bufio.NewWriter(w)
-	if _, err := bw.WriteString(weightsMagic); err != nil {
-		return err
-	}
-	wf := weightsFile{
-		Hashes: f.Hashes, IDF: f.IDF,
-		Features: n.Features, Dim: n.Dim, Class: n.Classes,
-		E: n.E, L: n.L, B1: n.B1, W2: n.W2, B2: n.B2,
-	}
-	if err := gob.NewEncoder(bw).Encode(&wf); err != nil {
-		return fmt.Errorf("encode weights: %w", err)
+	bw.WriteString(weightsMagic)
+	for _, v := range []any{
+		[]uint32{uint32(n.Features), uint32(n.Dim), uint32(n.Classes)},
+		f.Hashes, f.IDF, n.E, n.L, n.B1, n.W2, n.B2,
+	} {
+		if err := binary.Write(bw, binary.LittleEndian, v); err != nil {
+			return fmt.Errorf("write weights: %w", err)
+		}
 	}
 	return bw.Flush()
 }
@@ -50,26 +47,35 @@ func Load(r io.Reader) (*Featurizer, *Net, error) {
 	if magic[7] != weightsMagic[7] {
 		return nil, nil, fmt.Errorf("%w: weights format version %d, this build reads version %d", ErrCorrupt, magic[7], weightsMagic[7])
 	}
-	var wf weightsFile
-	if err := gob.NewDecoder(br).Decode(&wf); err != nil {
+	var sizes [3]uint32
+	if err := binary.Read(br, binary.LittleEndian, &sizes); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	switch {
-	case wf.Features != len(wf.Hashes) || len(wf.IDF) != len(wf.Hashes),
-		wf.Dim <= 0 || wf.Class < 2,
-		len(wf.E) != wf.Features*wf.Dim, len(wf.L) != wf.Features*wf.Class, len(wf.B1) != wf.Dim,
-		len(wf.W2) != wf.Dim*wf.Class, len(wf.B2) != wf.Class:
-		return nil, nil, fmt.Errorf("%w: inconsistent sizes", ErrCorrupt)
+	features, dim, classes := int(sizes[0]), int(sizes[1]), int(sizes[2])
+	if features < 1 || dim < 1 || classes < 2 || features*(dim+classes) > maxWeights || dim*classes > maxWeights {
+		return nil, nil, fmt.Errorf("%w: implausible sizes %v", ErrCorrupt, sizes)
 	}
-	for _, ws := range [][]float32{wf.IDF, wf.E, wf.L, wf.B1, wf.W2, wf.B2} {
+	f := &Featurizer{Hashes: make([]uint64, features), IDF: make([]float32, features)}
+	n := &Net{
+		Features: features, Dim: dim, Classes: classes,
+		E: make([]float32, features*dim), L: make([]float32, features*classes),
+		B1: make([]float32, dim), W2: make([]float32, dim*classes), B2: make([]float32, classes),
+	}
+	for _, v := range []any{f.Hashes, f.IDF, n.E, n.L, n.B1, n.W2, n.B2} {
+		if err := binary.Read(br, binary.LittleEndian, v); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, nil, fmt.Errorf("%w: data after the weights", ErrCorrupt)
+	}
+	for _, ws := range [][]float32{f.IDF, n.E, n.L, n.B1, n.W2, n.B2} {
 		for _, x := range ws {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 				return nil, nil, fmt.Errorf("%w: NaN or infinite weight", ErrCorrupt)
 			}
 		}
 	}
-	f := &Featurizer{Hashes: wf.Hashes, IDF: wf.IDF}
 	f.init()
-	n := &Net{Features: wf.Features, Dim: wf.Dim, Classes: wf.Class, E: wf.E, L: wf.L, B1: wf.B1, W2: wf.W2, B2: wf.B2}
 	return f, n, nil
 }
