@@ -3,7 +3,6 @@ package crm
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -165,19 +164,8 @@ func (db *DB) Conversation(ctx context.Context, id string) (Conversation, error)
 func (db *DB) UpdateConversation(ctx context.Context, id string, fn func(*Conversation) error) (Conversation, error) {
 	var out Conversation
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketConversations)
-		data := b.Get([]byte(id))
-		if data == nil {
-			return fmt.Errorf("conversation %q: %w", id, ErrNotFound)
-		}
-		var old, cur Conversation
-		if err := json.Unmarshal(data, &old); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(data, &cur); err != nil {
-			return err
-		}
-		if err := fn(&cur); err != nil {
+		old, cur, err := editRecord(tx, bucketConversations, "conversation", id, fn)
+		if err != nil {
 			return err
 		}
 		cur.ID, cur.LastSeq, cur.CreatedAt = old.ID, old.LastSeq, old.CreatedAt
@@ -202,7 +190,7 @@ func (db *DB) UpdateConversation(ctx context.Context, id string, fn func(*Conver
 			return err
 		}
 		out = cur
-		return putJSON(b, []byte(id), &cur)
+		return putJSON(tx.Bucket(bucketConversations), []byte(id), &cur)
 	})
 	if err != nil {
 		return Conversation{}, fmt.Errorf("update conversation: %w", err)

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -172,21 +171,8 @@ func (db *DB) CreateCustomer(ctx context.Context, c Customer) (Customer, error) 
 func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*Customer) error) (Customer, error) {
 	var out Customer
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCustomers)
-		data := b.Get([]byte(id))
-		if data == nil {
-			return fmt.Errorf("customer %q: %w", id, ErrNotFound)
-		}
-		// Two decodes: fn may change maps and slices of cur in place, and old
-		// must still name the index entries to remove.
-		var old, cur Customer
-		if err := json.Unmarshal(data, &old); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(data, &cur); err != nil {
-			return err
-		}
-		if err := fn(&cur); err != nil {
+		old, cur, err := editRecord(tx, bucketCustomers, "customer", id, fn)
+		if err != nil {
 			return err
 		}
 		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
@@ -204,7 +190,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*Customer) 
 			return err
 		}
 		out = cur
-		return putJSON(b, []byte(id), &cur)
+		return putJSON(tx.Bucket(bucketCustomers), []byte(id), &cur)
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("update customer: %w", err)

@@ -399,6 +399,19 @@ func getRecord[T any](tx *bolt.Tx, bucket []byte, what, id string) (T, error) {
 	return v, nil
 }
 
+// editRecord decodes record id of bucket twice and applies fn to the second
+// copy: fn may change maps and slices of cur in place, and old must still
+// name the index entries to remove.
+func editRecord[T any](tx *bolt.Tx, bucket []byte, what, id string, fn func(*T) error) (old, cur T, err error) {
+	if old, err = getRecord[T](tx, bucket, what, id); err != nil {
+		return old, cur, err
+	}
+	if cur, err = getRecord[T](tx, bucket, what, id); err != nil {
+		return old, cur, err
+	}
+	return old, cur, fn(&cur)
+}
+
 func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -145,19 +144,8 @@ func (db *DB) CreateTicket(ctx context.Context, t Ticket) (Ticket, error) {
 func (db *DB) UpdateTicket(ctx context.Context, id string, fn func(*Ticket) error) (Ticket, error) {
 	var out Ticket
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTickets)
-		data := b.Get([]byte(id))
-		if data == nil {
-			return fmt.Errorf("ticket %q: %w", id, ErrNotFound)
-		}
-		var old, cur Ticket
-		if err := json.Unmarshal(data, &old); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(data, &cur); err != nil {
-			return err
-		}
-		if err := fn(&cur); err != nil {
+		old, cur, err := editRecord(tx, bucketTickets, "ticket", id, fn)
+		if err != nil {
 			return err
 		}
 		cur.ID, cur.CustomerID, cur.CreatedAt = old.ID, old.CustomerID, old.CreatedAt
@@ -172,7 +160,7 @@ func (db *DB) UpdateTicket(ctx context.Context, id string, fn func(*Ticket) erro
 			return err
 		}
 		out = cur
-		return putJSON(b, []byte(id), &cur)
+		return putJSON(tx.Bucket(bucketTickets), []byte(id), &cur)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("update ticket: %w", err)
