@@ -93,7 +93,7 @@ type Meta struct {
 	DataFormat   Format        `json:"data_format"`
 	Validation   ValMetrics    `json:"validation"`
 	TrainSeconds float64       `json:"train_seconds"`
-	Epochs       int           `json:"epochs"`
+	Epochs       int           `json:"epochs"` // epochs run (the best one's weights are kept)
 	Config       intent.Config `json:"config"`
 	Features     int           `json:"features"`
 	Vectors      string        `json:"vectors,omitempty"`

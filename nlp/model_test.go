@@ -315,3 +315,32 @@ func BenchmarkParseParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestTrainWithUserTokenizer(t *testing.T) {
+	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := filepath.Join("internal", "tokenize", "testdata", "bert-style.tokenizer.json")
+	m, err := Train(context.Background(), ds, TrainOptions{Seed: 1, Tokenizer: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m.tokenizer) != string(want) {
+		t.Fatal("the model does not keep the user's tokenizer.json")
+	}
+	res, err := m.Parse(context.Background(), "where is my order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Intent != "order_status" {
+		t.Fatalf("intent %q with the user's tokenizer", res.Intent)
+	}
+	if _, err := Train(context.Background(), ds, TrainOptions{Tokenizer: filepath.Join(t.TempDir(), "none.json")}); err == nil {
+		t.Fatal("a missing tokenizer file trained")
+	}
+}

@@ -120,7 +120,9 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		cfg = *opts.Config
 	}
 	cfg.Seed = opts.Seed
+	epochs := 0
 	net, err := intent.Train(ctx, trainSamples, valSamples, feat.Len(), len(labels), cfg, init, func(e intent.Epoch) {
+		epochs = e.Epoch
 		eta := time.Duration(float64(e.Elapsed) / float64(e.Epoch) * float64(e.Epochs-e.Epoch))
 		progress(Progress{Stage: "epoch", Epoch: e, ETA: eta})
 	})
@@ -138,6 +140,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		DataFile:      filepath.Base(ds.Source),
 		DataFormat:    ds.Format,
 		Config:        cfg,
+		Epochs:        epochs,
 		Features:      feat.Len(),
 		Vectors:       filepath.Base(opts.Vectors),
 		Entities:      ds.EntityDefs,

@@ -50,6 +50,7 @@ var commands = []command{
 	{"train", "train an NLU model from a data file", runTrain},
 	{"eval", "evaluate a trained NLU model on a data file", runEval},
 	{"parse", "show what the NLU understands of messages typed in", runParse},
+	{"chat", "chat with the bot in the terminal (engine, store and model)", runChat},
 	{"customer", "export or erase a customer's data", runCustomer},
 	{"backup", "write a consistent copy of the store", runBackup},
 }

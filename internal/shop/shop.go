@@ -10,3 +10,14 @@ var nlu string
 // that the caller may modify. It cannot fail: the file is compiled in, and
 // the package's tests check that it parses.
 func NLU() []byte { return []byte(nlu) }
+
+//go:embed domain.yml
+var domain string
+
+//go:embed seed.json
+var seed string
+
+// Domain returns the default domain file (responses, forms and actions for
+// every intent of NLU), for dialog.ParseDomain. Each call returns a fresh
+// copy; the package's tests check that it loads against the NLU's intents.
+func Domain() []byte { return []byte(domain) }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp"
+)
+
+func runChat(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("chat", "[--data-dir DIR] [--as EMAIL] [--debug]",
+		"Chat with the bot in the terminal, with the real engine and store: one message a line,\n"+
+			"Ctrl-D to end. The store is DATA-DIR/parley.db, seeded with the demo shop's customers on\n"+
+			"first start; the model is DATA-DIR/model, trained from the embedded demo data when missing.\n"+
+			"--as starts the conversation as a known customer (try ana@example.com or ben@example.com).")
+	dataDir := dataDirFlag(fs)
+	as := fs.String("as", "", "chat as the customer with this `EMAIL`")
+	debug := fs.Bool("debug", false, "show intent, confidence, entities, actions and state after each message")
+	modelDir := fs.String("model", "", "model `directory` (default: DATA-DIR/model)")
+	domainFile := fs.String("domain", "", "domain `file` (default: the embedded demo-shop domain)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	dir := *modelDir
+	if dir == "" {
+		dir = filepath.Join(*dataDir, "model")
+		if err := ensureShopModel(ctx, m, dir); err != nil {
+			return err
+		}
+	}
+	model, err := nlp.Load(dir, nil)
+	if err != nil {
+		return err
+	}
+	domain, err := loadDomain(*domainFile, model.Labels())
+	if err != nil {
+		return err
+	}
+	db, err := openServingStore(ctx, m, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	engine, err := dialog.New(dialog.Config{Domain: domain, Parser: model, Store: db})
+	if err != nil {
+		return err
+	}
+
+	req := dialog.StartRequest{Channel: crm.ChannelCLI}
+	who := "an anonymous visitor"
+	if *as != "" {
+		c, err := db.CustomerByEmail(ctx, *as)
+		if errors.Is(err, crm.ErrNotFound) {
+			return fmt.Errorf("no customer with e-mail %s in %s", *as, filepath.Join(*dataDir, storeFile))
+		}
+		if err != nil {
+			return err
+		}
+		req.CustomerID = c.ID
+		who = fmt.Sprintf("%s (%s, %s tier)", c.Name, c.ID, c.Tier)
+	}
+	conv, err := engine.Start(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "Conversation %s as %s. Type a message (Ctrl-D to end).\n", conv.ID, who)
+
+	lines, readErr := readLines(m.Stdin)
+	for {
+		var text string
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(m.Stderr)
+			return nil // Ctrl-C ends the chat like Ctrl-D
+		case l, ok := <-lines:
+			if !ok {
+				return <-readErr
+			}
+			text = strings.TrimSpace(l)
+		}
+		if text == "" {
+			continue
+		}
+		out, err := engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: text})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintf(m.Stdout, "error: %v\n", err)
+			continue
+		}
+		printOutcome(m, out, *debug)
+	}
+}
+
+// readLines reads r line by line on its own goroutine, so that the chat can
+// stop on Ctrl-C while a read is blocked; the channel closes at the end of
+// the input, and then the error (nil at EOF) is sent once. A read blocked on
+// a terminal cannot be interrupted: that goroutine ends with the process.
+func readLines(r io.Reader) (<-chan string, <-chan error) {
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(lines)
+		in := bufio.NewScanner(r)
+		in.Buffer(make([]byte, 64*1024), 1<<20)
+		for in.Scan() {
+			lines <- in.Text()
+		}
+		errc <- in.Err()
+	}()
+	return lines, errc
+}
+
+// printOutcome writes the bot's replies, and with debug what the engine
+// understood and did.
+func printOutcome(m *Main, out dialog.Outcome, debug bool) {
+	if debug && out.Parse != nil {
+		p := out.Parse
+		scope := "in scope"
+		if !p.InScope {
+			scope = "OUT OF SCOPE"
+		}
+		var ranked []string
+		for _, r := range p.Ranking[:min(3, len(p.Ranking))] {
+			ranked = append(ranked, fmt.Sprintf("%s %.2f", r.Intent, r.Confidence))
+		}
+		fmt.Fprintf(m.Stdout, "  [nlu] %s (%s)\n", strings.Join(ranked, ", "), scope)
+		for _, e := range p.Entities {
+			fmt.Fprintf(m.Stdout, "  [entity] %s %q = %s\n", e.Type, e.Text, e.Value)
+		}
+	}
+	for _, r := range out.Replies {
+		fmt.Fprintf(m.Stdout, "bot: %s\n", r.Text)
+		if len(r.QuickReplies) > 0 {
+			fmt.Fprintf(m.Stdout, "     [%s]\n", strings.Join(r.QuickReplies, "] ["))
+		}
+	}
+	c := out.Conversation
+	if debug {
+		fmt.Fprintf(m.Stdout, "  [engine] actions: %s; state %s", strings.Join(out.Actions, ", "), c.State)
+		if c.ActiveForm != "" {
+			fmt.Fprintf(m.Stdout, ", form %s", c.ActiveForm)
+		}
+		fmt.Fprintln(m.Stdout)
+	}
+	if c.State == crm.StateWaiting && len(out.Replies) > 0 {
+		fmt.Fprintf(m.Stdout, "  (handed off: waiting in queue %s, priority %s: %s. No agent console is attached to this terminal.)\n", c.Queue, c.Priority, c.RoutingReason)
+	} else if len(out.Replies) == 0 && (c.State == crm.StateWaiting || c.State == crm.StateAgent) {
+		fmt.Fprintf(m.Stdout, "  (stored; the bot stays silent while the conversation is %s)\n", c.State)
+	}
+}
+
+// loadDomain reads a domain file, or the embedded shop domain when path is
+// empty, and checks it against the model's intents.
+func loadDomain(path string, labels []string) (*dialog.Domain, error) {
+	if path == "" {
+		return dialog.ParseDomain("shop/domain.yml", shop.Domain(), labels)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return dialog.ParseDomain(path, data, labels)
+}
+
+// openServingStore opens (creating if needed) DIR/parley.db for a command
+// that talks to customers, and loads the demo shop's data into a store with
+// no customers yet.
+func openServingStore(ctx context.Context, m *Main, dir string) (*crm.DB, error) {
+	path := filepath.Join(dir, storeFile)
+	db, err := crm.Open(path, nil)
+	if errors.Is(err, crm.ErrInUse) {
+		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file: stop it, or use another --data-dir", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	seeded, err := shop.EnsureSeeded(ctx, db, time.Now())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if seeded {
+		st, err := db.Stats(ctx)
+		if err == nil {
+			fmt.Fprintf(m.Stderr, "new store %s: loaded the demo shop (%d customers, %d orders)\n", path, st.Customers, st.Orders)
+		}
+	}
+	return db, nil
+}

@@ -1,0 +1,42 @@
+// Package dialog is Parley's conversation engine: per-conversation state, the
+// domain (intents, responses, forms and slots, built-in actions), the policy
+// that decides what to say, CRM-aware replies, clarification, handoff to a
+// human queue with a priority, and the event stream to subscribers.
+//
+// The engine is pure logic over interfaces: a Parser (satisfied by
+// *nlp.Model), a Store (satisfied by *crm.DB) and Events (Bus is the
+// in-process implementation). It imports no HTTP, websocket or database
+// package itself (deps_test.go enforces it), so it runs in tests with
+// hand-written fakes.
+//
+// Engine.Handle stores the customer's message before anything else, then,
+// while the bot holds the conversation, parses it and runs the policy:
+//
+//   - a request for a person, or a complaint with frustration cues, hands off
+//     (state waiting, the topic's queue, priority high for gold and platinum
+//     customers, a last rating of 2 or less, or frustration; urgent when such
+//     a customer is also frustrated);
+//   - an active form takes the message as the answer to its slot, validated
+//     against the CRM, and asks again with a helpful message when it does
+//     not fit; "no" abandons a form (except at its confirmation);
+//   - an answer to a clarifying question or to "who are you?" resumes the
+//     intent it was about;
+//   - out-of-scope messages are said to be so; two close intents get a
+//     question with quick replies;
+//   - otherwise the intent's action runs: a response, lookup_order,
+//     create_ticket (which refers to an open ticket on the same topic instead
+//     of opening a duplicate), cancel_order (only after an explicit yes) or
+//     handoff.
+//
+// After Policy.MaxFailures failures in a row (not understood, out of scope,
+// invalid answers, unknown orders) the bot hands off. In the waiting and
+// agent states it stores messages and says nothing.
+//
+// Caveats: the engine's own bookkeeping (failures, pending questions, the
+// intent a form serves) lives in the conversation's Slots under names that
+// start with "_". An order number identifies a customer the way an e-mail
+// address does (as the shop's order e-mails do); a shop that wants stronger
+// proof should ask for both. Response variants are chosen by the message's
+// sequence number, so a repeated question gets a differently worded answer
+// and transcripts are reproducible.
+package dialog

@@ -1,0 +1,121 @@
+package dialog
+
+import (
+	"sync"
+
+	"github.com/parleyhq/parley/crm"
+)
+
+// EventType says what happened in a conversation.
+type EventType string
+
+// Event types.
+const (
+	EventMessage EventType = "message" // a message was stored (Message is set)
+	EventState   EventType = "state"   // the conversation changed state, queue or priority (Conversation is set)
+	EventTyping  EventType = "typing"  // the bot started (Typing true) or stopped working on a reply
+)
+
+// Event is one thing subscribers of a conversation are told about. Message
+// and Conversation are copies the subscriber may keep.
+type Event struct {
+	Type           EventType
+	ConversationID string
+	Message        *crm.Message      // EventMessage
+	Conversation   *crm.Conversation // EventState
+	Typing         bool              // EventTyping
+}
+
+// Events is the stream between the engine and its subscribers. Bus is the
+// in-process implementation; a message broker can implement it for several
+// replicas.
+type Events interface {
+	// Publish hands ev to every subscriber of its conversation (and of all
+	// conversations) without blocking.
+	Publish(ev Event)
+	// Subscribe returns a channel of the events of conversationID ("" for
+	// all conversations) and a function that ends the subscription. The
+	// channel is closed when the subscription ends, when the stream closes, or
+	// when the subscriber falls more than buffer events behind.
+	Subscribe(conversationID string, buffer int) (<-chan Event, func())
+}
+
+// Bus is the in-process event stream. The zero value is not usable: call
+// NewBus.
+type Bus struct {
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{} // guarded by mu
+	closed bool                     // guarded by mu
+}
+
+type subscriber struct {
+	conv string
+	ch   chan Event
+}
+
+// NewBus returns an empty in-process event stream.
+func NewBus() *Bus { return &Bus{subs: make(map[*subscriber]struct{})} }
+
+// DefaultBuffer is the subscription buffer when Subscribe gets 0 or less.
+const DefaultBuffer = 64
+
+// Subscribe implements Events.
+func (b *Bus) Subscribe(conversationID string, buffer int) (<-chan Event, func()) {
+	if buffer <= 0 {
+		buffer = DefaultBuffer
+	}
+	s := &subscriber{conv: conversationID, ch: make(chan Event, buffer)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(s.ch)
+		return s.ch, func() {}
+	}
+	b.subs[s] = struct{}{}
+	return s.ch, func() { b.remove(s) }
+}
+
+func (b *Bus) remove(s *subscriber) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.subs[s]; ok {
+		delete(b.subs, s)
+		close(s.ch)
+	}
+}
+
+// Publish implements Events: a subscriber whose buffer is full is dropped
+// (its channel closed) rather than allowed to hold up the engine.
+func (b *Bus) Publish(ev Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		if s.conv != "" && s.conv != ev.ConversationID {
+			continue
+		}
+		select {
+		case s.ch <- ev:
+		default:
+			delete(b.subs, s)
+			close(s.ch)
+		}
+	}
+}
+
+// Subscribers counts the live subscriptions.
+func (b *Bus) Subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
+
+// Close ends every subscription; later subscriptions get a closed channel.
+func (b *Bus) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for s := range b.subs {
+		delete(b.subs, s)
+		close(s.ch)
+	}
+}

@@ -1,0 +1,178 @@
+package dialog_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp"
+)
+
+// now is the tests' clock: the seed's orders are placed relative to it.
+var now = time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
+
+// fakeNLU answers from a table of scripted results, keyed by text.
+type fakeNLU struct {
+	mu      sync.Mutex
+	results map[string]*nlp.Result // guarded by mu
+}
+
+func (f *fakeNLU) Parse(_ context.Context, text string) (*nlp.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.results[text]
+	if !ok {
+		return nil, fmt.Errorf("fake nlu: no script for %q", text)
+	}
+	c := *r
+	return &c, nil
+}
+
+func (f *fakeNLU) set(text string, r *nlp.Result) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.results == nil {
+		f.results = make(map[string]*nlp.Result)
+	}
+	f.results[text] = r
+}
+
+// scripted builds a result from a spec such as
+// "order_status:0.6 delivery_time:0.3 @order_id=1042" ("oos" marks it out
+// of scope).
+func scripted(text, spec string) (*nlp.Result, error) {
+	r := &nlp.Result{Text: text, InScope: true}
+	for _, f := range strings.Fields(spec) {
+		switch {
+		case f == "oos":
+			r.InScope = false
+		case strings.HasPrefix(f, "@"):
+			typ, val, ok := strings.Cut(f[1:], "=")
+			if !ok {
+				return nil, fmt.Errorf("entity %q: want @type=value", f)
+			}
+			start := strings.Index(text, val)
+			if start < 0 {
+				return nil, fmt.Errorf("entity %q not in %q", val, text)
+			}
+			rs := len([]rune(text[:start]))
+			r.Entities = append(r.Entities, nlp.Entity{Type: typ, Text: val, Value: strings.ToLower(val), Start: rs, End: rs + len([]rune(val))})
+		default:
+			name, conf, ok := strings.Cut(f, ":")
+			x, err := strconv.ParseFloat(conf, 64)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("intent %q: want name:confidence", f)
+			}
+			r.Ranking = append(r.Ranking, nlp.IntentScore{Intent: name, Confidence: x})
+		}
+	}
+	if len(r.Ranking) == 0 {
+		return nil, fmt.Errorf("spec %q names no intent", spec)
+	}
+	r.Intent, r.Confidence = r.Ranking[0].Intent, r.Ranking[0].Confidence
+	return r, nil
+}
+
+var shopLabels = sync.OnceValues(func() ([]string, error) {
+	ds, err := nlp.ParseDataset("nlu.yml", shop.NLU(), nlp.FormatParley)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ex := range ds.Train {
+		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
+			out = append(out, ex.Intent)
+		}
+	}
+	return out, nil
+})
+
+func shopDomain(t testing.TB) *dialog.Domain {
+	t.Helper()
+	labels, err := shopLabels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dialog.ParseDomain("domain.yml", shop.Domain(), labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// seededDB is a store in t.TempDir() holding the demo shop's seed.
+func seededDB(t testing.TB) *crm.DB {
+	t.Helper()
+	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := shop.EnsureSeeded(context.Background(), db, now); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+type harness struct {
+	db     *crm.DB
+	nlu    *fakeNLU
+	engine *dialog.Engine
+	bus    *dialog.Bus
+}
+
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus()}
+	t.Cleanup(h.bus.Close)
+	var err error
+	h.engine, err = dialog.New(dialog.Config{
+		Domain: shopDomain(t), Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// start opens a conversation, as the customer with the e-mail when given.
+func (h *harness) start(t testing.TB, email string) crm.Conversation {
+	t.Helper()
+	req := dialog.StartRequest{Channel: crm.ChannelWeb}
+	if email != "" {
+		c, err := h.db.CustomerByEmail(context.Background(), email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.CustomerID = c.ID
+	}
+	conv, err := h.engine.Start(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conv
+}
+
+// say sends text scripted by spec and returns the outcome.
+func (h *harness) say(t testing.TB, convID, text, spec string) dialog.Outcome {
+	t.Helper()
+	r, err := scripted(text, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.nlu.set(text, r)
+	out, err := h.engine.Handle(context.Background(), dialog.Inbound{ConversationID: convID, Text: text})
+	if err != nil {
+		t.Fatalf("handle %q: %v", text, err)
+	}
+	return out
+}

@@ -1,0 +1,474 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/nlp"
+)
+
+// Slots the engine keeps for itself in crm.Conversation.Slots; form slot
+// names may not start with "_".
+const (
+	keyFailures   = "_failures"    // failures in a row
+	keyClarify    = "_clarify"     // "a,b": the intents offered by a clarifying question
+	keyAwait      = "_await"       // intent waiting for the customer to say who they are
+	keyLast       = "_last_intent" // intent answered last
+	keyFormIntent = "_form_intent" // intent that started the active form
+)
+
+// smallTalk are intents whose repetition is normal and never offers a person.
+var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge"}
+
+// Intent names the policy treats specially when the domain has them.
+const (
+	intentHuman     = "human_agent"
+	intentComplaint = "complaint"
+	intentAffirm    = "affirm"
+	intentDeny      = "deny"
+)
+
+type reply struct {
+	text  string
+	quick []string
+}
+
+// turn is the work on one inbound message: the policy reads the parse and
+// the CRM and changes conv, replies and actions; the engine stores them.
+type turn struct {
+	e        *Engine
+	conv     crm.Conversation // working copy; Slots is owned by the turn
+	customer *crm.Customer    // nil while unknown
+	res      *nlp.Result
+	text     string
+	now      time.Time
+	seq      uint64
+	replies  []reply
+	actions  []string
+	failed   bool
+	handed   bool
+}
+
+func (t *turn) act(a string) { t.actions = append(t.actions, a) }
+
+func (t *turn) vars() vars {
+	v := vars{}
+	v.customer(t.customer)
+	for k, s := range t.conv.Slots {
+		if !strings.HasPrefix(k, "_") {
+			v["slot."+k] = s
+		}
+	}
+	return v
+}
+
+// say adds a reply chosen from variants, filled from extra and the turn's
+// own values.
+func (t *turn) say(variants []string, extra vars, quick ...string) {
+	v := t.vars()
+	for k, s := range extra {
+		v[k] = s
+	}
+	t.replies = append(t.replies, reply{text: render(pick(variants, t.seq+uint64(len(t.replies))), v), quick: quick})
+}
+
+func (t *turn) msg(key string) []string { return t.e.domain.Messages[key] }
+
+// respond says the intent's response under key, or its default.
+func (t *turn) respond(it *Intent, key string, extra vars) {
+	variants, ok := it.Responses[key]
+	if !ok {
+		variants = it.Responses["default"]
+	}
+	if len(variants) == 0 {
+		variants = t.msg("fallback")
+	}
+	t.say(variants, extra)
+}
+
+func (t *turn) entity(typ string) string {
+	for _, e := range t.res.Entities {
+		if e.Type == typ {
+			if e.Value != "" {
+				return e.Value
+			}
+			return e.Text
+		}
+	}
+	return ""
+}
+
+func (t *turn) decide(ctx context.Context) error {
+	err := t.policy(ctx)
+	if err == nil && !t.failed && !t.handed {
+		delete(t.conv.Slots, keyFailures)
+	}
+	return err
+}
+
+func (t *turn) policy(ctx context.Context) error {
+	d := t.e.domain
+	top := t.res.Intent
+
+	identified := false
+	if t.customer == nil {
+		if email := t.entity("email"); email != "" {
+			c, err := t.e.store.CustomerByEmail(ctx, email)
+			switch {
+			case err == nil:
+				t.setCustomer(&c)
+				identified = true
+				t.act("identify")
+			case errors.Is(err, crm.ErrNotFound):
+				t.say(t.msg("identity_not_found"), vars{"value": email})
+				t.act("identity_not_found")
+				return t.fail(ctx)
+			default:
+				return err
+			}
+		}
+	}
+
+	if t.res.InScope && top == intentHuman {
+		return t.handoff(ctx, "customer asked for a person", false, "handoff")
+	}
+	if t.frustrated() {
+		return t.handoff(ctx, "customer is frustrated", true, "handoff_frustrated")
+	}
+	if t.conv.ActiveForm != "" {
+		return t.continueForm(ctx)
+	}
+	if opts := t.conv.Slots[keyClarify]; opts != "" {
+		delete(t.conv.Slots, keyClarify)
+		if name := t.chosen(strings.Split(opts, ",")); name != "" {
+			t.act("clarified " + name)
+			return t.runIntent(ctx, name)
+		}
+	}
+	if await := t.conv.Slots[keyAwait]; await != "" {
+		delete(t.conv.Slots, keyAwait)
+		if identified || t.entity("order_id") != "" {
+			return t.runIntent(ctx, await)
+		}
+	}
+	if identified && (!t.res.InScope || d.Intents[top] == nil || slices.Contains(smallTalk, top)) {
+		t.say(t.msg("identified"), nil)
+		return nil
+	}
+	if !t.res.InScope {
+		t.say(t.msg("out_of_scope"), nil)
+		t.act("out_of_scope")
+		return t.fail(ctx)
+	}
+	if r := t.res.Ranking; len(r) >= 2 && r[0].Confidence-r[1].Confidence < d.Policy.ClarifyMargin {
+		a, b := d.Intents[r[0].Intent], d.Intents[r[1].Intent]
+		if a != nil && b != nil && !slices.Contains(smallTalk, a.Name) && !slices.Contains(smallTalk, b.Name) {
+			t.conv.Slots[keyClarify] = a.Name + "," + b.Name
+			t.say(t.msg("clarify"), vars{"options": a.Title + " or " + b.Title}, a.Title, b.Title)
+			t.act("clarify")
+			return nil
+		}
+	}
+	return t.runIntent(ctx, top)
+}
+
+// chosen returns the offered intent the customer picked: by its title (a
+// quick reply) or by what the NLU understood.
+func (t *turn) chosen(offered []string) string {
+	text := strings.TrimSpace(t.text)
+	for _, name := range offered {
+		if it := t.e.domain.Intents[name]; it != nil && strings.EqualFold(it.Title, text) {
+			return name
+		}
+	}
+	if t.res.InScope && slices.Contains(offered, t.res.Intent) {
+		return t.res.Intent
+	}
+	return ""
+}
+
+func (t *turn) setCustomer(c *crm.Customer) {
+	t.customer = c
+	t.conv.CustomerID = c.ID
+}
+
+// fail counts a failure and hands off after Policy.MaxFailures in a row.
+func (t *turn) fail(ctx context.Context) error {
+	t.failed = true
+	n, _ := strconv.Atoi(t.conv.Slots[keyFailures])
+	n++
+	if n >= t.e.domain.Policy.MaxFailures {
+		return t.handoff(ctx, fmt.Sprintf("bot failed %d times in a row", n), false, "handoff_failures")
+	}
+	t.conv.Slots[keyFailures] = strconv.Itoa(n)
+	return nil
+}
+
+// frustrated: a complaint with a cue from the domain, or shouting.
+func (t *turn) frustrated() bool {
+	if !t.res.InScope || t.res.Intent != intentComplaint {
+		return false
+	}
+	lower := strings.ToLower(t.text)
+	for _, c := range t.e.domain.Policy.FrustrationCues {
+		if c != "" && strings.Contains(lower, c) {
+			return true
+		}
+	}
+	if strings.Contains(t.text, "!!") {
+		return true
+	}
+	shouted := 0
+	for _, w := range strings.Fields(t.text) {
+		letters, upper := 0, 0
+		for _, r := range w {
+			if unicode.IsLetter(r) {
+				letters++
+				if unicode.IsUpper(r) {
+					upper++
+				}
+			}
+		}
+		if letters >= 3 && upper == letters {
+			shouted++
+		}
+	}
+	return shouted >= 2
+}
+
+func (t *turn) runIntent(ctx context.Context, name string) error {
+	it := t.e.domain.Intents[name]
+	if it == nil {
+		t.say(t.msg("fallback"), nil)
+		t.act("fallback")
+		return t.fail(ctx)
+	}
+	repeat := t.conv.Slots[keyLast] == name && !slices.Contains(smallTalk, name)
+	t.conv.Slots[keyLast] = name
+	if it.Form != "" {
+		return t.startForm(ctx, it)
+	}
+	var err error
+	switch it.Action {
+	case ActionLookupOrder:
+		err = t.lookupOrder(ctx, it, t.entity("order_id"))
+	case ActionTicket:
+		err = t.ticket(ctx, it)
+	case ActionHandoff:
+		return t.handoff(ctx, "customer asked for a person", false, "handoff")
+	default:
+		key := "default"
+		if _, ok := it.Responses["returning"]; ok && t.customer != nil {
+			key = "returning"
+		}
+		t.respond(it, key, nil)
+		t.act("respond " + name)
+	}
+	if err == nil && repeat && !t.failed && !t.handed {
+		label := "Talk to a person"
+		if h := t.e.domain.Intents[intentHuman]; h != nil {
+			label = h.Title
+		}
+		t.say(t.msg("repeat_offer"), nil, label)
+		t.act("repeat_offer")
+	}
+	return err
+}
+
+func (t *turn) askIdentity(intent string) {
+	t.conv.Slots[keyAwait] = intent
+	delete(t.conv.Slots, keyLast) // not answered yet: asking again is no repeat
+	t.say(t.msg("ask_identity"), nil)
+	t.act("ask_identity")
+}
+
+// findOrder returns the order when it exists and belongs to the customer;
+// an unknown customer is identified by it.
+func (t *turn) findOrder(ctx context.Context, id string) (*crm.Order, error) {
+	o, err := t.e.store.Order(ctx, id)
+	if errors.Is(err, crm.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.customer != nil {
+		if o.CustomerID != t.customer.ID {
+			return nil, nil
+		}
+		return &o, nil
+	}
+	c, err := t.e.store.Customer(ctx, o.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	t.setCustomer(&c)
+	t.act("identify")
+	return &o, nil
+}
+
+func (t *turn) lookupOrder(ctx context.Context, it *Intent, orderID string) error {
+	t.act(ActionLookupOrder)
+	var o *crm.Order
+	if orderID == "" {
+		if t.customer == nil {
+			t.askIdentity(it.Name)
+			return nil
+		}
+		orders, err := t.e.store.OrdersByCustomer(ctx, t.customer.ID, 1)
+		if err != nil {
+			return err
+		}
+		if len(orders) == 0 {
+			t.respond(it, "no_orders", nil)
+			return nil
+		}
+		o = &orders[0]
+	} else {
+		var err error
+		if o, err = t.findOrder(ctx, orderID); err != nil {
+			return err
+		}
+		if o == nil {
+			t.respond(it, "not_found", vars{"value": orderID})
+			return t.fail(ctx)
+		}
+	}
+	v := vars{}
+	v.order(o, t.now)
+	t.respond(it, string(o.Status), v)
+	return nil
+}
+
+func (t *turn) queueOf(it *Intent) string {
+	if it != nil && it.Queue != "" {
+		return it.Queue
+	}
+	return t.e.domain.Policy.DefaultQueue
+}
+
+// ticket refers to the customer's open ticket on the intent's topic, or
+// opens one.
+func (t *turn) ticket(ctx context.Context, it *Intent) error {
+	if t.customer == nil {
+		t.askIdentity(it.Name)
+		return nil
+	}
+	var details []string
+	for _, k := range sortedKeys(t.conv.Slots) {
+		if !strings.HasPrefix(k, "_") {
+			details = append(details, k+": "+t.conv.Slots[k])
+		}
+	}
+	note := "from conversation " + t.conv.ID
+	if len(details) > 0 {
+		note += " (" + strings.Join(details, ", ") + ")"
+	}
+	existing, err := t.e.store.OpenTicketByTopic(ctx, t.customer.ID, it.Topic)
+	switch {
+	case err == nil:
+		updated, err := t.e.store.UpdateTicket(ctx, existing.ID, func(tk *crm.Ticket) error {
+			if !slices.Contains(tk.Conversations, t.conv.ID) {
+				tk.Conversations = append(tk.Conversations, t.conv.ID)
+			}
+			tk.History = append(tk.History, crm.TicketEvent{At: t.now, Actor: "bot", Note: "customer asked again " + note})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		v := vars{}
+		v.ticket(&updated)
+		t.respond(it, "existing_ticket", v)
+		t.act("update_ticket")
+		return nil
+	case !errors.Is(err, crm.ErrNotFound):
+		return err
+	}
+	subject := it.Title
+	if len(details) > 0 {
+		subject += " (" + strings.Join(details, ", ") + ")"
+	}
+	tk, err := t.e.store.CreateTicket(ctx, crm.Ticket{
+		CustomerID: t.customer.ID, Subject: subject, Topic: it.Topic, Queue: t.queueOf(it),
+		Conversations: []string{t.conv.ID},
+		History:       []crm.TicketEvent{{At: t.now, Actor: "bot", Note: "opened " + note}},
+	})
+	if err != nil {
+		return err
+	}
+	v := vars{}
+	v.ticket(&tk)
+	t.respond(it, "created", v)
+	t.act(ActionTicket)
+	return nil
+}
+
+// handoff puts the conversation in the waiting state, in its topic's queue:
+// high priority for gold and platinum customers, for those whose last rating
+// was 2 or less, and for frustrated customers; urgent for the first two when
+// they are also frustrated.
+func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, message string) error {
+	t.handed = true
+	// The queue of what the customer is talking about: this message's
+	// intent unless it is the request for a person itself, else the form's,
+	// else the last answered one.
+	topic := t.e.domain.Intents[t.conv.Slots[keyLast]]
+	if fi := t.e.domain.Intents[t.conv.Slots[keyFormIntent]]; t.conv.ActiveForm != "" && fi != nil {
+		topic = fi
+	}
+	if cur := t.e.domain.Intents[t.res.Intent]; t.res.InScope && cur != nil && cur.Action != ActionHandoff && cur.Queue != "" {
+		topic = cur
+	}
+	queue := t.queueOf(topic)
+	why := []string{reason}
+	vip, unhappy := false, false
+	if c := t.customer; c != nil {
+		if c.Tier == crm.TierGold || c.Tier == crm.TierPlatinum {
+			vip = true
+			why = append(why, string(c.Tier)+" tier")
+		}
+		fb, err := t.e.store.LatestFeedback(ctx, c.ID)
+		switch {
+		case err == nil && fb.Score <= 2:
+			unhappy = true
+			why = append(why, fmt.Sprintf("last rating %d/5", fb.Score))
+		case err != nil && !errors.Is(err, crm.ErrNotFound):
+			return err
+		}
+	}
+	prio := crm.PriorityNormal
+	switch {
+	case (vip || unhappy) && frustrated:
+		prio = crm.PriorityUrgent
+	case vip || unhappy || frustrated:
+		prio = crm.PriorityHigh
+	}
+	t.clearForm()
+	delete(t.conv.Slots, keyFailures)
+	delete(t.conv.Slots, keyClarify)
+	delete(t.conv.Slots, keyAwait)
+	t.conv.State = crm.StateWaiting
+	t.conv.Queue = queue
+	t.conv.Priority = prio
+	t.conv.RoutingReason = strings.Join(why, "; ")
+	t.say(t.msg(message), vars{"queue": queue})
+	t.act("handoff")
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,248 @@
+package dialog_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+var ticketID = regexp.MustCompile(`tkt_[0-9a-z]+`)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata")
+
+// TestTranscripts plays each testdata/*.chat script against the shop domain,
+// the seeded CRM and a scripted NLU, checks the script's own expectations,
+// and compares the whole transcript (replies, quick replies, actions, slots,
+// state) with testdata/*.golden. Script lines:
+//
+//	as EMAIL                      the conversation starts with a known customer
+//	> TEXT || SPEC                the customer says TEXT; SPEC scripts the NLU
+//	= state|queue|priority|form|customer|routing VALUE
+//	= action NAME                 one of the last message's actions
+//	= reply SUBSTRING             in the last message's replies
+//	= silent                      no reply to the last message
+//	= slot NAME VALUE             ("-" for not set)
+//	= order ID STATUS             the order's status in the store
+//	= ticket TOPIC COUNT          the customer's open tickets on the topic
+func TestTranscripts(t *testing.T) {
+	scripts, err := filepath.Glob(filepath.Join("testdata", "*.chat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) < 15 {
+		t.Fatalf("%d transcripts in testdata, want at least 15", len(scripts))
+	}
+	for _, script := range scripts {
+		name := strings.TrimSuffix(filepath.Base(script), ".chat")
+		t.Run(name, func(t *testing.T) {
+			got := play(t, script)
+			golden := strings.TrimSuffix(script, ".chat") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./dialog -run TestTranscripts -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("transcript differs from %s (-update to accept):\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func play(t *testing.T, script string) []byte {
+	t.Helper()
+	f, err := os.Open(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+	h := newHarness(t)
+	var (
+		out  bytes.Buffer
+		conv crm.Conversation
+		last dialog.Outcome
+		seen bool
+	)
+	started, checks := false, 0
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		where := fmt.Sprintf("%s:%d", script, n)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			if strings.HasPrefix(line, "#") && !started {
+				fmt.Fprintln(&out, line)
+			}
+		case strings.HasPrefix(line, "as "):
+			if started {
+				t.Fatalf("%s: 'as' after the first message", where)
+			}
+			conv = h.start(t, strings.TrimSpace(line[3:]))
+			started = true
+			fmt.Fprintf(&out, "[customer %s]\n", conv.CustomerID)
+		case strings.HasPrefix(line, ">"):
+			if !started {
+				conv = h.start(t, "")
+				started = true
+				fmt.Fprintln(&out, "[anonymous visitor]")
+			}
+			text, spec, ok := strings.Cut(strings.TrimSpace(line[1:]), "||")
+			if !ok {
+				t.Fatalf("%s: want '> TEXT || SPEC'", where)
+			}
+			text = strings.TrimSpace(text)
+			last = h.say(t, conv.ID, text, spec)
+			seen = true
+			writeTurn(&out, text, strings.TrimSpace(spec), last)
+			// Ticket ids are random: the golden file shows them as tkt_ID.
+			normalized := ticketID.ReplaceAll(out.Bytes(), []byte("tkt_ID"))
+			out.Reset()
+			out.Write(normalized)
+		case strings.HasPrefix(line, "="):
+			if !seen {
+				t.Fatalf("%s: expectation before any message", where)
+			}
+			expect(ctx, t, h, where, strings.Fields(line[1:]), last)
+			checks++
+		default:
+			t.Fatalf("%s: cannot read %q", where, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if checks < 3 {
+		// The golden file alone would bless whatever the engine says.
+		t.Errorf("%s: %d expectations, want at least 3", script, checks)
+	}
+	return out.Bytes()
+}
+
+func writeTurn(w *bytes.Buffer, text, spec string, o dialog.Outcome) {
+	fmt.Fprintf(w, "\ncustomer: %s\n  nlu: %s\n", text, spec)
+	for _, r := range o.Replies {
+		fmt.Fprintf(w, "  bot: %s\n", r.Text)
+		if len(r.QuickReplies) > 0 {
+			fmt.Fprintf(w, "    quick replies: %s\n", strings.Join(r.QuickReplies, " | "))
+		}
+	}
+	c := o.Conversation
+	fmt.Fprintf(w, "  actions: %s\n", strings.Join(o.Actions, ", "))
+	form := c.ActiveForm
+	if form == "" {
+		form = "-"
+	}
+	fmt.Fprintf(w, "  state: %s, queue: %s, priority: %s, form: %s, customer: %s\n", c.State, dash(c.Queue), c.Priority, form, dash(c.CustomerID))
+	var slots []string
+	for k, v := range c.Slots {
+		slots = append(slots, k+"="+v)
+	}
+	slices.Sort(slots)
+	fmt.Fprintf(w, "  slots: %s\n", strings.Join(slots, " "))
+	if c.RoutingReason != "" {
+		fmt.Fprintf(w, "  routing: %s\n", c.RoutingReason)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func expect(ctx context.Context, t *testing.T, h *harness, where string, f []string, o dialog.Outcome) {
+	t.Helper()
+	if len(f) == 0 {
+		t.Fatalf("%s: empty expectation", where)
+	}
+	c := o.Conversation
+	arg := strings.Join(f[1:], " ")
+	check := func(what, got, want string) {
+		if got != want {
+			t.Errorf("%s: %s = %q, want %q", where, what, got, want)
+		}
+	}
+	switch f[0] {
+	case "state":
+		check("state", string(c.State), arg)
+	case "queue":
+		check("queue", c.Queue, arg)
+	case "priority":
+		check("priority", string(c.Priority), arg)
+	case "form":
+		check("form", dash(c.ActiveForm), arg)
+	case "customer":
+		check("customer", dash(c.CustomerID), arg)
+	case "routing":
+		check("routing reason", c.RoutingReason, arg)
+	case "action":
+		if !slices.Contains(o.Actions, arg) {
+			t.Errorf("%s: actions %q lack %q", where, o.Actions, arg)
+		}
+	case "reply":
+		var all []string
+		for _, r := range o.Replies {
+			all = append(all, r.Text)
+		}
+		if !strings.Contains(strings.Join(all, "\n"), arg) {
+			t.Errorf("%s: replies %q lack %q", where, all, arg)
+		}
+	case "silent":
+		if len(o.Replies) != 0 {
+			t.Errorf("%s: want no reply, got %d", where, len(o.Replies))
+		}
+	case "slot":
+		if len(f) < 3 {
+			t.Fatalf("%s: want '= slot NAME VALUE'", where)
+		}
+		v, ok := c.Slots[f[1]]
+		if !ok {
+			v = "-"
+		}
+		check("slot "+f[1], v, strings.Join(f[2:], " "))
+	case "order":
+		if len(f) != 3 {
+			t.Fatalf("%s: want '= order ID STATUS'", where)
+		}
+		ord, err := h.db.Order(ctx, f[1])
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		check("order "+f[1], string(ord.Status), f[2])
+	case "ticket":
+		if len(f) != 3 {
+			t.Fatalf("%s: want '= ticket TOPIC COUNT'", where)
+		}
+		tks, err := h.db.OpenTickets(ctx, c.CustomerID)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		n := 0
+		for _, tk := range tks {
+			if tk.Topic == f[1] {
+				n++
+			}
+		}
+		check("open tickets on "+f[1], fmt.Sprint(n), f[2])
+	default:
+		t.Fatalf("%s: unknown expectation %q", where, f[0])
+	}
+}
