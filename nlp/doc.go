@@ -9,9 +9,9 @@
 //     syntax errors point at the start of the enclosing block.
 //   - Train builds a model: a WordPiece tokenizer learned from the training
 //     text (internal/tokenize, on github.com/sugarme/tokenizer), TF-IDF word
-//     and character n-gram features, and a wide-and-deep classifier trained
-//     with Gorgonia (internal/intent), stopped early and calibrated on
-//     validation data only.
+//     and character n-gram features, and an ensemble of wide-and-deep
+//     classifiers trained with Gorgonia (internal/intent), each stopped early
+//     on validation data, calibrated on validation data only.
 //   - Model.Parse runs the model on one message; Evaluate scores a model on
 //     labelled data.
 //

@@ -93,7 +93,7 @@ type Meta struct {
 	DataFormat   Format        `json:"data_format"`
 	Validation   ValMetrics    `json:"validation"`
 	TrainSeconds float64       `json:"train_seconds"`
-	Epochs       int           `json:"epochs"` // epochs run (the best one's weights are kept)
+	Epochs       []int         `json:"epochs"` // per member of the ensemble: epochs run (the best one's weights are kept)
 	Config       intent.Config `json:"config"`
 	Features     int           `json:"features"`
 	Vectors      string        `json:"vectors,omitempty"`
@@ -126,7 +126,7 @@ type Model struct {
 	tokenizer []byte // tokenizer.json, kept for Save
 	tok       *tokenize.Tokenizer
 	feat      *intent.Featurizer
-	net       *intent.Net
+	net       *intent.Ensemble
 	ents      *entity.Extractor
 	now       func() time.Time
 	oos       int // the index of the OutOfScope class; -1 when the model has none
@@ -182,8 +182,8 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 		words[i] = w.Text
 	}
 	vec := m.feat.Vectorize(words, nil)
-	z := make([]float32, m.net.Dim)
-	logits := make([]float32, m.net.Classes)
+	z := make([]float32, m.net.Dim())
+	logits := make([]float32, m.net.Classes())
 	m.net.Forward(vec, z, logits)
 	probs := make([]float64, len(logits))
 	intent.Softmax(logits, m.meta.Temperature, probs)
@@ -318,8 +318,8 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %s: %v", dir, ErrModelCorrupt, WeightsFile, err)
 	}
-	if net.Classes != len(meta.Labels) {
-		return nil, fmt.Errorf("load model %s: %w: %s has %d intents, %s has %d", dir, ErrModelCorrupt, WeightsFile, net.Classes, MetaFile, len(meta.Labels))
+	if net.Classes() != len(meta.Labels) {
+		return nil, fmt.Errorf("load model %s: %w: %s has %d intents, %s has %d", dir, ErrModelCorrupt, WeightsFile, net.Classes(), MetaFile, len(meta.Labels))
 	}
 	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile), nil)
 	if err != nil {
@@ -328,7 +328,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	return newModel(meta, files[TokenizerFile], tok, feat, net, opts)
 }
 
-func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.Featurizer, net *intent.Net, opts *Options) (*Model, error) {
+func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.Featurizer, net *intent.Ensemble, opts *Options) (*Model, error) {
 	var o Options
 	if opts != nil {
 		o = *opts

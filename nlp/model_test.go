@@ -70,8 +70,8 @@ func TestParseShop(t *testing.T) {
 					t.Errorf("no %s entity %q in %+v", typ, val, res.Entities)
 				}
 			}
-			if len(res.Embedding) != m.net.Dim {
-				t.Errorf("embedding of length %d, want %d", len(res.Embedding), m.net.Dim)
+			if len(res.Embedding) != m.net.Dim() {
+				t.Errorf("embedding of length %d, want %d", len(res.Embedding), m.net.Dim())
 			}
 			if len(res.Ranking) == 0 || res.Ranking[0].Confidence < res.Ranking[len(res.Ranking)-1].Confidence {
 				t.Errorf("ranking not sorted: %v", res.Ranking)

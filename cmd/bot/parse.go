@@ -92,7 +92,7 @@ func ensureShopModel(ctx context.Context, m *Main, dir string) error {
 	}
 	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Progress: func(p nlp.Progress) {
 		if p.Stage == "epoch" {
-			fmt.Fprintf(m.Stderr, "  epoch %d, validation accuracy %.1f%%\n", p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
+			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d, validation accuracy %.1f%%\n", p.Member, p.Members, p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
 		}
 	}})
 	if err != nil {

@@ -68,8 +68,8 @@ func printProgress(m *Main, p nlp.Progress) {
 		if e.Best {
 			best = " *"
 		}
-		fmt.Fprintf(m.Stdout, "epoch %2d/%d  loss %.4f  val accuracy %.2f%%  elapsed %s  eta <= %s%s\n",
-			e.Epoch, e.Epochs, e.Loss, 100*e.ValAccuracy, e.Elapsed.Round(time.Second), p.ETA.Round(time.Second), best)
+		fmt.Fprintf(m.Stdout, "net %d/%d  epoch %2d/%d  loss %.4f  val accuracy %.2f%%  elapsed %s  eta <= %s%s\n",
+			p.Member, p.Members, e.Epoch, e.Epochs, e.Loss, 100*e.ValAccuracy, e.Elapsed.Round(time.Second), p.ETA.Round(time.Second), best)
 	default:
 		if p.Note != "" {
 			fmt.Fprintf(m.Stdout, "%s: %s\n", p.Stage, p.Note)

@@ -18,6 +18,11 @@
 // on tables past 256 rows (where Gorgonia's Slice bug would strike; this
 // package uses no Slice), and check that a batch can be overfitted.
 //
+// An Ensemble averages the logits of nets trained with different seeds.
+// Their feature tables are rounded to half precision after training and
+// stored so, which halves the model directory and changes no prediction
+// between training and loading.
+//
 // Caveats: a Net is read-only after training and safe for concurrent use; a
 // trainer and its graphs belong to one goroutine.
 package intent

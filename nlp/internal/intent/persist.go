@@ -10,10 +10,10 @@ import (
 )
 
 // weightsMagic starts a weights file; its last byte is the format version.
-// Then come the sizes (features, dim, classes) as little-endian uint32, the
-// feature hashes as uint64 and the float32 arrays IDF, E, L, B1, W2, B2, all
-// little-endian.
-const weightsMagic = "PARLEYW\x02"
+// Then come, little-endian: the sizes (nets, features, dim, classes) as
+// uint32, the feature hashes as uint64 and their IDF as float32, and for each
+// net its tables E and L in half precision (uint16) and B1, W2, B2 as float32.
+const weightsMagic = "PARLEYW\x03"
 
 // ErrCorrupt means a weights file is not what Save wrote.
 var ErrCorrupt = errors.New("corrupted weights")
@@ -21,14 +21,20 @@ var ErrCorrupt = errors.New("corrupted weights")
 // maxWeights bounds the sizes Load accepts before it allocates.
 const maxWeights = 1 << 28
 
-// Save writes the featurizer and the network.
-func Save(w io.Writer, f *Featurizer, n *Net) error {
+// Save writes the featurizer and the ensemble. The tables are stored in half
+// precision: Train has already rounded them, so nothing changes.
+func Save(w io.Writer, f *Featurizer, e *Ensemble) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(weightsMagic)
-	for _, v := range []any{
-		[]uint32{uint32(n.Features), uint32(n.Dim), uint32(n.Classes)},
-		f.Hashes, f.IDF, n.E, n.L, n.B1, n.W2, n.B2,
-	} {
+	n0 := e.Nets[0]
+	parts := []any{
+		[]uint32{uint32(len(e.Nets)), uint32(n0.Features), uint32(n0.Dim), uint32(n0.Classes)},
+		f.Hashes, f.IDF,
+	}
+	for _, n := range e.Nets {
+		parts = append(parts, toHalf(n.E), toHalf(n.L), n.B1, n.W2, n.B2)
+	}
+	for _, v := range parts {
 		if err := binary.Write(bw, binary.LittleEndian, v); err != nil {
 			return fmt.Errorf("write weights: %w", err)
 		}
@@ -36,9 +42,17 @@ func Save(w io.Writer, f *Featurizer, n *Net) error {
 	return bw.Flush()
 }
 
+func toHalf(xs []float32) []uint16 {
+	out := make([]uint16, len(xs))
+	for i, x := range xs {
+		out[i] = floatToHalf(x)
+	}
+	return out
+}
+
 // Load reads what Save wrote. Errors wrap ErrCorrupt when the content is not
 // a valid weights file of this version.
-func Load(r io.Reader) (*Featurizer, *Net, error) {
+func Load(r io.Reader) (*Featurizer, *Ensemble, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(weightsMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic[:7]) != weightsMagic[:7] {
@@ -47,35 +61,64 @@ func Load(r io.Reader) (*Featurizer, *Net, error) {
 	if magic[7] != weightsMagic[7] {
 		return nil, nil, fmt.Errorf("%w: weights format version %d, this build reads version %d", ErrCorrupt, magic[7], weightsMagic[7])
 	}
-	var sizes [3]uint32
+	var sizes [4]uint32
 	if err := binary.Read(br, binary.LittleEndian, &sizes); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	features, dim, classes := int(sizes[0]), int(sizes[1]), int(sizes[2])
-	if features < 1 || dim < 1 || classes < 2 || features*(dim+classes) > maxWeights || dim*classes > maxWeights {
+	nets, features, dim, classes := int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3])
+	if nets < 1 || nets > 16 || features < 1 || dim < 1 || classes < 2 ||
+		features*(dim+classes) > maxWeights || dim*classes > maxWeights {
 		return nil, nil, fmt.Errorf("%w: implausible sizes %v", ErrCorrupt, sizes)
 	}
 	f := &Featurizer{Hashes: make([]uint64, features), IDF: make([]float32, features)}
-	n := &Net{
-		Features: features, Dim: dim, Classes: classes,
-		E: make([]float32, features*dim), L: make([]float32, features*classes),
-		B1: make([]float32, dim), W2: make([]float32, dim*classes), B2: make([]float32, classes),
+	if err := readAll(br, f.Hashes, f.IDF); err != nil {
+		return nil, nil, err
 	}
-	for _, v := range []any{f.Hashes, f.IDF, n.E, n.L, n.B1, n.W2, n.B2} {
-		if err := binary.Read(br, binary.LittleEndian, v); err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	e := &Ensemble{}
+	for range nets {
+		n := &Net{
+			Features: features, Dim: dim, Classes: classes,
+			B1: make([]float32, dim), W2: make([]float32, dim*classes), B2: make([]float32, classes),
 		}
+		halfE, halfL := make([]uint16, features*dim), make([]uint16, features*classes)
+		if err := readAll(br, halfE, halfL, n.B1, n.W2, n.B2); err != nil {
+			return nil, nil, err
+		}
+		n.E, n.L = fromHalf(halfE), fromHalf(halfL)
+		for _, ws := range [][]float32{n.E, n.L, n.B1, n.W2, n.B2} {
+			for _, x := range ws {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return nil, nil, fmt.Errorf("%w: NaN or infinite weight", ErrCorrupt)
+				}
+			}
+		}
+		e.Nets = append(e.Nets, n)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, nil, fmt.Errorf("%w: data after the weights", ErrCorrupt)
 	}
-	for _, ws := range [][]float32{f.IDF, n.E, n.L, n.B1, n.W2, n.B2} {
-		for _, x := range ws {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, nil, fmt.Errorf("%w: NaN or infinite weight", ErrCorrupt)
-			}
+	for _, x := range f.IDF {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, nil, fmt.Errorf("%w: NaN or infinite IDF", ErrCorrupt)
 		}
 	}
 	f.init()
-	return f, n, nil
+	return f, e, nil
+}
+
+func readAll(r io.Reader, parts ...any) error {
+	for _, v := range parts {
+		if err := binary.Read(r, binary.LittleEndian, v); err != nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
+	return nil
+}
+
+func fromHalf(hs []uint16) []float32 {
+	out := make([]float32, len(hs))
+	for i, h := range hs {
+		out[i] = halfToFloat(h)
+	}
+	return out
 }

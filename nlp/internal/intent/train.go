@@ -84,7 +84,8 @@ const maxLen = 512
 
 // Train fits a Net with Adam on minibatches, evaluates on val after every
 // epoch and keeps the best weights (early stopping). With no validation data
-// it trains for cfg.Epochs epochs. init, if not nil, may change the seeded
+// it trains for cfg.Epochs epochs. The feature tables of the result are
+// rounded to half precision, as Save stores them. init, if not nil, may change the seeded
 // initial weights (pre-trained vectors); progress may be nil.
 func Train(ctx context.Context, train, val []Sample, features, classes int, cfg Config, init func(*Net), progress func(Epoch)) (*Net, error) {
 	if err := cfg.validate(); err != nil {
@@ -139,10 +140,11 @@ func Train(ctx context.Context, train, val []Sample, features, classes int, cfg 
 			break
 		}
 	}
-	if len(val) == 0 {
-		return net, nil
+	if len(val) > 0 {
+		net = best
 	}
-	return best, nil
+	net.roundHalf()
+	return net, nil
 }
 
 // Accuracy is the fraction of samples whose argmax is their label.

@@ -299,15 +299,17 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.roundHalf()
 	var buf bytes.Buffer
-	if err := Save(&buf, f, n); err != nil {
+	if err := Save(&buf, f, &Ensemble{Nets: []*Net{n}}); err != nil {
 		t.Fatal(err)
 	}
 	saved := buf.Bytes()
-	f2, n2, err := Load(bytes.NewReader(saved))
+	f2, e2, err := Load(bytes.NewReader(saved))
 	if err != nil {
 		t.Fatal(err)
 	}
+	n2 := e2.Nets[0]
 	z1, z2 := make([]float32, n.Dim), make([]float32, n.Dim)
 	l1, l2 := make([]float32, 3), make([]float32, 3)
 	for _, d := range tinyData {
