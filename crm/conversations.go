@@ -71,29 +71,10 @@ func convCustomerKey(c *Conversation) []byte { return key(c.CustomerID, timeKey(
 
 // indexConversation adds (add) or removes c's index entries.
 func indexConversation(tx *bolt.Tx, c *Conversation, add bool) error {
-	type entry struct {
-		bucket []byte
-		key    []byte
-		want   bool
-	}
-	for _, e := range []entry{
+	return setIndexKeys(tx, add, []indexKey{
 		{idxConvOpen, convOpenKey(c), c.Open()},
 		{idxConvCustomer, convCustomerKey(c), c.CustomerID != ""},
-	} {
-		if !e.want {
-			continue
-		}
-		var err error
-		if add {
-			err = tx.Bucket(e.bucket).Put(e.key, nil)
-		} else {
-			err = tx.Bucket(e.bucket).Delete(e.key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // createConversationTx stores a new conversation with id, defaults and times set.

@@ -399,6 +399,33 @@ func getRecord[T any](tx *bolt.Tx, bucket []byte, what, id string) (T, error) {
 	return v, nil
 }
 
+// indexKey is a key of an index bucket that maps to nothing, and whether the
+// record should have it.
+type indexKey struct {
+	bucket []byte
+	key    []byte
+	want   bool
+}
+
+// setIndexKeys adds (or removes) the wanted keys.
+func setIndexKeys(tx *bolt.Tx, add bool, keys []indexKey) error {
+	for _, k := range keys {
+		if !k.want {
+			continue
+		}
+		var err error
+		if add {
+			err = tx.Bucket(k.bucket).Put(k.key, nil)
+		} else {
+			err = tx.Bucket(k.bucket).Delete(k.key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // editRecord decodes record id of bucket twice and applies fn to the second
 // copy: fn may change maps and slices of cur in place, and old must still
 // name the index entries to remove.

@@ -215,7 +215,9 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatalf("backup copy inconsistent: %v", err)
 	}
 	st := must[Stats](t)(cp.Stats(ctx))
-	if st.Messages < 10 || int64(st.Messages) > during || st.Conversations != 3 {
+	// A writer counts its message after AppendMessage returns, so the copy
+	// may hold one more message per writer than the count said.
+	if st.Messages < 10 || int64(st.Messages) > during+int64(len(convs)) || st.Conversations != 3 {
 		t.Errorf("copy holds %d messages, %d conversations; %d were appended when the copy ended", st.Messages, st.Conversations, during)
 	}
 	t.Logf("copy of %d bytes with %d messages; %d appended by the end", n, st.Messages, appended.Load())

@@ -67,29 +67,10 @@ func validateTicket(t *Ticket) error {
 
 // indexTicket adds (add) or removes t's index entries.
 func indexTicket(tx *bolt.Tx, t *Ticket, add bool) error {
-	type entry struct {
-		bucket []byte
-		key    []byte
-		want   bool
-	}
-	for _, e := range []entry{
+	return setIndexKeys(tx, add, []indexKey{
 		{idxTicketCustomer, key(t.CustomerID, t.ID), true},
 		{idxTicketOpen, key(t.CustomerID, t.Topic, t.ID), t.Status.Open()},
-	} {
-		if !e.want {
-			continue
-		}
-		var err error
-		if add {
-			err = tx.Bucket(e.bucket).Put(e.key, nil)
-		} else {
-			err = tx.Bucket(e.bucket).Delete(e.key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // createTicketTx stores a new ticket with id, defaults and times set.
