@@ -14,7 +14,6 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
-	"github.com/parleyhq/parley/nlp"
 )
 
 func runChat(ctx context.Context, m *Main, args []string) error {
@@ -34,14 +33,7 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	dir := *modelDir
-	if dir == "" {
-		dir = filepath.Join(*dataDir, "model")
-		if err := ensureShopModel(ctx, m, dir); err != nil {
-			return err
-		}
-	}
-	model, err := nlp.Load(dir, nil)
+	model, _, err := loadModel(ctx, m, *modelDir, *dataDir)
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,7 @@ func runParse(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dir := *modelDir
-	if dir == "" {
-		dir = filepath.Join(*dataDir, "model")
-		if err := ensureShopModel(ctx, m, dir); err != nil {
-			return err
-		}
-	}
-	model, err := nlp.Load(dir, nil)
+	model, dir, err := loadModel(ctx, m, *modelDir, *dataDir)
 	if err != nil {
 		return err
 	}
@@ -76,6 +69,20 @@ func printResult(m *Main, res *nlp.Result) {
 	for _, e := range res.Entities {
 		fmt.Fprintf(m.Stdout, "  %s %q = %s [%d:%d]\n", e.Type, e.Text, e.Value, e.Start, e.End)
 	}
+}
+
+// loadModel loads the model in modelDir or, when that is empty, in
+// DATA-DIR/model, training the demo-shop model there first if it is missing.
+// It returns the directory it used.
+func loadModel(ctx context.Context, m *Main, modelDir, dataDir string) (*nlp.Model, string, error) {
+	if modelDir == "" {
+		modelDir = filepath.Join(dataDir, "model")
+		if err := ensureShopModel(ctx, m, modelDir); err != nil {
+			return nil, "", err
+		}
+	}
+	model, err := nlp.Load(modelDir, nil)
+	return model, modelDir, err
 }
 
 // ensureShopModel trains the embedded demo-shop model into dir unless a
