@@ -157,9 +157,11 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		Config:        cfg,
 		Epochs:        epochs,
 		Features:      feat.Len(),
-		Vectors:       filepath.Base(opts.Vectors),
 		Entities:      ds.EntityDefs,
 		CreatedAt:     time.Now().UTC().Truncate(time.Second),
+	}
+	if opts.Vectors != "" {
+		meta.Vectors = filepath.Base(opts.Vectors)
 	}
 	m, err := newModel(meta, tokJSON, tok, feat, ens, nil)
 	if err != nil {

@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -469,15 +470,7 @@ func strongest(v Vector, l int) ([]int32, []float32) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case v.Weights[a] > v.Weights[b]:
-			return -1
-		case v.Weights[a] < v.Weights[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(v.Weights[b], v.Weights[a]) })
 	order = order[:l]
 	slices.Sort(order)
 	rows := make([]int32, l)

@@ -338,3 +338,14 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestStrongest(t *testing.T) {
+	v := Vector{Rows: []int32{1, 4, 7, 9, 12}, Weights: []float32{0.1, 0.9, 0.3, 0.8, 0.2}}
+	rows, ws := strongest(v, 3)
+	wantRows, wantWs := []int32{4, 7, 9}, []float32{0.9, 0.3, 0.8}
+	for i := range wantRows {
+		if rows[i] != wantRows[i] || ws[i] != wantWs[i] {
+			t.Fatalf("strongest: rows %v weights %v, want %v %v", rows, ws, wantRows, wantWs)
+		}
+	}
+}
