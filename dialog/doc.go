@@ -25,8 +25,21 @@
 //     question with quick replies;
 //   - otherwise the intent's action runs: a response, lookup_order,
 //     create_ticket (which refers to an open ticket on the same topic instead
-//     of opening a duplicate), cancel_order (only after an explicit yes) or
-//     handoff.
+//     of opening a duplicate), cancel_order (only after an explicit yes),
+//     handoff or a webhook.
+//
+// Webhooks call the company's own backend. The domain declares them under
+// webhooks (name: url, secret_env naming the environment variable with the
+// signing secret, timeout, default 3s), and an intent or a form names one
+// as its action, "webhook:NAME". The engine sends a WebhookRequest (the
+// conversation, the customer, the intent, slots, entities and text) through
+// Config.Caller (internal/webhook signs and posts it), within the hook's
+// timeout, and says the WebhookReply's text, or the intent's default
+// response, keeping the reply's slots. A call that fails, times out or
+// answers an invalid reply is logged, the customer hears the domain's
+// webhook_failed message, and the conversation goes on in the bot's hands:
+// no slot of the reply is kept and no failure is counted against the bot
+// (a form whose action failed is not resumed; the customer asks again).
 //
 // After Policy.MaxFailures failures in a row (not understood, out of scope,
 // invalid answers, unknown orders) the bot hands off. In the waiting and

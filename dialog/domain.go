@@ -41,6 +41,7 @@ type Domain struct {
 	Messages map[string][]string // the engine's own messages by key; each a list of variants
 	Intents  map[string]*Intent
 	Forms    map[string]*Form
+	Webhooks map[string]*Webhook // by name; actions "webhook:NAME" call them
 }
 
 // Policy holds the thresholds of the dialog policy.
@@ -99,6 +100,7 @@ var actionKeys = map[string][]string{
 	ActionTicket:      {"created", "existing_ticket"},
 	ActionCancelOrder: {"cancelled", "kept"},
 	ActionHandoff:     nil,
+	ActionWebhook:     {"default"}, // said when the reply has no text
 }
 
 // templateVars are the placeholders a response may use; {slot.NAME} is also
@@ -176,8 +178,9 @@ func ParseDomain(file string, data []byte, labels []string) (*Domain, error) {
 }
 
 type domainParser struct {
-	file  string
-	lines map[any]int // where each intent, form and slot was defined
+	file        string
+	lines       map[any]int // where each intent, form and slot was defined
+	actionLines map[any]int // where each intent's and form's action was given
 }
 
 func (p *domainParser) errf(n *yaml.Node, format string, args ...any) error {
@@ -280,7 +283,7 @@ func (p *domainParser) textMap(n *yaml.Node, what string) (map[string][]string, 
 }
 
 func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
-	f, err := p.fields(n, "domain", "version", "policy", "messages", "intents", "forms")
+	f, err := p.fields(n, "domain", "version", "policy", "messages", "intents", "forms", "webhooks")
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +293,7 @@ func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
 		Forms:   make(map[string]*Form),
 	}
 	p.lines = make(map[any]int)
+	p.actionLines = make(map[any]int)
 	v, ok := f["version"]
 	if !ok {
 		return nil, p.errf(n, "missing version")
@@ -343,6 +347,16 @@ func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
 			}
 			d.Forms[fo.Name] = fo
 			p.lines[fo] = kv[0].Line
+		}
+	}
+	if wn, ok := f["webhooks"]; ok {
+		if d.Webhooks, err = p.webhooks(wn); err != nil {
+			return nil, err
+		}
+	}
+	if d.usesWebhooks() {
+		if _, ok := d.Messages["webhook_failed"]; !ok {
+			return nil, p.errf(keyNode(n, "messages"), "messages: missing %q (a webhook action needs it)", "webhook_failed")
 		}
 	}
 	return d, nil
@@ -402,8 +416,11 @@ func (p *domainParser) intent(key, n *yaml.Node) (*Intent, error) {
 	if it.Topic == "" {
 		it.Topic = name
 	}
-	if _, ok := actionKeys[it.Action]; !ok {
+	if _, ok := actionKeys[actionKind(it.Action)]; !ok {
 		return nil, p.errf(f["action"], "%s: unknown action %q", what, it.Action)
+	}
+	if a, ok := f["action"]; ok {
+		p.actionLines[it] = a.Line
 	}
 	if r, ok := f["responses"]; ok {
 		if it.Responses, err = p.textMap(r, what+" responses"); err != nil {
@@ -414,7 +431,7 @@ func (p *domainParser) intent(key, n *yaml.Node) (*Intent, error) {
 		return nil, p.errf(f["action"], "%s: action cancel_order needs a form with a confirm slot", what)
 	}
 	if it.Form == "" {
-		for _, k := range actionKeys[it.Action] {
+		for _, k := range actionKeys[actionKind(it.Action)] {
 			if _, ok := it.Responses[k]; !ok {
 				return nil, p.errf(key, "%s: action %q needs responses %q", what, actionName(it.Action), k)
 			}
@@ -452,8 +469,11 @@ func (p *domainParser) form(name string, n *yaml.Node) (*Form, error) {
 			return nil, err
 		}
 	}
-	if _, ok := actionKeys[fo.Action]; !ok || fo.Action == ActionHandoff {
+	if _, ok := actionKeys[actionKind(fo.Action)]; !ok || fo.Action == ActionHandoff {
 		return nil, p.errf(f["action"], "%s: unknown action %q", what, fo.Action)
+	}
+	if a, ok := f["action"]; ok {
+		p.actionLines[fo] = a.Line
 	}
 	sn, ok := f["slots"]
 	if !ok || sn.Kind != yaml.SequenceNode || len(sn.Content) == 0 {
@@ -540,6 +560,16 @@ func (p *domainParser) slot(form string, n *yaml.Node) (Slot, error) {
 
 // check ties intents to the NLU labels and to forms.
 func (p *domainParser) check(d *Domain, labels []string) error {
+	forms := make([]string, 0, len(d.Forms))
+	for name := range d.Forms {
+		forms = append(forms, name)
+	}
+	slices.SortFunc(forms, func(a, b string) int { return p.lines[d.Forms[a]] - p.lines[d.Forms[b]] })
+	for _, name := range forms {
+		if err := p.checkWebhook(d, d.Forms[name], "form "+name, d.Forms[name].Action); err != nil {
+			return err
+		}
+	}
 	names := make([]string, 0, len(d.Intents))
 	for name := range d.Intents {
 		names = append(names, name)
@@ -551,12 +581,15 @@ func (p *domainParser) check(d *Domain, labels []string) error {
 		if !slices.Contains(labels, name) {
 			return &DomainError{File: p.file, Line: line, Reason: fmt.Sprintf("intent %q is not among the NLU model's %d intents", name, len(labels))}
 		}
+		if err := p.checkWebhook(d, it, "intent "+name, it.Action); err != nil {
+			return err
+		}
 		if it.Form != "" {
 			fo, ok := d.Forms[it.Form]
 			if !ok {
 				return &DomainError{File: p.file, Line: line, Reason: fmt.Sprintf("intent %s: unknown form %q", name, it.Form)}
 			}
-			for _, k := range actionKeys[fo.Action] {
+			for _, k := range actionKeys[actionKind(fo.Action)] {
 				if _, ok := it.Responses[k]; !ok {
 					return &DomainError{File: p.file, Line: line, Reason: fmt.Sprintf("intent %s: form action %q needs responses %q", name, actionName(fo.Action), k)}
 				}

@@ -32,7 +32,8 @@ type Store interface {
 var (
 	// ErrNoConversation means an Inbound named no conversation.
 	ErrNoConversation = errors.New("no conversation id")
-	// ErrConfig means Config lacks a domain, a parser or a store.
+	// ErrConfig means Config lacks a domain, a parser or a store, or a
+	// caller for a domain with webhook actions.
 	ErrConfig = errors.New("incomplete engine config")
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	Events Events           // nil: a new in-process Bus
 	Now    func() time.Time // nil: time.Now
 	Logger *slog.Logger     // nil: discard
+	// Caller calls the domain's webhooks; required when an intent or a
+	// form of the domain has a "webhook:NAME" action.
+	Caller Caller
 }
 
 // Engine answers customers: it stores each message, parses it, decides what
@@ -57,6 +61,7 @@ type Engine struct {
 	events Events
 	now    func() time.Time
 	log    *slog.Logger
+	caller Caller
 	parser atomic.Pointer[parserBox] // swapped by SetParser while serving
 	locks  keyedMutex
 }
@@ -64,12 +69,15 @@ type Engine struct {
 type parserBox struct{ p Parser }
 
 // New returns an engine, or an error wrapping ErrConfig when cfg lacks a
-// domain, a parser or a store.
+// domain, a parser or a store, or a caller for a domain that uses webhooks.
 func New(cfg Config) (*Engine, error) {
 	if cfg.Domain == nil || cfg.Parser == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("new engine: %w", ErrConfig)
 	}
-	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger}
+	if cfg.Caller == nil && cfg.Domain.usesWebhooks() {
+		return nil, fmt.Errorf("new engine: domain uses webhooks but no caller: %w", ErrConfig)
+	}
+	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller}
 	if e.events == nil {
 		e.events = NewBus()
 	}

@@ -211,6 +211,9 @@ func (t *turn) complete(ctx context.Context, fo *Form, it *Intent) error {
 	case ActionCancelOrder:
 		return t.cancelOrder(ctx, fo, it)
 	default:
+		if _, ok := webhookName(fo.Action); ok {
+			return t.webhook(ctx, it, fo.Action)
+		}
 		t.respond(it, "default", nil)
 		t.act("respond " + it.Name)
 		return nil

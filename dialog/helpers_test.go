@@ -1,8 +1,12 @@
 package dialog_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -128,15 +132,24 @@ type harness struct {
 	nlu    *fakeNLU
 	engine *dialog.Engine
 	bus    *dialog.Bus
+	caller *fakeCaller
+	logs   *bytes.Buffer // the engine's log, as JSON lines
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus()}
+	return newHarnessWith(t, shopDomain(t))
+}
+
+// newHarnessWith runs domain d, with a fakeCaller for its webhooks.
+func newHarnessWith(t testing.TB, d *dialog.Domain) *harness {
+	t.Helper()
+	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus(), caller: &fakeCaller{}, logs: &bytes.Buffer{}}
 	t.Cleanup(h.bus.Close)
 	var err error
 	h.engine, err = dialog.New(dialog.Config{
-		Domain: shopDomain(t), Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+		Domain: d, Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -175,4 +188,92 @@ func (h *harness) say(t testing.TB, convID, text, spec string) dialog.Outcome {
 		t.Fatalf("handle %q: %v", text, err)
 	}
 	return out
+}
+
+// webhookDomain loads testdata/webhook/domain.yml against the shop's labels.
+func webhookDomain(t testing.TB) *dialog.Domain {
+	t.Helper()
+	labels, err := shopLabels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "webhook", "domain.yml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dialog.ParseDomain(path, data, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// fakeCaller answers webhook calls from scripted results, in order, per
+// hook, and records the requests. A call without a script fails.
+type fakeCaller struct {
+	mu      sync.Mutex
+	scripts map[string][]hookResult // guarded by mu
+	calls   []hookCall              // guarded by mu
+}
+
+type hookResult struct {
+	reply dialog.WebhookReply
+	err   error
+	block bool // wait for the context to end, as a hung backend does
+}
+
+type hookCall struct {
+	hook     dialog.Webhook
+	req      dialog.WebhookRequest
+	deadline bool // the context had a deadline
+}
+
+func (f *fakeCaller) script(name string, r hookResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.scripts == nil {
+		f.scripts = make(map[string][]hookResult)
+	}
+	f.scripts[name] = append(f.scripts[name], r)
+}
+
+// take returns the calls made since the last take.
+func (f *fakeCaller) take() []hookCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *fakeCaller) Call(ctx context.Context, hook dialog.Webhook, req dialog.WebhookRequest) (dialog.WebhookReply, error) {
+	_, hasDeadline := ctx.Deadline()
+	f.mu.Lock()
+	f.calls = append(f.calls, hookCall{hook: hook, req: req, deadline: hasDeadline})
+	queue := f.scripts[hook.Name]
+	if len(queue) == 0 {
+		f.mu.Unlock()
+		return dialog.WebhookReply{}, fmt.Errorf("fake caller: no script for webhook %s", hook.Name)
+	}
+	r := queue[0]
+	f.scripts[hook.Name] = queue[1:]
+	f.mu.Unlock()
+	if r.block {
+		<-ctx.Done()
+		return dialog.WebhookReply{}, ctx.Err()
+	}
+	return r.reply, r.err
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer // guarded by mu
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

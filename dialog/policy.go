@@ -264,6 +264,10 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 	case ActionHandoff:
 		return t.handoff(ctx, "customer asked for a person", false, "handoff")
 	default:
+		if _, ok := webhookName(it.Action); ok {
+			err = t.webhook(ctx, it, it.Action)
+			break
+		}
 		key := "default"
 		if _, ok := it.Responses["returning"]; ok && t.customer != nil {
 			key = "returning"

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -26,7 +28,10 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // and compares the whole transcript (replies, quick replies, actions, slots,
 // state) with testdata/*.golden. Script lines:
 //
+//	domain webhook                play against testdata/webhook/domain.yml (first line)
 //	as EMAIL                      the conversation starts with a known customer
+//	hook NAME JSON                the next call of webhook NAME answers JSON
+//	hook NAME fail REASON         the next call of webhook NAME fails
 //	> TEXT || SPEC                the customer says TEXT; SPEC scripts the NLU
 //	= state|queue|priority|form|customer|routing VALUE
 //	= action NAME                 one of the last message's actions
@@ -35,6 +40,7 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 //	= slot NAME VALUE             ("-" for not set)
 //	= order ID STATUS             the order's status in the store
 //	= ticket TOPIC COUNT          the customer's open tickets on the topic
+//	= log SUBSTRING               in the engine's log
 func TestTranscripts(t *testing.T) {
 	scripts, err := filepath.Glob(filepath.Join("testdata", "*.chat"))
 	if err != nil {
@@ -73,7 +79,7 @@ func play(t *testing.T, script string) []byte {
 	}
 	defer f.Close()
 	ctx := context.Background()
-	h := newHarness(t)
+	var h *harness
 	var (
 		out  bytes.Buffer
 		conv crm.Conversation
@@ -90,7 +96,24 @@ func play(t *testing.T, script string) []byte {
 			if strings.HasPrefix(line, "#") && !started {
 				fmt.Fprintln(&out, line)
 			}
+		case strings.HasPrefix(line, "domain "):
+			if h != nil {
+				t.Fatalf("%s: 'domain' must come first", where)
+			}
+			if name := strings.TrimSpace(line[7:]); name != "webhook" {
+				t.Fatalf("%s: unknown domain %q", where, name)
+			}
+			h = newHarnessWith(t, webhookDomain(t))
+			fmt.Fprintln(&out, "[domain testdata/webhook/domain.yml]")
+		case strings.HasPrefix(line, "hook "):
+			if h == nil {
+				h = newHarness(t)
+			}
+			scriptHook(t, h, where, strings.TrimSpace(line[5:]))
 		case strings.HasPrefix(line, "as "):
+			if h == nil {
+				h = newHarness(t)
+			}
 			if started {
 				t.Fatalf("%s: 'as' after the first message", where)
 			}
@@ -98,6 +121,9 @@ func play(t *testing.T, script string) []byte {
 			started = true
 			fmt.Fprintf(&out, "[customer %s]\n", conv.CustomerID)
 		case strings.HasPrefix(line, ">"):
+			if h == nil {
+				h = newHarness(t)
+			}
 			if !started {
 				conv = h.start(t, "")
 				started = true
@@ -111,6 +137,7 @@ func play(t *testing.T, script string) []byte {
 			last = h.say(t, conv.ID, text, spec)
 			seen = true
 			writeTurn(&out, text, strings.TrimSpace(spec), last)
+			writeCalls(&out, h.caller.take())
 			// Ticket ids are random: the golden file shows them as tkt_ID.
 			normalized := ticketID.ReplaceAll(out.Bytes(), []byte("tkt_ID"))
 			out.Reset()
@@ -161,6 +188,33 @@ func writeTurn(w *bytes.Buffer, text, spec string, o dialog.Outcome) {
 	}
 }
 
+// scriptHook reads "NAME JSON" or "NAME fail REASON".
+func scriptHook(t *testing.T, h *harness, where, spec string) {
+	t.Helper()
+	name, rest, _ := strings.Cut(spec, " ")
+	rest = strings.TrimSpace(rest)
+	var r hookResult
+	switch {
+	case strings.HasPrefix(rest, "fail "):
+		r.err = errors.New(strings.TrimSpace(rest[5:]))
+	default:
+		if err := json.Unmarshal([]byte(rest), &r.reply); err != nil {
+			t.Fatalf("%s: hook reply: %v", where, err)
+		}
+	}
+	h.caller.script(name, r)
+}
+
+// writeCalls shows what the engine sent to each webhook.
+func writeCalls(w *bytes.Buffer, calls []hookCall) {
+	for _, c := range calls {
+		body, _ := json.Marshal(c.req)
+		// The conversation id is random: the golden file shows it as CONV.
+		body = bytes.Replace(body, []byte(c.req.ConversationID), []byte("CONV"), 1)
+		fmt.Fprintf(w, "  webhook %s: %s\n", c.hook.Name, body)
+	}
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -204,6 +258,10 @@ func expect(ctx context.Context, t *testing.T, h *harness, where string, f []str
 		}
 		if !strings.Contains(strings.Join(all, "\n"), arg) {
 			t.Errorf("%s: replies %q lack %q", where, all, arg)
+		}
+	case "log":
+		if !strings.Contains(h.logs.String(), arg) {
+			t.Errorf("%s: log lacks %q:\n%s", where, arg, h.logs)
 		}
 	case "silent":
 		if len(o.Replies) != 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/internal/webhook"
 )
 
 func runChat(ctx context.Context, m *Main, args []string) error {
@@ -46,7 +48,16 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer db.Close()
-	engine, err := dialog.New(dialog.Config{Domain: domain, Parser: model, Store: db})
+	for _, h := range domain.Webhooks {
+		if os.Getenv(h.SecretEnv) == "" {
+			fmt.Fprintf(m.Stderr, "warning: webhook %s: %s is not set; its calls will fail politely\n", h.Name, h.SecretEnv)
+		}
+	}
+	engine, err := dialog.New(dialog.Config{Domain: domain, Parser: model, Store: db,
+		Caller: &webhook.Client{},
+		// Errors only (a failed webhook, say), on stderr beside the chat.
+		Logger: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+	})
 	if err != nil {
 		return err
 	}
