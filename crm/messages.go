@@ -268,6 +268,35 @@ func (db *DB) importMessageTx(tx *bolt.Tx, m Message, id string, created time.Ti
 	return putJSON(tx.Bucket(bucketConversations), []byte(conv.ID), &conv)
 }
 
+// SetMessageParse implements ConversationStore.
+func (db *DB) SetMessageParse(ctx context.Context, conversationID string, seq uint64, parse json.RawMessage) error {
+	if len(parse) > maxParseBytes {
+		return fmt.Errorf("set message parse: parse of %d bytes, limit %d: %w", len(parse), maxParseBytes, ErrTooLarge)
+	}
+	redacted, err := redactJSON(parse)
+	if err != nil {
+		return fmt.Errorf("set message parse: %w", ErrInvalid)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages)
+		k := messageKey(conversationID, seq)
+		var m Message
+		ok, err := getJSON(b, k, &m)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("message %d of conversation %q: %w", seq, conversationID, ErrNotFound)
+		}
+		m.Parse = redacted
+		return putJSON(b, k, &m)
+	})
+	if err != nil {
+		return fmt.Errorf("set message parse: %w", err)
+	}
+	return nil
+}
+
 // MessagesAfter implements ConversationStore.
 func (db *DB) MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]Message, error) {
 	ms := []Message{}

@@ -239,3 +239,43 @@ func TestAppendConcurrent(t *testing.T) {
 	}
 	t.Logf("%d appends (plus resends) in %d commits", total, db.commits.Load())
 }
+
+func TestSetMessageParse(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	conv := newConversation(t, db)
+	m := must[Message](t)(db.AppendMessage(ctx, Message{ConversationID: conv.ID, Sender: SenderCustomer, Text: "where is my order"}))
+	parse := json.RawMessage(`{"intent":"order_status","text":"card 4111 1111 1111 1111"}`)
+	if err := db.SetMessageParse(ctx, conv.ID, m.Seq, parse); err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]Message](t)(db.MessagesAfter(ctx, conv.ID, 0, 0))
+	if len(got) != 1 || !strings.Contains(string(got[0].Parse), "order_status") || strings.Contains(string(got[0].Parse), "4111") {
+		t.Fatalf("stored parse %s", got[0].Parse)
+	}
+	if got[0].Text != m.Text || got[0].Seq != m.Seq || got[0].ID != m.ID {
+		t.Fatalf("the message changed: %+v vs %+v", got[0], m)
+	}
+	cases := []struct {
+		name  string
+		conv  string
+		seq   uint64
+		parse json.RawMessage
+		want  error
+	}{
+		{"unknown message", conv.ID, 9, parse, ErrNotFound},
+		{"unknown conversation", "nope", 1, parse, ErrNotFound},
+		{"not JSON", conv.ID, m.Seq, json.RawMessage(`{`), ErrInvalid},
+		{"too large", conv.ID, m.Seq, json.RawMessage(`"` + strings.Repeat("a", maxParseBytes) + `"`), ErrTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := db.SetMessageParse(ctx, tc.conv, tc.seq, tc.parse); !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 )
 
@@ -102,6 +103,12 @@ type ConversationStore interface {
 	// is under way the message may still be stored; resending it with the
 	// same ClientID is safe.
 	AppendMessage(ctx context.Context, m Message) (Message, error)
+	// SetMessageParse attaches the NLU result to a stored message: the dialog
+	// engine stores a customer message before it parses it. String values in
+	// parse are redacted as message text is. Setting it again replaces it.
+	// Fails with ErrNotFound for an unknown message, ErrTooLarge over 64 KiB
+	// and ErrInvalid for a parse that is not JSON.
+	SetMessageParse(ctx context.Context, conversationID string, seq uint64, parse json.RawMessage) error
 	// MessagesAfter returns the conversation's messages with Seq > afterSeq in
 	// order, at most limit (0: all). ErrNotFound for an unknown conversation.
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]Message, error)

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -201,6 +202,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		return out, fmt.Errorf("handle message: parse: %w", err)
 	}
 	out.Parse = res
+	e.storeParse(ctx, msg, res)
 
 	t := &turn{e: e, conv: conv, res: res, text: in.Text, now: e.now(), seq: msg.Seq}
 	t.conv.Slots = maps.Clone(conv.Slots)
@@ -339,5 +341,18 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
+	}
+}
+
+// storeParse attaches the parse to the stored customer message, for agents
+// and for training later. The reply does not depend on it, so a failure is
+// logged and the turn goes on.
+func (e *Engine) storeParse(ctx context.Context, msg crm.Message, res *nlp.Result) {
+	data, err := json.Marshal(res)
+	if err == nil {
+		err = e.store.SetMessageParse(ctx, msg.ConversationID, msg.Seq, data)
+	}
+	if err != nil {
+		e.log.Error("store message parse", "conversation", msg.ConversationID, "seq", msg.Seq, "err", err)
 	}
 }

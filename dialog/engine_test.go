@@ -2,6 +2,7 @@ package dialog_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -42,7 +43,16 @@ func TestHandleResendIsAnsweredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(msgs) != 2 {
-		t.Errorf("%d messages stored, want 2 (one message, one reply)", len(msgs))
+		t.Fatalf("%d messages stored, want 2 (one message, one reply)", len(msgs))
+	}
+	var parse struct {
+		Intent string `json:"intent"`
+	}
+	if err := json.Unmarshal(msgs[0].Parse, &parse); err != nil || parse.Intent != "greet" {
+		t.Errorf("the customer message's stored parse is %s (%v), want intent greet", msgs[0].Parse, err)
+	}
+	if len(msgs[1].Parse) != 0 {
+		t.Errorf("the bot's reply has a parse: %s", msgs[1].Parse)
 	}
 }
 
