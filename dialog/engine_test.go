@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -314,5 +315,21 @@ func TestHandleAgentTakesOverMidTurn(t *testing.T) {
 				t.Errorf("%d messages stored, want only the customer's", len(msgs))
 			}
 		})
+	}
+}
+
+func TestHandleRefusesOversizeMessage(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	conv := h.start(t, "")
+	_, err := h.engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: strings.Repeat("where is my order ", 300)})
+	if !errors.Is(err, crm.ErrTooLarge) {
+		t.Fatalf("error %v, want crm.ErrTooLarge", err)
+	}
+	r, _ := scripted("hi", "greet:0.9")
+	h.nlu.set("hi", r)
+	out, err := h.engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: "hi"})
+	if err != nil || out.Inbound.Seq != 1 || len(out.Replies) == 0 {
+		t.Fatalf("the next message: %+v, %v (want it stored as the first and answered)", out, err)
 	}
 }
