@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp/internal/intent"
 )
 
 // shopModel trains the embedded shop domain once per test binary: the
@@ -173,13 +174,25 @@ func TestParseConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// quickOptions trains a small, fast model: tests that train their own
+// models run under -race in CI.
+func quickOptions(seed uint64) TrainOptions {
+	cfg := intent.DefaultConfig
+	cfg.Epochs = 6
+	return TrainOptions{Seed: seed, Ensemble: 1, Config: &cfg}
+}
+
 func TestSameSeedSamePredictions(t *testing.T) {
-	a := trainedShop(t)
+	t.Parallel()
 	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Train(context.Background(), ds, TrainOptions{Seed: 1})
+	a, err := Train(context.Background(), ds, quickOptions(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), ds, quickOptions(5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,12 +330,15 @@ func BenchmarkParseParallel(b *testing.B) {
 }
 
 func TestTrainWithUserTokenizer(t *testing.T) {
+	t.Parallel()
 	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := filepath.Join("internal", "tokenize", "testdata", "bert-style.tokenizer.json")
-	m, err := Train(context.Background(), ds, TrainOptions{Seed: 1, Tokenizer: user})
+	opts := quickOptions(1)
+	opts.Tokenizer = user
+	m, err := Train(context.Background(), ds, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
