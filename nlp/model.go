@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/internal/atomicfile"
 	"github.com/parleyhq/parley/nlp/internal/entity"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 	"github.com/parleyhq/parley/nlp/internal/tokenize"
@@ -234,7 +236,8 @@ func (m *Model) Save(dir string) error {
 		name string
 		data []byte
 	}{{TokenizerFile, m.tokenizer}, {WeightsFile, weights.Bytes()}, {MetaFile, append(metaJSON, '\n')}} {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		data := f.data
+		if err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return fmt.Errorf("save model: %w", err)
 		}
 	}
@@ -245,28 +248,6 @@ func (m *Model) Save(dir string) error {
 func checksum(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a crash leaves the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Load reads a model directory written by Save. The error says which file

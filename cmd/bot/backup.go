@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
 // storeFile is the name of the store inside the data folder.
@@ -39,35 +40,6 @@ func openExistingStore(dir, task string) (*crm.DB, error) {
 		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file, so %s must go through that server while it runs, or wait until it is stopped", err, task)
 	}
 	return db, err
-}
-
-// writeFileAtomic writes what fn writes to path through a temporary file in
-// the same folder, synced and renamed into place, so that path never holds a
-// partial copy. The file is readable by its owner only.
-func writeFileAtomic(path string, fn func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if err := fn(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func runBackup(ctx context.Context, m *Main, args []string) error {
@@ -100,7 +72,7 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 	}
 	defer db.Close()
 	var n int64
-	err = writeFileAtomic(*out, func(w io.Writer) error {
+	err = atomicfile.Write(*out, func(w io.Writer) error {
 		var err error
 		n, err = db.Backup(ctx, w)
 		return err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
 const customerUsage = `Usage: bot customer <export|erase> [flags] ID
@@ -75,7 +77,7 @@ func runCustomerExport(ctx context.Context, m *Main, args []string) error {
 	if *out == "" {
 		return db.ExportCustomer(ctx, id, m.Stdout)
 	}
-	if err := writeFileAtomic(*out, func(w io.Writer) error { return db.ExportCustomer(ctx, id, w) }); err != nil {
+	if err := atomicfile.Write(*out, func(w io.Writer) error { return db.ExportCustomer(ctx, id, w) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "exported customer %s to %s\n", id, *out)
