@@ -295,7 +295,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if net.Classes() != len(meta.Labels) {
 		return nil, fmt.Errorf("load model %s: %w: %s has %d intents, %s has %d", dir, ErrModelCorrupt, WeightsFile, net.Classes(), MetaFile, len(meta.Labels))
 	}
-	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile), nil)
+	tok, err := tokenize.FromJSON(files[TokenizerFile], nil)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %v", dir, ErrModelCorrupt, err)
 	}
