@@ -72,7 +72,8 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 	}
 	train, val := splitValidation(ds, opts)
 	labels := intentLabels(train)
-	if len(labels) < 2 {
+	intents := len(labels)
+	if intents < 2 {
 		return nil, fmt.Errorf("train: %w", intent.ErrOneClass)
 	}
 	for _, ex := range train {
@@ -87,7 +88,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		return nil, err
 	}
 
-	progress(Progress{Stage: "features", Note: fmt.Sprintf("%d training and %d validation examples, %d intents", len(train), len(val), len(intentLabels(train)))})
+	progress(Progress{Stage: "features", Note: fmt.Sprintf("%d training and %d validation examples, %d intents", len(train), len(val), intents)})
 	trainWords := wordsOf(tok, train)
 	minDF := opts.MinDF
 	if minDF == 0 {
