@@ -121,13 +121,18 @@ func (c *checker) run() {
 		return t.ID
 	})
 	forEach(c, bucketFeedback, func(k string, f *Feedback) string {
-		if !exists(bucketCustomers, f.CustomerID) {
+		if (f.CustomerID != "" || f.ConversationID == "") && !exists(bucketCustomers, f.CustomerID) {
 			c.failf("feedback %q: customer %q missing", k, f.CustomerID)
 		}
 		if f.ConversationID != "" && !exists(bucketConversations, f.ConversationID) {
 			c.failf("feedback %q: conversation %q missing", k, f.ConversationID)
 		}
-		put(idxFeedbackCustomer, feedbackIndexKey(f), "")
+		if f.CustomerID != "" {
+			put(idxFeedbackCustomer, feedbackIndexKey(f), "")
+		}
+		if f.ConversationID != "" {
+			put(idxFeedbackConv, feedbackConvKey(f), "")
+		}
 		return f.ID
 	})
 	forEach(c, bucketAgents, func(k string, a *Agent) string {

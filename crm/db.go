@@ -206,22 +206,25 @@ var (
 	idxTicketCustomer   = []byte("idx_ticket_customer")
 	idxTicketOpen       = []byte("idx_ticket_open")
 	idxFeedbackCustomer = []byte("idx_feedback_customer")
+	idxFeedbackConv     = []byte("idx_feedback_conversation") // schema version 2
 
 	keySchemaVersion = []byte("schema_version")
 )
 
-// The buckets of schema version 1.
+// The buckets of the current schema; v1Buckets are those version 1 created.
 var (
 	recordBuckets = [][]byte{
 		bucketMeta, bucketCustomers, bucketOrders, bucketConversations, bucketMessages,
 		bucketTickets, bucketFeedback, bucketAgents,
 	}
-	indexBuckets = [][]byte{
+	v1Indexes = [][]byte{
 		idxCustomerEmail, idxCustomerPhone, idxCustomerIdentity, idxOrderCustomer,
 		idxConvCustomer, idxConvOpen, idxMessageClient, idxTicketCustomer, idxTicketOpen,
 		idxFeedbackCustomer,
 	}
-	allBuckets = append(append([][]byte(nil), recordBuckets...), indexBuckets...)
+	v1Buckets    = append(append([][]byte(nil), recordBuckets...), v1Indexes...)
+	indexBuckets = append(append([][]byte(nil), v1Indexes...), idxFeedbackConv)
+	allBuckets   = append(append([][]byte(nil), recordBuckets...), indexBuckets...)
 )
 
 // migration is one step of the schema: it takes a store at version-1 to version.
@@ -235,12 +238,28 @@ type migration struct {
 // edit one that has shipped.
 var migrations = []migration{
 	{version: 1, name: "create buckets", apply: func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range v1Buckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		return nil
+	}},
+	{version: 2, name: "index feedback by conversation", apply: func(tx *bolt.Tx) error {
+		idx, err := tx.CreateBucketIfNotExists(idxFeedbackConv)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketFeedback).ForEach(func(k, v []byte) error {
+			var f Feedback
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("decode feedback %q: %w", k, err)
+			}
+			if f.ConversationID == "" {
+				return nil
+			}
+			return idx.Put(feedbackConvKey(&f), nil)
+		})
 	}},
 }
 

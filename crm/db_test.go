@@ -55,7 +55,7 @@ func TestSchemaVersion(t *testing.T) {
 			}
 			return b.Put([]byte("other"), []byte("x"))
 		}, nil},
-		{"current version", func(tx *bolt.Tx) error {
+		{"version 1 is migrated", func(tx *bolt.Tx) error {
 			if err := migrations[0].apply(tx); err != nil {
 				return err
 			}
@@ -97,19 +97,64 @@ func TestSchemaVersion(t *testing.T) {
 				t.Fatalf("Open: %v, want %v", err, tt.want)
 			}
 			if err != nil {
-				if tt.want == ErrSchemaNewer && !strings.Contains(err.Error(), "version 7, this program knows up to 1") {
+				if tt.want == ErrSchemaNewer && !strings.Contains(err.Error(), "version 7, this program knows up to 2") {
 					t.Errorf("error %q does not name the versions", err)
 				}
 				return
 			}
 			defer db.Close()
-			if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
-				t.Fatalf("schema version %d, %v; want 1", v, err)
+			if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+				t.Fatalf("schema version %d, %v; want 2", v, err)
 			}
 			if err := db.Check(ctx); err != nil {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A version 1 store has ratings but no index of them by conversation:
+// opening it builds the index.
+func TestMigrateIndexesFeedbackByConversation(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	conv := must[Conversation](t)(db.CreateConversation(ctx, Conversation{Channel: ChannelWeb, CustomerID: cu.ID}))
+	f := must[Feedback](t)(db.AddFeedback(ctx, Feedback{ConversationID: conv.ID, Score: 2}))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(idxFeedbackConv); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, u64(1))
+	})
+	if err := errors.Join(err, raw.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("schema version %d, %v; want 2", v, err)
+	}
+	if got := must[Feedback](t)(db.ConversationFeedback(ctx, conv.ID)); got.ID != f.ID {
+		t.Errorf("conversation's rating %s, want %s", got.ID, f.ID)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -8,9 +8,11 @@ import (
 )
 
 func feedbackIndexKey(f *Feedback) []byte { return key(f.CustomerID, timeKey(f.CreatedAt), f.ID) }
+func feedbackConvKey(f *Feedback) []byte  { return key(f.ConversationID, timeKey(f.CreatedAt), f.ID) }
 
 // addFeedbackTx stores a new rating with id and time set, taking the customer
-// from the conversation when f has none.
+// from the conversation when f has none. A rating of a conversation whose
+// customer is unknown (an anonymous web visitor) has no customer.
 func addFeedbackTx(tx *bolt.Tx, f *Feedback) error {
 	if err := checkPart("feedback id", f.ID); err != nil {
 		return err
@@ -30,19 +32,28 @@ func addFeedbackTx(tx *bolt.Tx, f *Feedback) error {
 			f.CustomerID = c.CustomerID
 		}
 	}
-	if err := checkPart("feedback customer id", f.CustomerID); err != nil {
-		return err
-	}
-	if tx.Bucket(bucketCustomers).Get([]byte(f.CustomerID)) == nil {
-		return fmt.Errorf("feedback customer %q: %w", f.CustomerID, ErrNotFound)
+	if f.CustomerID != "" || f.ConversationID == "" {
+		if err := checkPart("feedback customer id", f.CustomerID); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketCustomers).Get([]byte(f.CustomerID)) == nil {
+			return fmt.Errorf("feedback customer %q: %w", f.CustomerID, ErrNotFound)
+		}
 	}
 	b := tx.Bucket(bucketFeedback)
 	if b.Get([]byte(f.ID)) != nil {
 		return fmt.Errorf("feedback %q: %w", f.ID, ErrConflict)
 	}
 	f.Comment = Redact(f.Comment)
-	if err := tx.Bucket(idxFeedbackCustomer).Put(feedbackIndexKey(f), nil); err != nil {
-		return err
+	if f.CustomerID != "" {
+		if err := tx.Bucket(idxFeedbackCustomer).Put(feedbackIndexKey(f), nil); err != nil {
+			return err
+		}
+	}
+	if f.ConversationID != "" {
+		if err := tx.Bucket(idxFeedbackConv).Put(feedbackConvKey(f), nil); err != nil {
+			return err
+		}
 	}
 	return putJSON(b, []byte(f.ID), f)
 }
@@ -62,17 +73,35 @@ func (db *DB) AddFeedback(ctx context.Context, f Feedback) (Feedback, error) {
 
 // LatestFeedback implements FeedbackStore.
 func (db *DB) LatestFeedback(ctx context.Context, customerID string) (Feedback, error) {
+	f, err := db.latestFeedback(ctx, idxFeedbackCustomer, "customer", customerID)
+	if err != nil {
+		return Feedback{}, fmt.Errorf("latest feedback: %w", err)
+	}
+	return f, nil
+}
+
+// ConversationFeedback implements FeedbackStore.
+func (db *DB) ConversationFeedback(ctx context.Context, conversationID string) (Feedback, error) {
+	f, err := db.latestFeedback(ctx, idxFeedbackConv, "conversation", conversationID)
+	if err != nil {
+		return Feedback{}, fmt.Errorf("conversation feedback: %w", err)
+	}
+	return f, nil
+}
+
+// latestFeedback returns the newest rating under id in a feedback index.
+func (db *DB) latestFeedback(ctx context.Context, idx []byte, what, id string) (Feedback, error) {
+	if id == "" {
+		return Feedback{}, fmt.Errorf("no %s id: %w", what, ErrNotFound)
+	}
 	var f Feedback
 	err := db.view(ctx, func(tx *bolt.Tx) error {
-		err := fmt.Errorf("customer %q has none: %w", customerID, ErrNotFound)
-		scanPrefixReverse(tx.Bucket(idxFeedbackCustomer), prefix(customerID), func(k, _ []byte) bool {
+		err := fmt.Errorf("%s %q has none: %w", what, id, ErrNotFound)
+		scanPrefixReverse(tx.Bucket(idx), prefix(id), func(k, _ []byte) bool {
 			f, err = getRecord[Feedback](tx, bucketFeedback, "feedback", lastPart(k))
 			return false
 		})
 		return err
 	})
-	if err != nil {
-		return Feedback{}, fmt.Errorf("latest feedback: %w", err)
-	}
-	return f, nil
+	return f, err
 }

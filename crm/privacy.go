@@ -106,7 +106,7 @@ func (db *DB) EraseCustomer(ctx context.Context, id string) (Erasure, error) {
 		e.Tickets = len(tickets)
 
 		// Feedback: the customer's own, and any left on their conversations.
-		var fbKeys, fbIdx [][]byte
+		var fbKeys, fbIdx, fbConvIdx [][]byte
 		err = tx.Bucket(bucketFeedback).ForEach(func(k, v []byte) error {
 			var f Feedback
 			if err := json.Unmarshal(v, &f); err != nil {
@@ -114,7 +114,12 @@ func (db *DB) EraseCustomer(ctx context.Context, id string) (Erasure, error) {
 			}
 			if f.CustomerID == id || erased[f.ConversationID] {
 				fbKeys = append(fbKeys, append([]byte(nil), k...))
-				fbIdx = append(fbIdx, feedbackIndexKey(&f))
+				if f.CustomerID != "" {
+					fbIdx = append(fbIdx, feedbackIndexKey(&f))
+				}
+				if f.ConversationID != "" {
+					fbConvIdx = append(fbConvIdx, feedbackConvKey(&f))
+				}
 			}
 			return nil
 		})
@@ -127,8 +132,11 @@ func (db *DB) EraseCustomer(ctx context.Context, id string) (Erasure, error) {
 		if err := deleteKeys(tx.Bucket(idxFeedbackCustomer), fbIdx); err != nil {
 			return err
 		}
+		if err := deleteKeys(tx.Bucket(idxFeedbackConv), fbConvIdx); err != nil {
+			return err
+		}
 		e.Feedback = len(fbKeys)
-		e.IndexEntries += len(fbIdx)
+		e.IndexEntries += len(fbIdx) + len(fbConvIdx)
 
 		return tx.Bucket(bucketCustomers).Delete([]byte(id))
 	})

@@ -112,7 +112,7 @@ func TestEraseCustomer(t *testing.T) {
 
 	e := must[Erasure](t)(db.EraseCustomer(ctx, ada.customer.ID))
 	want := Erasure{CustomerID: ada.customer.ID, Orders: 2, Conversations: 2, Messages: 8, Tickets: 2, Feedback: 2,
-		IndexEntries: 4 + 2 + (2 + 1 + 6) + (2 + 1) + 2}
+		IndexEntries: 4 + 2 + (2 + 1 + 6) + (2 + 1) + (2 + 2)}
 	if e != want {
 		t.Errorf("erasure %+v, want %+v", e, want)
 	}

@@ -141,12 +141,16 @@ type TicketStore interface {
 // FeedbackStore holds satisfaction ratings.
 type FeedbackStore interface {
 	// AddFeedback stores a rating with ID and CreatedAt set; CustomerID is
-	// taken from the conversation when empty. ErrInvalid for a score outside
-	// 1..5 or no customer at all, ErrNotFound for an unknown conversation or
-	// customer.
+	// taken from the conversation when empty, and may stay empty for a
+	// conversation with an unknown customer. ErrInvalid for a score outside
+	// 1..5 or neither a conversation nor a customer, ErrNotFound for an
+	// unknown conversation or customer.
 	AddFeedback(ctx context.Context, f Feedback) (Feedback, error)
 	// LatestFeedback returns the customer's newest rating, or ErrNotFound.
 	LatestFeedback(ctx context.Context, customerID string) (Feedback, error)
+	// ConversationFeedback returns the newest rating of the conversation, or
+	// ErrNotFound.
+	ConversationFeedback(ctx context.Context, conversationID string) (Feedback, error)
 }
 
 // AgentStore holds agents and checks their passwords.

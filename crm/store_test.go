@@ -330,6 +330,26 @@ func TestFeedback(t *testing.T) {
 	if got := must[Feedback](t)(db.LatestFeedback(ctx, cu.ID)); got.ID != f.ID {
 		t.Errorf("latest %s, want %s", got.ID, f.ID)
 	}
+	if got := must[Feedback](t)(db.ConversationFeedback(ctx, conv.ID)); got.ID != f.ID {
+		t.Errorf("conversation's latest %s, want %s", got.ID, f.ID)
+	}
+
+	// An anonymous visitor's conversation can be rated; the rating has no
+	// customer until one is known.
+	anon := must[Conversation](t)(db.CreateConversation(ctx, Conversation{Channel: ChannelWeb}))
+	if _, err := db.ConversationFeedback(ctx, anon.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no feedback yet: %v", err)
+	}
+	af := must[Feedback](t)(db.AddFeedback(ctx, Feedback{ConversationID: anon.ID, Score: 1}))
+	if af.CustomerID != "" {
+		t.Errorf("anonymous rating got customer %q", af.CustomerID)
+	}
+	if got := must[Feedback](t)(db.ConversationFeedback(ctx, anon.ID)); got.ID != af.ID || got.Score != 1 {
+		t.Errorf("anonymous conversation's rating %+v, want %+v", got, af)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		f    Feedback

@@ -19,6 +19,7 @@ const (
 	ActionTicket      = "create_ticket"
 	ActionCancelOrder = "cancel_order" // cancels only after an explicit yes
 	ActionHandoff     = "handoff"
+	ActionResolve     = "resolve" // reply, then close the conversation (the customer is asked for a rating)
 )
 
 // Slot sources and validators.
@@ -100,6 +101,7 @@ var actionKeys = map[string][]string{
 	ActionTicket:      {"created", "existing_ticket"},
 	ActionCancelOrder: {"cancelled", "kept"},
 	ActionHandoff:     nil,
+	ActionResolve:     {"default"},
 	ActionWebhook:     {"default"}, // said when the reply has no text
 }
 
@@ -469,7 +471,7 @@ func (p *domainParser) form(name string, n *yaml.Node) (*Form, error) {
 			return nil, err
 		}
 	}
-	if _, ok := actionKeys[actionKind(fo.Action)]; !ok || fo.Action == ActionHandoff {
+	if _, ok := actionKeys[actionKind(fo.Action)]; !ok || fo.Action == ActionHandoff || fo.Action == ActionResolve {
 		return nil, p.errf(f["action"], "%s: unknown action %q", what, fo.Action)
 	}
 	if a, ok := f["action"]; ok {

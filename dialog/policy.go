@@ -263,19 +263,18 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 		err = t.ticket(ctx, it)
 	case ActionHandoff:
 		return t.handoff(ctx, "customer asked for a person", false, "handoff")
+	case ActionResolve:
+		t.answer(it)
+		t.conv.State = crm.StateResolved
+		t.act("resolve")
 	default:
 		if _, ok := webhookName(it.Action); ok {
 			err = t.webhook(ctx, it, it.Action)
 			break
 		}
-		key := "default"
-		if _, ok := it.Responses["returning"]; ok && t.customer != nil {
-			key = "returning"
-		}
-		t.respond(it, key, nil)
-		t.act("respond " + name)
+		t.answer(it)
 	}
-	if err == nil && repeat && !t.failed && !t.handed {
+	if err == nil && repeat && !t.failed && !t.handed && t.conv.State != crm.StateResolved {
 		label := "Talk to a person"
 		if h := t.e.domain.Intents[intentHuman]; h != nil {
 			label = h.Title
@@ -284,6 +283,17 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 		t.act("repeat_offer")
 	}
 	return err
+}
+
+// answer replies with the intent's responses, greeting a known customer by
+// name where the intent has "returning" responses.
+func (t *turn) answer(it *Intent) {
+	key := "default"
+	if _, ok := it.Responses["returning"]; ok && t.customer != nil {
+		key = "returning"
+	}
+	t.respond(it, key, nil)
+	t.act("respond " + it.Name)
 }
 
 func (t *turn) askIdentity(intent string) {

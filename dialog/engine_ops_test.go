@@ -1,0 +1,125 @@
+package dialog_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+func TestPost(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	conv := h.start(t, "ana@example.com")
+	events, stop := h.engine.Subscribe(conv.ID, 16)
+	defer stop()
+
+	o := dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderAgent, AgentID: "grace", Text: "Hi, Grace here.", ClientID: "crm-7"}
+	m, err := h.engine.Post(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Seq != 1 || m.Sender != crm.SenderAgent || m.AgentID != "grace" {
+		t.Fatalf("stored %+v", m)
+	}
+	again, err := h.engine.Post(ctx, o)
+	if err != nil || again.ID != m.ID {
+		t.Fatalf("resend: %+v, %v; want the stored %s", again, err, m.ID)
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d events for a message posted twice, want 1", len(events))
+	}
+	if ev := <-events; ev.Type != dialog.EventMessage || ev.Message.ID != m.ID {
+		t.Errorf("event %+v", ev)
+	}
+	got, err := h.db.Conversation(ctx, conv.ID)
+	if err != nil || got.State != crm.StateBot {
+		t.Errorf("conversation %+v, %v: posting must not change who holds it", got, err)
+	}
+
+	for _, tt := range []struct {
+		name string
+		o    dialog.Outbound
+		want error
+	}{
+		{"no conversation", dialog.Outbound{Sender: crm.SenderSystem, Text: "x"}, dialog.ErrNoConversation},
+		{"customer sender", dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderCustomer, Text: "x"}, dialog.ErrSender},
+		{"agent without login", dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderAgent, Text: "x"}, dialog.ErrSender},
+		{"unknown conversation", dialog.Outbound{ConversationID: "nope", Sender: crm.SenderSystem, Text: "x"}, crm.ErrNotFound},
+		{"invalid UTF-8", dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderSystem, Text: "\xff"}, crm.ErrInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := h.engine.Post(ctx, tt.o); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if len(events) != 0 {
+		t.Errorf("%d events after refused posts", len(events))
+	}
+}
+
+func TestResolveAndRate(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	conv := h.start(t, "") // an anonymous visitor can rate too
+	h.say(t, conv.ID, "hi", "greet:0.9")
+	if _, err := h.engine.Rate(ctx, conv.ID, 5, ""); !errors.Is(err, dialog.ErrNotResolved) {
+		t.Fatalf("rating an open conversation: %v, want ErrNotResolved", err)
+	}
+	events, stop := h.engine.Subscribe(conv.ID, 16)
+	defer stop()
+	c, err := h.engine.Resolve(ctx, conv.ID)
+	if err != nil || c.State != crm.StateResolved || c.ClosedAt.IsZero() {
+		t.Fatalf("resolve: %+v, %v", c, err)
+	}
+	if _, err := h.engine.Resolve(ctx, conv.ID); err != nil {
+		t.Fatalf("resolving again: %v", err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d events, want one state change", len(events))
+	}
+	if ev := <-events; ev.Type != dialog.EventState || ev.Conversation.State != crm.StateResolved {
+		t.Errorf("event %+v", ev)
+	}
+
+	if rated, err := h.engine.Rated(ctx, conv.ID); err != nil || rated {
+		t.Fatalf("rated before rating: %v, %v", rated, err)
+	}
+	if _, err := h.engine.Rate(ctx, conv.ID, 6, ""); !errors.Is(err, crm.ErrInvalid) {
+		t.Fatalf("score 6: %v, want crm.ErrInvalid", err)
+	}
+	f, err := h.engine.Rate(ctx, conv.ID, 2, "slow")
+	if err != nil || f.Score != 2 || f.ConversationID != conv.ID {
+		t.Fatalf("rate: %+v, %v", f, err)
+	}
+	if rated, err := h.engine.Rated(ctx, conv.ID); err != nil || !rated {
+		t.Fatalf("rated after rating: %v, %v", rated, err)
+	}
+	if _, err := h.engine.Rate(ctx, conv.ID, 5, ""); !errors.Is(err, dialog.ErrAlreadyRated) {
+		t.Fatalf("second rating: %v, want ErrAlreadyRated", err)
+	}
+	if _, err := h.engine.Resolve(ctx, "nope"); !errors.Is(err, crm.ErrNotFound) {
+		t.Fatalf("resolve unknown: %v", err)
+	}
+}
+
+// The demo domain's goodbye closes the conversation, and the next message
+// opens it again.
+func TestGoodbyeResolves(t *testing.T) {
+	h := newHarness(t)
+	conv := h.start(t, "ana@example.com")
+	out := h.say(t, conv.ID, "bye", "goodbye:0.95")
+	if out.Conversation.State != crm.StateResolved {
+		t.Fatalf("after goodbye: state %s, actions %v", out.Conversation.State, out.Actions)
+	}
+	if len(out.Replies) != 1 {
+		t.Fatalf("replies %v", out.Replies)
+	}
+	out = h.say(t, conv.ID, "one more question", "greet:0.9")
+	if out.Conversation.State != crm.StateBot {
+		t.Fatalf("after a new message: state %s", out.Conversation.State)
+	}
+}

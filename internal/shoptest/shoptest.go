@@ -1,0 +1,56 @@
+// Package shoptest gives tests of other packages the demo shop's trained NLU
+// model. Training takes seconds (much longer under -race), so it happens once
+// per test binary and every test shares the read-only model.
+package shoptest
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp"
+)
+
+var trained = sync.OnceValues(func() (*nlp.Model, error) {
+	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	if err != nil {
+		return nil, err
+	}
+	return nlp.Train(context.Background(), ds, nlp.TrainOptions{Seed: 1})
+})
+
+// Model returns the demo shop's model, trained with seed 1 on first use.
+func Model(tb testing.TB) *nlp.Model {
+	tb.Helper()
+	m, err := trained()
+	if err != nil {
+		tb.Fatalf("train the shop model: %v", err)
+	}
+	return m
+}
+
+var saved = sync.OnceValues(func() (string, error) {
+	m, err := trained()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "parley-shop-model-")
+	if err != nil {
+		return "", err
+	}
+	return dir, m.Save(dir)
+})
+
+// ModelDir returns a directory holding the saved shop model, written once per
+// test binary. Tests must not change it; it is left in the system's temporary
+// directory (a few MB) because no test can know it is the last user.
+func ModelDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := saved()
+	if err != nil {
+		tb.Fatalf("save the shop model: %v", err)
+	}
+	return dir
+}
