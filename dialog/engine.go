@@ -247,10 +247,6 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return out, fmt.Errorf("handle message: %w", err)
 		}
 		conv = updated
-		if stateChanged(out.Conversation, updated) {
-			c := updated
-			e.events.Publish(Event{Type: EventState, ConversationID: c.ID, Conversation: &c})
-		}
 	} else if len(t.replies) > 0 {
 		now, err := e.store.Conversation(ctx, conv.ID)
 		if err != nil {
@@ -271,6 +267,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		conv.LastSeq = m.Seq
 		out.Replies = append(out.Replies, m)
 		e.publishMessage(m)
+	}
+	// The state change goes out after the replies that announce it ("I'm
+	// passing you to a person", "Goodbye"), so a channel shows them first.
+	if stateChanged(out.Conversation, conv) {
+		c := conv
+		e.events.Publish(Event{Type: EventState, ConversationID: c.ID, Conversation: &c})
 	}
 	out.Conversation = conv
 	return out, nil

@@ -115,7 +115,7 @@ func TestEventsOfATurn(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	want := []string{"message customer", "typing true", "state waiting", "message bot", "typing false"}
+	want := []string{"message customer", "typing true", "message bot", "state waiting", "typing false"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("events = %q, want %q", got, want)
 	}

@@ -33,11 +33,11 @@ var (
 // Entity is one extracted entity. Start and End are rune offsets into the text
 // given to Extract, so that []rune(text)[Start:End] spells Text.
 type Entity struct {
-	Type  string // TypeEmail, TypePhone, TypeOrderID, TypeMoney, TypeDate, or a declared Def.Name
-	Text  string // as written in the message
-	Value string // normalised value (see the package documentation)
-	Start int    // rune offset into the original text
-	End   int    // rune offset, exclusive
+	Type  string `json:"type"`  // TypeEmail, TypePhone, TypeOrderID, TypeMoney, TypeDate, or a declared Def.Name
+	Text  string `json:"text"`  // as written in the message
+	Value string `json:"value"` // normalised value (see the package documentation)
+	Start int    `json:"start"` // rune offset into the original text
+	End   int    `json:"end"`   // rune offset, exclusive
 }
 
 // Options tunes an Extractor. A nil *Options means all defaults.

@@ -1,0 +1,37 @@
+// Package webchat serves Parley's web chat: the websocket at /ws that the
+// widget (web/static/widget.js) and the load generator talk to. The protocol
+// is PROTOCOL.md in this directory; it is the contract between the three.
+//
+// The package owns the socket side only. It turns frames into calls of the
+// dialog engine (Start, Handle, Rate) and the engine's events of one
+// conversation into frames; the engine and the CRM own everything stored.
+// Its own state is per socket and in memory: a reconnecting client resumes
+// with its visitor token (the conversation id signed with HMAC-SHA256 over
+// Config.TokenKey) and the highest seq it has, and gets the messages it
+// lacks from the store.
+//
+// Each socket has a reader, a writer (the only goroutine that writes to
+// it), and after hello a worker that calls the engine one message at a
+// time and a pump that forwards the conversation's events. The send queue
+// is bounded: a client that does not read is dropped when a write blocks
+// past Limits.WriteTimeout or the queue stays full that long, and the pump
+// keeps draining the engine's subscription meanwhile, so neither other
+// clients nor the engine wait for it. A socket whose subscription the
+// engine dropped is closed with 1013 and resumes.
+//
+// Caveats:
+//   - The per-IP rate limit counts the connection's peer address; behind a
+//     reverse proxy every client shares the proxy's address (forwarded
+//     headers are not trusted). Switch it off with a negative
+//     Limits.IPRate there, and for load tests from one machine.
+//   - A request without an Origin header (not a browser) is allowed; the
+//     origin check protects browsers' users from other sites, it is not
+//     authentication.
+//   - The customer's typing frames are accepted and dropped: no agent
+//     console shows them yet.
+//   - Agent messages carry the agent's login in "agent", not a display
+//     name.
+//   - Shutdown finishes the messages already read from a socket; a message
+//     read after it began is dropped unacknowledged, and the client resends
+//     it after reconnecting.
+package webchat

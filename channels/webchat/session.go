@@ -1,0 +1,439 @@
+package webchat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+// errOtherCustomer stops linking a conversation that belongs to someone else.
+var errOtherCustomer = errors.New("conversation belongs to another customer")
+
+// hello opens or resumes the conversation, says welcome, replays the
+// messages the client lacks, and starts the worker and the pump.
+func (c *conn) hello(f clientFrame, wg *sync.WaitGroup) {
+	ctx := c.h.work
+	var conv crm.Conversation
+	if f.Token != "" {
+		id, ok := verifyToken(c.h.key, f.Token)
+		if !ok {
+			c.refuse(&frameError{Code: codeInvalidToken, Message: "token not issued by this server"}, websocket.ClosePolicyViolation)
+			return
+		}
+		var err error
+		conv, err = c.h.store.Conversation(ctx, id)
+		if errors.Is(err, crm.ErrNotFound) {
+			// Issued here, but the conversation is gone (erased): start over.
+			c.refuse(&frameError{Code: codeInvalidToken, Message: "conversation no longer exists"}, websocket.ClosePolicyViolation)
+			return
+		}
+		if err != nil {
+			c.fail("resume conversation", err)
+			return
+		}
+	}
+
+	var customer *crm.Customer
+	if f.Identity != nil {
+		if !verifyIdentity(c.h.idSecret, f.Identity) {
+			c.refuse(&frameError{Code: codeInvalidIdentity, Message: "identity signature is wrong, missing or not configured"}, websocket.ClosePolicyViolation)
+			return
+		}
+		cu, err := c.linkCustomer(ctx, f.Identity)
+		if errors.Is(err, crm.ErrInvalid) {
+			c.refuse(&frameError{Code: codeInvalidIdentity, Message: "identity is malformed"}, websocket.ClosePolicyViolation)
+			return
+		}
+		if err != nil {
+			c.fail("link identity", err)
+			return
+		}
+		customer = &cu
+	}
+
+	var err error
+	switch {
+	case conv.ID == "":
+		req := dialog.StartRequest{Channel: crm.ChannelWeb}
+		if customer != nil {
+			req.CustomerID = customer.ID
+		}
+		conv, err = c.h.engine.Start(ctx, req)
+		if err != nil {
+			c.fail("start conversation", err)
+			return
+		}
+	case customer != nil && conv.CustomerID != customer.ID:
+		conv, err = c.h.store.UpdateConversation(ctx, conv.ID, func(cv *crm.Conversation) error {
+			if cv.CustomerID != "" && cv.CustomerID != customer.ID {
+				return errOtherCustomer
+			}
+			cv.CustomerID = customer.ID
+			return nil
+		})
+		if errors.Is(err, errOtherCustomer) {
+			c.refuse(&frameError{Code: codeInvalidIdentity, Message: "the conversation belongs to another customer"}, websocket.ClosePolicyViolation)
+			return
+		}
+		if err != nil {
+			c.fail("link conversation", err)
+			return
+		}
+	}
+	c.convID = conv.ID
+
+	// Subscribe before reading the backlog: a message stored in between
+	// comes as an event, and the pump skips what the backlog had.
+	sub, unsubscribe := c.h.engine.Subscribe(conv.ID, subBuffer)
+	sent, ok := c.welcome(ctx, conv.ID, customer, f.LastSeq)
+	if !ok {
+		unsubscribe()
+		return
+	}
+	c.helloDone = true
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.h.limits.PongTimeout))
+
+	c.drainMu.Lock()
+	defer c.drainMu.Unlock()
+	if c.draining {
+		unsubscribe() // the supervisor is closing the socket
+		return
+	}
+	c.started = true
+	wg.Add(2)
+	go func() { defer wg.Done(); c.work() }()
+	go func() { defer wg.Done(); c.pump(sub, unsubscribe, sent) }()
+}
+
+// welcome sends welcome, the messages after lastSeq and, for a resolved
+// conversation not yet rated, csat_request. It returns the highest seq the
+// client now has.
+func (c *conn) welcome(ctx context.Context, convID string, customer *crm.Customer, lastSeq uint64) (uint64, bool) {
+	conv, err := c.h.store.Conversation(ctx, convID)
+	if err != nil {
+		c.fail("welcome", err)
+		return 0, false
+	}
+	w := welcomeFrame{
+		V: version, Type: typeWelcome, Token: signToken(c.h.key, conv.ID), ConversationID: conv.ID,
+		LastSeq: conv.LastSeq, State: string(conv.State),
+	}
+	switch {
+	case customer != nil:
+		w.CustomerName = customer.Name
+	case conv.CustomerID != "":
+		if cu, err := c.h.store.Customer(ctx, conv.CustomerID); err == nil {
+			w.CustomerName = cu.Name
+		}
+	}
+	if !c.sendFrame(encode(w)) {
+		return 0, false
+	}
+	// A client that claims more than is stored (a store restored from an
+	// older backup) gets the messages stored from here on again.
+	sent := min(lastSeq, conv.LastSeq)
+	for {
+		msgs, err := c.h.store.MessagesAfter(ctx, conv.ID, sent, c.h.limits.Backlog)
+		if err != nil {
+			c.fail("replay messages", err)
+			return 0, false
+		}
+		for _, m := range msgs {
+			if !c.sendFrame(encodeMessage(m)) {
+				return 0, false
+			}
+			sent = m.Seq
+		}
+		if len(msgs) < c.h.limits.Backlog {
+			break
+		}
+	}
+	if conv.State == crm.StateResolved && c.shouldAskRating(ctx) {
+		if !c.sendFrame(encodeCSATRequest()) {
+			return 0, false
+		}
+	}
+	return sent, true
+}
+
+// shouldAskRating reports whether the conversation still lacks a rating;
+// when the store cannot say, it asks (a second rating gets bad_score).
+func (c *conn) shouldAskRating(ctx context.Context) bool {
+	rated, err := c.h.engine.Rated(ctx, c.convID)
+	if err != nil {
+		c.h.log.Error("webchat rated", "conversation", c.convID, "err", err)
+		return true
+	}
+	return !rated
+}
+
+// fail reports a server-side failure during hello and closes the socket
+// (1011): the client reconnects with backoff.
+func (c *conn) fail(op string, err error) {
+	c.h.log.Error("webchat "+op, "remote", c.ip, "conversation", c.convID, "err", err)
+	c.refuse(&frameError{Code: codeInternal, Message: "the server could not open the conversation; reconnect later"}, websocket.CloseInternalServerErr)
+}
+
+// linkCustomer finds the CRM customer of a verified identity: by its web
+// identity, else by e-mail (and then records the identity), else it creates
+// one. A race with another socket of the same user ends in ErrConflict,
+// after which it looks again.
+func (c *conn) linkCustomer(ctx context.Context, id *identity) (crm.Customer, error) {
+	ident := crm.Identity{Channel: crm.ChannelWeb, ExternalID: id.UserID}
+	st := c.h.store
+	for range 3 {
+		cu, err := st.CustomerByIdentity(ctx, ident)
+		if err == nil || !errors.Is(err, crm.ErrNotFound) {
+			return cu, err
+		}
+		if id.Email != "" {
+			cu, err = st.CustomerByEmail(ctx, id.Email)
+			switch {
+			case err == nil:
+				cu, err = st.UpdateCustomer(ctx, cu.ID, func(x *crm.Customer) error {
+					if !slices.Contains(x.Identities, ident) {
+						x.Identities = append(x.Identities, ident)
+					}
+					return nil
+				})
+				if !errors.Is(err, crm.ErrConflict) {
+					return cu, err
+				}
+				continue
+			case !errors.Is(err, crm.ErrNotFound):
+				return cu, err
+			}
+		}
+		cu, err = st.CreateCustomer(ctx, crm.Customer{Name: id.Name, Email: id.Email, Identities: []crm.Identity{ident}})
+		if !errors.Is(err, crm.ErrConflict) {
+			return cu, err
+		}
+	}
+	return crm.Customer{}, fmt.Errorf("link identity %q: %w", id.UserID, crm.ErrConflict)
+}
+
+// work hands the client's messages and CSAT answers to the engine, one at a
+// time. On Shutdown it finishes what the reader queued, lets the pump
+// forward the resulting events, and returns.
+func (c *conn) work() {
+	defer close(c.workDone)
+	for {
+		select {
+		case f := <-c.inbox:
+			c.do(f)
+		case <-c.done:
+			return
+		case <-c.drainCh:
+			c.finish()
+			close(c.flushCh)
+			select {
+			case <-c.pumpDone:
+			case <-c.done:
+			}
+			return
+		}
+	}
+}
+
+// finish handles the frames still queued; once the inbox is empty under
+// drainMu, the reader queues no more.
+func (c *conn) finish() {
+	for {
+		select {
+		case f := <-c.inbox:
+			c.do(f)
+			continue
+		case <-c.done:
+			return
+		default:
+		}
+		c.drainMu.Lock()
+		if len(c.inbox) == 0 {
+			c.gone = true
+			c.drainMu.Unlock()
+			return
+		}
+		c.drainMu.Unlock()
+	}
+}
+
+func (c *conn) do(f clientFrame) {
+	switch f.Type {
+	case typeMessage:
+		c.message(f)
+	case typeCSAT:
+		c.rate(f)
+	}
+}
+
+// message hands one customer message to the engine. The pump acks it when
+// the engine publishes it, so the ack precedes the replies; a resend of a
+// stored message is not published again and is acked here.
+func (c *conn) message(f clientFrame) {
+	c.setPending(f.ClientID, true)
+	out, err := c.h.engine.Handle(c.h.work, dialog.Inbound{ConversationID: c.convID, Text: f.Text, ClientID: f.ClientID})
+	switch {
+	case err == nil && out.Duplicate:
+		c.setPending(f.ClientID, false)
+		c.sendFrame(encodeAck(out.Inbound))
+	case err == nil:
+	case out.Inbound.Seq > 0:
+		// Stored (and acked by the pump) but not answered.
+		c.h.log.Error("webchat handle message", "conversation", c.convID, "seq", out.Inbound.Seq, "err", err)
+		c.sendError(&frameError{Code: codeInternal, Message: "your message was received but could not be answered"}, 0)
+	default:
+		c.setPending(f.ClientID, false)
+		fe := &frameError{Code: codeInternal, Message: "the server could not take the message; resend it later", ClientID: f.ClientID}
+		switch {
+		case errors.Is(err, crm.ErrTooLarge):
+			fe.Code, fe.Message = codeTooLarge, "message too large"
+		case errors.Is(err, crm.ErrInvalid) && !utf8.ValidString(f.Text):
+			fe.Code, fe.Message = codeInvalidUTF8, "message is not valid UTF-8"
+		case errors.Is(err, crm.ErrInvalid):
+			fe.Code, fe.Message = codeBadFrame, "message refused by the store"
+		default:
+			c.h.log.Error("webchat handle message", "conversation", c.convID, "err", err)
+		}
+		c.sendError(fe, 0)
+	}
+}
+
+func (c *conn) rate(f clientFrame) {
+	_, err := c.h.engine.Rate(c.h.work, c.convID, f.Score, f.Comment)
+	switch {
+	case err == nil:
+		c.sendFrame(encode(csatAckFrame{V: version, Type: typeCSATAck, Score: f.Score}))
+	case errors.Is(err, dialog.ErrNotResolved), errors.Is(err, dialog.ErrAlreadyRated), errors.Is(err, crm.ErrInvalid):
+		c.sendError(&frameError{Code: codeBadScore, Message: "no rating was asked for, or it was given already"}, 0)
+	default:
+		c.h.log.Error("webchat rate", "conversation", c.convID, "err", err)
+		c.sendError(&frameError{Code: codeInternal, Message: "the rating could not be stored; send it again later"}, 0)
+	}
+}
+
+func (c *conn) setPending(clientID string, on bool) {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	if on {
+		c.pending[clientID] = struct{}{}
+	} else {
+		delete(c.pending, clientID)
+	}
+}
+
+// takePending reports whether the worker is handling the client id, and
+// forgets it.
+func (c *conn) takePending(clientID string) bool {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	_, ok := c.pending[clientID]
+	delete(c.pending, clientID)
+	return ok
+}
+
+// pump turns the conversation's events into frames. It never blocks the
+// engine: the subscription drops it if it falls behind, and then the socket
+// is closed so that the client resumes from its last seq.
+func (c *conn) pump(sub <-chan dialog.Event, unsubscribe func(), sent uint64) {
+	defer close(c.pumpDone)
+	defer unsubscribe()
+	c.sent = sent
+	for {
+		select {
+		case ev, ok := <-sub:
+			if !ok {
+				c.lost()
+				return
+			}
+			if !c.event(ev) {
+				return
+			}
+		case <-c.flushCh:
+			for {
+				select {
+				case ev, ok := <-sub:
+					if !ok || !c.event(ev) {
+						return
+					}
+				default:
+					return
+				}
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// lost handles the end of the subscription: the engine dropped this socket
+// or closed its stream.
+func (c *conn) lost() {
+	c.h.stats.dropped.Add(1)
+	c.closeWith(websocket.CloseTryAgainLater, "events lost; resume")
+}
+
+// event forwards one event; false when the socket ended.
+func (c *conn) event(ev dialog.Event) bool {
+	switch ev.Type {
+	case dialog.EventMessage:
+		if ev.Message == nil {
+			return true
+		}
+		return c.deliver(*ev.Message)
+	case dialog.EventTyping:
+		return c.push(encode(typingFrame{V: version, Type: typeTyping, Sender: string(crm.SenderBot), Typing: ev.Typing}))
+	case dialog.EventState:
+		if ev.Conversation == nil {
+			return true
+		}
+		cv := ev.Conversation
+		if !c.push(encode(stateFrame{V: version, Type: typeState, State: string(cv.State), Queue: cv.Queue})) {
+			return false
+		}
+		if cv.State == crm.StateResolved && c.shouldAskRating(c.h.work) {
+			return c.push(encodeCSATRequest())
+		}
+	}
+	return true
+}
+
+// deliver sends a message the client lacks, after any stored message
+// between the last one it has and this one, so that it sees every seq once
+// and in order.
+func (c *conn) deliver(m crm.Message) bool {
+	if m.Seq <= c.sent {
+		return true
+	}
+	if m.Seq > c.sent+1 {
+		gap, err := c.h.store.MessagesAfter(c.h.work, c.convID, c.sent, int(m.Seq-c.sent-1))
+		if err != nil {
+			c.h.log.Error("webchat fill gap", "conversation", c.convID, "after", c.sent, "err", err)
+		}
+		for _, g := range gap {
+			if g.Seq < m.Seq && !c.deliverOne(g) {
+				return false
+			}
+		}
+	}
+	return c.deliverOne(m)
+}
+
+func (c *conn) deliverOne(m crm.Message) bool {
+	if m.Seq <= c.sent {
+		return true
+	}
+	c.sent = m.Seq
+	if m.Sender == crm.SenderCustomer && m.ClientID != "" && c.takePending(m.ClientID) {
+		return c.push(encodeAck(m))
+	}
+	return c.push(encodeMessage(m))
+}

@@ -1,0 +1,343 @@
+package webchat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+// Engine is the part of the dialog engine the web chat uses.
+// *dialog.Engine implements it.
+type Engine interface {
+	Start(ctx context.Context, req dialog.StartRequest) (crm.Conversation, error)
+	Handle(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
+	Subscribe(conversationID string, buffer int) (<-chan dialog.Event, func())
+	Rate(ctx context.Context, conversationID string, score int, comment string) (crm.Feedback, error)
+	Rated(ctx context.Context, conversationID string) (bool, error)
+}
+
+// Store is the part of the CRM the web chat reads and writes besides the
+// engine: conversations and their messages for resuming, and customers for
+// linking a verified identity. *crm.DB and every dialog.Store implement it.
+type Store interface {
+	Conversation(ctx context.Context, id string) (crm.Conversation, error)
+	UpdateConversation(ctx context.Context, id string, fn func(*crm.Conversation) error) (crm.Conversation, error)
+	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Message, error)
+	Customer(ctx context.Context, id string) (crm.Customer, error)
+	CustomerByEmail(ctx context.Context, email string) (crm.Customer, error)
+	CustomerByIdentity(ctx context.Context, id crm.Identity) (crm.Customer, error)
+	CreateCustomer(ctx context.Context, c crm.Customer) (crm.Customer, error)
+	UpdateCustomer(ctx context.Context, id string, fn func(*crm.Customer) error) (crm.Customer, error)
+}
+
+// ErrConfig means Config lacks the engine, the store or a token key of at
+// least 32 bytes, or holds a malformed allowed origin or limit.
+var ErrConfig = errors.New("invalid webchat config")
+
+// Config is what New needs. Engine, Store and TokenKey are required.
+type Config struct {
+	Engine Engine
+	Store  Store
+	// TokenKey signs visitor tokens (at least 32 bytes). Keep it across
+	// restarts, or every visitor starts a new conversation.
+	TokenKey []byte
+	// IdentitySecret checks the host page's signed identities; empty: a
+	// hello with an identity is refused (invalid_identity).
+	IdentitySecret []byte
+	// AllowedOrigins are the pages (besides the server's own origin) that
+	// may open the socket: "https://shop.example.com", "http://localhost:*"
+	// (any port), "https://*.example.com" (any subdomain). Empty:
+	// http://localhost:* and http://127.0.0.1:*.
+	AllowedOrigins []string
+	Limits         Limits           // zero fields: defaults
+	Now            func() time.Time // the rate limiters' clock; nil: time.Now
+	Logger         *slog.Logger     // nil: discard
+}
+
+// Limits bound what one client may cost. A zero field takes the default in
+// its comment; a negative rate switches that limit off.
+type Limits struct {
+	ReadLimit    int64         // largest frame read, in bytes (16 KiB); larger closes the socket with 1009
+	MaxText      int           // longest message text or CSAT comment, in characters (2000)
+	HelloTimeout time.Duration // time to say hello before close 4000 (5 s)
+	PingInterval time.Duration // time between pings (30 s)
+	PongTimeout  time.Duration // silence (no pong, no frame) before the socket is closed (60 s)
+	WriteTimeout time.Duration // longest a write, or a wait for room in the send queue, may block (10 s)
+	SendQueue    int           // frames queued for the writer (256)
+	Backlog      int           // messages read from the store per page on resume (200)
+
+	// Rates are messages (and CSAT answers) a second, bursts the most at
+	// once. A negative rate switches the limit off, for example IPRate for
+	// a load test from one address or behind a proxy that hides client
+	// addresses.
+	ConnRate  float64 // per socket (1)
+	ConnBurst int     // (10)
+	IPRate    float64 // per client IP address, all its sockets together (5)
+	IPBurst   int     // (30)
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.HelloTimeout, 5*time.Second)
+	def(&l.PingInterval, 30*time.Second)
+	def(&l.PongTimeout, 60*time.Second)
+	def(&l.WriteTimeout, 10*time.Second)
+	if l.ReadLimit == 0 {
+		l.ReadLimit = 16 << 10
+	}
+	if l.MaxText == 0 {
+		l.MaxText = 2000
+	}
+	if l.SendQueue == 0 {
+		l.SendQueue = 256
+	}
+	if l.Backlog == 0 {
+		l.Backlog = 200
+	}
+	if l.ConnRate == 0 {
+		l.ConnRate = 1
+	}
+	if l.ConnBurst == 0 {
+		l.ConnBurst = 10
+	}
+	if l.IPRate == 0 {
+		l.IPRate = 5
+	}
+	if l.IPBurst == 0 {
+		l.IPBurst = 30
+	}
+	return l
+}
+
+func (l Limits) check() error {
+	switch {
+	case l.ReadLimit < 0, l.MaxText < 0, l.SendQueue < 0, l.Backlog < 0, l.ConnBurst < 0, l.IPBurst < 0:
+		return fmt.Errorf("negative limit: %w", ErrConfig)
+	case l.HelloTimeout < 0, l.PingInterval < 0, l.PongTimeout < 0, l.WriteTimeout < 0:
+		return fmt.Errorf("negative timeout: %w", ErrConfig)
+	}
+	return nil
+}
+
+// Stats counts what the handler did since New, for metrics.
+type Stats struct {
+	Open     int64  // sockets open now
+	Accepted uint64 // sockets upgraded
+	Rejected uint64 // upgrades refused (origin, shutting down, bad handshake)
+	FramesIn uint64 // frames read
+	// FramesOut counts frames queued for writing; frames of a socket that is
+	// dropped before they go out are counted too.
+	FramesOut uint64
+	Dropped   uint64            // sockets dropped as too slow (queue full, write timed out, events lost)
+	Errors    map[string]uint64 // error frames sent, by code
+}
+
+type counters struct {
+	open      atomic.Int64
+	accepted  atomic.Uint64
+	rejected  atomic.Uint64
+	framesIn  atomic.Uint64
+	framesOut atomic.Uint64
+	dropped   atomic.Uint64
+	errors    [len(codes)]atomic.Uint64
+}
+
+// Handler serves the web chat websocket (PROTOCOL.md). It is safe for
+// concurrent use.
+type Handler struct {
+	engine   Engine
+	store    Store
+	key      []byte
+	idSecret []byte
+	origins  []originPattern
+	limits   Limits
+	now      func() time.Time
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	ips      *ipLimiter
+	stats    counters
+
+	// work is the context of engine and store calls; Shutdown cancels it
+	// when its own context ends first.
+	work       context.Context
+	cancelWork context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool               // guarded by mu; set by Shutdown
+	conns   map[*conn]struct{} // guarded by mu
+	wg      sync.WaitGroup     // one per served socket; Add under mu while !closing
+}
+
+// New returns a handler, or an error wrapping ErrConfig when cfg lacks the
+// engine, the store or a token key of at least 32 bytes, or has a malformed
+// origin or a negative limit.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Engine == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("new webchat: engine and store are required: %w", ErrConfig)
+	}
+	if len(cfg.TokenKey) < 32 {
+		return nil, fmt.Errorf("new webchat: token key shorter than 32 bytes: %w", ErrConfig)
+	}
+	if err := cfg.Limits.check(); err != nil {
+		return nil, fmt.Errorf("new webchat: %w", err)
+	}
+	origins, err := parseOrigins(cfg.AllowedOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("new webchat: %w", err)
+	}
+	h := &Handler{
+		engine: cfg.Engine, store: cfg.Store, origins: origins, limits: cfg.Limits.withDefaults(),
+		key: append([]byte(nil), cfg.TokenKey...), idSecret: append([]byte(nil), cfg.IdentitySecret...),
+		now: cfg.Now, log: cfg.Logger, conns: make(map[*conn]struct{}),
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.limits.IPRate > 0 {
+		h.ips = newIPLimiter(h.limits.IPRate, h.limits.IPBurst)
+	}
+	h.work, h.cancelWork = context.WithCancel(context.Background())
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		// ServeHTTP has checked the origin already; this repeats it so the
+		// upgrader can never fall back to gorilla's own rule.
+		CheckOrigin: func(r *http.Request) bool { return originAllowed(r, h.origins) },
+	}
+	return h, nil
+}
+
+// ServeHTTP upgrades the request to a websocket and serves it until it
+// closes. A cross-origin request gets 403 and a request after Shutdown began
+// gets 503, both before any upgrade.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !originAllowed(r, h.origins) {
+		h.stats.rejected.Add(1)
+		h.log.Debug("webchat origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		h.stats.rejected.Add(1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered the request with an HTTP error.
+		h.stats.rejected.Add(1)
+		h.log.Debug("webchat upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(h, ws, clientIP(r))
+	h.mu.Lock()
+	if h.closing {
+		// Shutdown began during the handshake: say so the polite way.
+		h.mu.Unlock()
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	h.stats.accepted.Add(1)
+	h.stats.open.Add(1)
+	h.log.Debug("webchat open", "remote", c.ip)
+
+	c.serve()
+
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.stats.open.Add(-1)
+	h.log.Debug("webchat close", "remote", c.ip, "conversation", c.convID, "reason", c.reason())
+}
+
+// clientIP is the address the limits count against: the connection's peer.
+// Forwarded headers are not trusted.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Shutdown stops accepting sockets (new upgrades get 503), lets the messages
+// already taken from each socket finish (their acks and replies are
+// written), then closes every socket with close code 1001 and waits for all
+// of their goroutines. When ctx ends first, it cancels the engine calls
+// still running, closes the remaining sockets at once, waits for their
+// goroutines and returns ctx's error. Calling it again waits again.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.drain()
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		h.cancelWork()
+		return nil
+	case <-ctx.Done():
+	}
+	h.cancelWork()
+	h.mu.Lock()
+	for c := range h.conns {
+		c.kill("shutdown deadline")
+	}
+	h.mu.Unlock()
+	<-done
+	return fmt.Errorf("webchat shutdown: %w", ctx.Err())
+}
+
+// Stats returns the counters; it is cheap and safe to call at any time.
+func (h *Handler) Stats() Stats {
+	s := Stats{
+		Open: h.stats.open.Load(), Accepted: h.stats.accepted.Load(), Rejected: h.stats.rejected.Load(),
+		FramesIn: h.stats.framesIn.Load(), FramesOut: h.stats.framesOut.Load(), Dropped: h.stats.dropped.Load(),
+		Errors: make(map[string]uint64, len(codes)),
+	}
+	for i, c := range codes {
+		if n := h.stats.errors[i].Load(); n > 0 {
+			s.Errors[c] = n
+		}
+	}
+	return s
+}
