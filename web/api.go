@@ -1,0 +1,330 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+// Limits of the list endpoints.
+const (
+	defaultConversations = 50
+	maxConversations     = 500
+	defaultMessages      = 100
+	maxMessages          = 1000
+	customerRecent       = 10 // recent conversations shown with a customer
+	maxQueueBytes        = 100
+)
+
+// apiMethods are the methods tried when a path matches no route, to tell
+// 405 (with Allow) from 404.
+var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// api returns the /api/ subtree: bearer authentication first, then the v1
+// routes, with JSON answers for unknown paths and methods too.
+func (s *Server) api() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/parse", s.parse)
+	mux.HandleFunc("GET /api/v1/conversations", s.listConversations)
+	mux.HandleFunc("GET /api/v1/conversations/{id}", s.getConversation)
+	mux.HandleFunc("GET /api/v1/conversations/{id}/messages", s.listMessages)
+	mux.HandleFunc("POST /api/v1/conversations/{id}/messages", s.postMessage)
+	mux.HandleFunc("GET /api/v1/customers/{id}", s.getCustomer)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := s.token.check(r); e != nil {
+			if e.status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			}
+			e.write(w)
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range apiMethods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, p := mux.Handler(probe); p != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no API route %s", r.URL.Path))
+			return
+		}
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+	})
+}
+
+// storeError answers an error of the store or the engine: the caller's
+// mistakes with their codes, anything else as a logged 500 whose message
+// says nothing about the inside.
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, crm.ErrNotFound):
+		writeError(w, http.StatusNotFound, codeNotFound, what+" not found")
+	case errors.Is(err, crm.ErrTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, "message text too large")
+	case errors.Is(err, crm.ErrInvalid), errors.Is(err, dialog.ErrSender):
+		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+	case r.Context().Err() != nil:
+		// The caller went away; nobody reads the answer.
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "request cancelled")
+	default:
+		s.log.Error("api request failed", "method", r.Method, "route", r.Pattern, "err", err)
+		writeError(w, http.StatusInternalServerError, codeInternal, "internal error")
+	}
+}
+
+// parseRequest is the body of POST /api/v1/parse.
+type parseRequest struct {
+	Text string `json:"text"`
+}
+
+// decodeParseRequest reads and validates a parse request body.
+func decodeParseRequest(body []byte) (parseRequest, *apiError) {
+	var req parseRequest
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	return req, checkText(req.Text)
+}
+
+func (s *Server) parse(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(w, r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	req, e := decodeParseRequest(body)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	p := s.currentParser()
+	if p == nil {
+		writeError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
+		return
+	}
+	res, err := p.Parse(r.Context(), req.Text)
+	if err != nil {
+		s.storeError(w, r, "model", fmt.Errorf("parse: %w", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// conversationList is the answer of GET /api/v1/conversations.
+type conversationList struct {
+	Conversations []crm.Conversation `json:"conversations"`
+}
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := crm.ConversationFilter{State: crm.ConversationState(q.Get("state")), Queue: q.Get("queue")}
+	switch f.State {
+	case "", crm.StateBot, crm.StateWaiting, crm.StateAgent:
+	case crm.StateResolved:
+		writeError(w, http.StatusBadRequest, codeBadRequest, "only open conversations are listed: state must be bot, waiting or agent")
+		return
+	default:
+		writeError(w, http.StatusBadRequest, codeBadRequest, "state must be bot, waiting or agent")
+		return
+	}
+	if len(f.Queue) > maxQueueBytes {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "queue name too long")
+		return
+	}
+	limit, e := intParam(q.Get("limit"), "limit", defaultConversations, maxConversations)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	f.Limit = limit
+	cs, err := s.cfg.Store.OpenConversations(r.Context(), f)
+	if err != nil {
+		s.storeError(w, r, "conversations", err)
+		return
+	}
+	if cs == nil {
+		cs = []crm.Conversation{}
+	}
+	writeJSON(w, http.StatusOK, conversationList{cs})
+}
+
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Store.Conversation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, r, "conversation", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// messageList is the answer of GET /api/v1/conversations/{id}/messages.
+// NextAfter is the after= of the next page: the Seq of the last message
+// (or the after= asked for when there was none).
+type messageList struct {
+	Messages  []crm.Message `json:"messages"`
+	NextAfter uint64        `json:"next_after"`
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "after must be a message seq (a whole number, 0 or more)")
+			return
+		}
+		after = n
+	}
+	limit, e := intParam(q.Get("limit"), "limit", defaultMessages, maxMessages)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	ms, err := s.cfg.Store.MessagesAfter(r.Context(), r.PathValue("id"), after, limit)
+	if err != nil {
+		s.storeError(w, r, "conversation", err)
+		return
+	}
+	out := messageList{Messages: ms, NextAfter: after}
+	if len(ms) > 0 {
+		out.NextAfter = ms[len(ms)-1].Seq
+	} else {
+		out.Messages = []crm.Message{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// customerView is the answer of GET /api/v1/customers/{id}: the customer
+// and their most recent conversations.
+type customerView struct {
+	crm.Customer
+	RecentConversations []crm.Conversation `json:"recent_conversations"`
+}
+
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	c, err := s.cfg.Store.Customer(r.Context(), id)
+	if err != nil {
+		s.storeError(w, r, "customer", err)
+		return
+	}
+	cs, err := s.cfg.Store.ConversationsByCustomer(r.Context(), id, customerRecent)
+	if err != nil {
+		s.storeError(w, r, "customer", err)
+		return
+	}
+	if cs == nil {
+		cs = []crm.Conversation{}
+	}
+	writeJSON(w, http.StatusOK, customerView{c, cs})
+}
+
+// postMessageRequest is the body of POST /api/v1/conversations/{id}/messages.
+type postMessageRequest struct {
+	Text     string     `json:"text"`
+	Sender   crm.Sender `json:"sender"`
+	AgentID  string     `json:"agent_id"`
+	ClientID string     `json:"client_id"`
+}
+
+// maxIDBytes bounds agent_id and client_id.
+const maxIDBytes = 200
+
+// decodePostMessage reads and validates the body of a posted message.
+func decodePostMessage(body []byte) (postMessageRequest, *apiError) {
+	var req postMessageRequest
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	if e := checkText(req.Text); e != nil {
+		return req, e
+	}
+	switch req.Sender {
+	case crm.SenderAgent:
+		if req.AgentID == "" {
+			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required when "sender" is "agent"`}
+		}
+	case crm.SenderSystem, crm.SenderBot:
+		if req.AgentID != "" {
+			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is only for "sender": "agent"`}
+		}
+	default:
+		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"sender" must be "agent", "system" or "bot"`}
+	}
+	if len(req.AgentID) > maxIDBytes || len(req.ClientID) > maxIDBytes {
+		return req, &apiError{http.StatusBadRequest, codeBadRequest,
+			fmt.Sprintf(`"agent_id" and "client_id" are at most %d bytes`, maxIDBytes)}
+	}
+	return req, nil
+}
+
+// postMessage stores and publishes a message. A new message answers 201; a
+// resend with a client_id already stored answers 200 with the stored
+// message, which is neither stored nor published again.
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(w, r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	req, e := decodePostMessage(body)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if s.cfg.Engine == nil {
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "posting messages is not enabled on this server")
+		return
+	}
+	id := r.PathValue("id")
+	// A resend returns a message stored before this call, so its Seq is at
+	// most the conversation's LastSeq now; a new message's is above it.
+	before, err := s.cfg.Store.Conversation(r.Context(), id)
+	if err != nil {
+		s.storeError(w, r, "conversation", err)
+		return
+	}
+	m, err := s.cfg.Engine.Post(r.Context(), dialog.Outbound{
+		ConversationID: id, Sender: req.Sender, AgentID: req.AgentID, Text: req.Text, ClientID: req.ClientID,
+	})
+	if err != nil {
+		s.storeError(w, r, "conversation", err)
+		return
+	}
+	status := http.StatusCreated
+	if m.Seq <= before.LastSeq {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, m)
+}
+
+// intParam reads a query parameter between 1 and max, def when empty.
+func intParam(v, name string, def, max int) (int, *apiError) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf("%s must be a whole number from 1 to %d", name, max)}
+	}
+	return n, nil
+}

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+// BenchmarkParseAPI measures the server's own cost around a parse (auth,
+// body, JSON both ways, logging, headers) with a parser that costs nothing.
+func BenchmarkParseAPI(b *testing.B) {
+	f := newAPIFixture(b)
+	h := f.srv.Handler()
+	body := `{"text":"where is my order 1042?"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/parse", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkListMessages reads a page of a seeded conversation through the
+// API.
+func BenchmarkListMessages(b *testing.B) {
+	f := newAPIFixture(b)
+	h := f.srv.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/conversations/conv-seed-1/messages?limit=50", nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkAppendMessage compares a store append with and without the
+// metrics wrapper (which reads LastSeq first for messages with a client id).
+func BenchmarkAppendMessage(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		measure bool
+	}{{"plain", false}, {"measured", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newAPIFixture(b)
+			var s dialog.Store = f.db
+			if bc.measure {
+				s = f.metrics.Store(f.db)
+			}
+			c := f.startConversation(b, "")
+			ctx := context.Background()
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := s.AppendMessage(ctx, crm.Message{
+					ConversationID: c.ID, Sender: crm.SenderBot, Text: "Your order shipped yesterday.",
+					ClientID: "bench-" + strconv.Itoa(i),
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/crm"
+)
+
+// Team-written request bodies: what API clients send, right and wrong.
+var parseSeeds = []string{
+	`{"text":"where is my order 1042?"}`,
+	`{"text":"Hi, I'd like to return the speaker from order 1045"}`,
+	`{"text":"Wo ist meine Bestellung? 😕"}`,
+	`{"text":"caf\u00e9 \ud83d\ude00 \u0000"}`,
+	`{"text":"\ud800"}`,
+	`{"text":""}`,
+	`{"text":"   "}`,
+	`{"text":null}`,
+	`{"text":"hi","extra":1}`,
+	`{"TEXT":"case-insensitive field names"}`,
+	`{"text":"hi"} trailing`,
+	`{"text":"hi"}{"text":"again"}`,
+	`[{"text":"hi"}]`,
+	`"text"`,
+	`{"text":`,
+	"{\"text\":\"caf\xe9\"}",
+	"",
+}
+
+var postSeeds = []string{
+	`{"text":"Your refund was sent today.","sender":"system","client_id":"crm-4711"}`,
+	`{"text":"Hi Ana, Sam here.","sender":"agent","agent_id":"sam"}`,
+	`{"text":"Your parcel left the warehouse.","sender":"bot","client_id":"ship-1042-1"}`,
+	`{"text":"hi","sender":"customer"}`,
+	`{"text":"hi","sender":"agent"}`,
+	`{"text":"hi","sender":"bot","agent_id":"sam"}`,
+	`{"text":"<img src=x onerror=alert(1)>","sender":"system"}`,
+	`{"text":"hi","sender":"system","client_id":12}`,
+	`{"text":"hi","sender":"system","priority":"high"}`,
+	`{"sender":"system"}`,
+	`{}`,
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range parseSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodeParseRequest(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		checkAcceptedText(t, body, req.Text)
+		// What was accepted is what a client meant: re-encoding the text
+		// and decoding it again gives it back.
+		again, e := decodeParseRequest(mustJSON(t, parseRequest{req.Text}))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %q: %+v, %v", req.Text, again, e)
+		}
+	})
+}
+
+func FuzzPostMessage(f *testing.F) {
+	for _, s := range postSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodePostMessage(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		checkAcceptedText(t, body, req.Text)
+		switch req.Sender {
+		case crm.SenderAgent:
+			if req.AgentID == "" {
+				t.Fatalf("agent message without agent id accepted: %q", body)
+			}
+		case crm.SenderSystem, crm.SenderBot:
+			if req.AgentID != "" {
+				t.Fatalf("agent id on a %s message accepted: %q", req.Sender, body)
+			}
+		default:
+			t.Fatalf("sender %q accepted: %q", req.Sender, body)
+		}
+		if len(req.ClientID) > maxIDBytes || len(req.AgentID) > maxIDBytes {
+			t.Fatalf("overlong id accepted: %q", body)
+		}
+		again, e := decodePostMessage(mustJSON(t, req))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
+		}
+	})
+}
+
+// checkRefusal checks that a refused body got a client error with a code
+// from the documented set.
+func checkRefusal(t *testing.T, body []byte, e *apiError) {
+	t.Helper()
+	switch {
+	case e.status == http.StatusBadRequest && (e.code == codeInvalidJSON || e.code == codeBadRequest):
+	case e.status == http.StatusRequestEntityTooLarge && e.code == codeTooLarge:
+	default:
+		t.Fatalf("body %q refused with %d %s", body, e.status, e.code)
+	}
+	if e.message == "" {
+		t.Fatalf("body %q refused without a message", body)
+	}
+	if !utf8.ValidString(e.message) {
+		t.Fatalf("message %q is not UTF-8", e.message)
+	}
+}
+
+func checkAcceptedText(t *testing.T, body []byte, text string) {
+	t.Helper()
+	if !utf8.Valid(body) {
+		t.Fatalf("body with invalid UTF-8 accepted: %q", body)
+	}
+	if strings.TrimSpace(text) == "" || len(text) > maxTextBytes || !utf8.ValidString(text) {
+		t.Fatalf("text %q accepted", text)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+//go:embed static
+var embedded embed.FS
+
+// Poster posts a message into a conversation without the bot answering it.
+// *dialog.Engine implements it.
+type Poster interface {
+	Post(ctx context.Context, o dialog.Outbound) (crm.Message, error)
+}
+
+// Store is the part of the CRM the API reads. *crm.DB implements it.
+type Store interface {
+	Conversation(ctx context.Context, id string) (crm.Conversation, error)
+	OpenConversations(ctx context.Context, f crm.ConversationFilter) ([]crm.Conversation, error)
+	ConversationsByCustomer(ctx context.Context, customerID string, limit int) ([]crm.Conversation, error)
+	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Message, error)
+	Customer(ctx context.Context, id string) (crm.Customer, error)
+}
+
+var (
+	_ Poster = (*dialog.Engine)(nil)
+	_ Store  = (*crm.DB)(nil)
+)
+
+// ErrConfig means Config lacks its Store.
+var ErrConfig = errors.New("incomplete web config")
+
+// Config is what a Server needs. Only Store is required; every other nil
+// field turns its feature off as described.
+type Config struct {
+	// Store is read by the API. Required.
+	Store Store
+	// Engine posts API messages into conversations; nil: POST
+	// /api/v1/conversations/{id}/messages answers 503 unavailable.
+	Engine Poster
+	// Parser answers POST /api/v1/parse; nil: 503 model_not_loaded until
+	// SetParser is called.
+	Parser dialog.Parser
+	// Chat serves /ws (the web chat handler); nil: /ws answers 503.
+	Chat http.Handler
+	// APIToken is the bearer token of the REST API. Empty: every API call
+	// answers 403 api_disabled.
+	APIToken string
+	// Metrics is served at /metrics; nil: /metrics answers 404.
+	Metrics *Metrics
+	// Ready says whether the server can do its work (model loaded, store
+	// open); /readyz answers 503 with its error. nil: always ready.
+	Ready func(ctx context.Context) error
+	// Logger receives one line per request and the panics recovered; nil:
+	// discard.
+	Logger *slog.Logger
+}
+
+// Server is Parley's HTTP handler. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	token   tokenChecker
+	parser  atomic.Pointer[parserBox] // swapped by SetParser while serving
+	handler http.Handler
+}
+
+type parserBox struct{ p dialog.Parser }
+
+// New returns a server for cfg. It fails with an error wrapping ErrConfig
+// when cfg.Store is nil, and when the embedded static files are broken
+// (which the package's tests rule out).
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("new web server: no store: %w", ErrConfig)
+	}
+	static, err := fs.Sub(embedded, "static")
+	if err != nil {
+		return nil, fmt.Errorf("new web server: %w", err)
+	}
+	return newServer(cfg, static)
+}
+
+// newServer is New with the static files given, so tests can serve their own.
+func newServer(cfg Config, static fs.FS) (*Server, error) {
+	s := &Server{cfg: cfg, log: cfg.Logger, token: newTokenChecker(cfg.APIToken)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.SetParser(cfg.Parser)
+	files, err := loadStatic(static)
+	if err != nil {
+		return nil, fmt.Errorf("new web server: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", files.page("index.html"))
+	mux.Handle("/", files) // any method, so that "/ws" and "/api/" can take them all
+	mux.Handle("/ws", s.chat())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics())
+	mux.Handle("/api/", s.api())
+	s.handler = s.logRequests(recoverPanics(s.log, securityHeaders(mux)))
+	return s, nil
+}
+
+// Handler returns the server's routes with logging, panic recovery and
+// security headers around them.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SetParser sets the model that answers /api/v1/parse, for example once it
+// has been trained or reloaded. A nil p makes parse answer 503 again.
+func (s *Server) SetParser(p dialog.Parser) {
+	if p == nil {
+		s.parser.Store(nil)
+		return
+	}
+	s.parser.Store(&parserBox{p})
+}
+
+func (s *Server) currentParser() dialog.Parser {
+	if b := s.parser.Load(); b != nil {
+		return b.p
+	}
+	return nil
+}
+
+func (s *Server) chat() http.Handler {
+	if s.cfg.Chat != nil {
+		return s.cfg.Chat
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "web chat is not enabled on this server")
+	})
+}
+
+func (s *Server) metrics() http.Handler {
+	if s.cfg.Metrics != nil {
+		return s.cfg.Metrics.Handler()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, codeNotFound, "metrics are not enabled on this server")
+	})
+}
+
+// healthz answers as long as the process serves: it checks nothing else.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeError(w, http.StatusServiceUnavailable, codeNotReady, err.Error())
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
