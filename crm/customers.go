@@ -212,6 +212,21 @@ func (db *DB) Customer(ctx context.Context, id string) (Customer, error) {
 	return c, nil
 }
 
+// CustomerIDs implements CustomerStore.
+func (db *DB) CustomerIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCustomers).ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+	return ids, nil
+}
+
 // customerBy looks a customer up through an index.
 func (db *DB) customerBy(ctx context.Context, op string, idx, k []byte) (Customer, error) {
 	var c Customer

@@ -52,6 +52,9 @@ type CustomerStore interface {
 	CustomerByPhone(ctx context.Context, phone string) (Customer, error)
 	// CustomerByIdentity finds the customer known by a channel identity, or ErrNotFound.
 	CustomerByIdentity(ctx context.Context, id Identity) (Customer, error)
+	// CustomerIDs lists the ids of all customers, in id order (for offline
+	// work such as training on the whole history).
+	CustomerIDs(ctx context.Context) ([]string, error)
 }
 
 // OrderStore holds shop orders.

@@ -49,6 +49,13 @@ type Config struct {
 	// Caller calls the domain's webhooks; required when an intent or a
 	// form of the domain has a "webhook:NAME" action.
 	Caller Caller
+	// Router chooses the queue and priority of handoffs and says why; nil
+	// routes by the domain's rules alone (see handoff).
+	Router Router
+	// Scorer estimates the risk of a low rating after every customer
+	// message the bot handles (stored in the conversation's
+	// SatisfactionRisk) and may hand off early; nil scores nothing.
+	Scorer Scorer
 }
 
 // Engine answers customers: it stores each message, parses it, decides what
@@ -63,6 +70,8 @@ type Engine struct {
 	now    func() time.Time
 	log    *slog.Logger
 	caller Caller
+	router Router                    // nil: the rules route
+	scorer Scorer                    // nil: no scoring
 	parser atomic.Pointer[parserBox] // swapped by SetParser while serving
 	locks  keyedMutex
 }
@@ -78,7 +87,8 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Caller == nil && cfg.Domain.usesWebhooks() {
 		return nil, fmt.Errorf("new engine: domain uses webhooks but no caller: %w", ErrConfig)
 	}
-	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller}
+	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
+		router: cfg.Router, scorer: cfg.Scorer}
 	if e.events == nil {
 		e.events = NewBus()
 	}
@@ -238,6 +248,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			}
 			c.CustomerID, c.State, c.Queue, c.Priority = next.CustomerID, next.State, next.Queue, next.Priority
 			c.Slots, c.ActiveForm, c.RoutingReason = next.Slots, next.ActiveForm, next.RoutingReason
+			c.SatisfactionRisk = next.SatisfactionRisk
 			return nil
 		})
 		if errors.Is(err, errTakenOver) {
@@ -299,7 +310,7 @@ func (e *Engine) publishMessage(m crm.Message) {
 
 func changed(a, b crm.Conversation) bool {
 	return stateChanged(a, b) || a.CustomerID != b.CustomerID || a.ActiveForm != b.ActiveForm ||
-		a.RoutingReason != b.RoutingReason || !maps.Equal(a.Slots, b.Slots)
+		a.RoutingReason != b.RoutingReason || a.SatisfactionRisk != b.SatisfactionRisk || !maps.Equal(a.Slots, b.Slots)
 }
 
 func stateChanged(a, b crm.Conversation) bool {

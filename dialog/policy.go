@@ -54,6 +54,7 @@ type turn struct {
 	actions  []string
 	failed   bool
 	handed   bool
+	sit      *Situation // gathered once per turn for the Router and Scorer
 }
 
 func (t *turn) act(a string) { t.actions = append(t.actions, a) }
@@ -107,6 +108,9 @@ func (t *turn) entity(typ string) string {
 
 func (t *turn) decide(ctx context.Context) error {
 	err := t.policy(ctx)
+	if err == nil {
+		err = t.score(ctx)
+	}
 	if err == nil && !t.failed && !t.handed {
 		delete(t.conv.Slots, keyFailures)
 	}
@@ -428,7 +432,9 @@ func (t *turn) ticket(ctx context.Context, it *Intent) error {
 // handoff puts the conversation in the waiting state, in its topic's queue:
 // high priority for gold and platinum customers, for those whose last rating
 // was 2 or less, and for frustrated customers; urgent for the first two when
-// they are also frustrated.
+// they are also frustrated. A Router, when the engine has one, decides the
+// queue and priority instead, and its reason follows the trigger's; the
+// rules stand when it fails.
 func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, message string) error {
 	t.handed = true
 	// The queue of what the customer is talking about: this message's
@@ -470,9 +476,19 @@ func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, mess
 	delete(t.conv.Slots, keyClarify)
 	delete(t.conv.Slots, keyAwait)
 	t.conv.State = crm.StateWaiting
+	routing := strings.Join(why, "; ")
+	if r, ok := t.route(ctx); ok {
+		if r.Queue != "" {
+			queue = r.Queue
+		}
+		if r.Priority != "" {
+			prio = r.Priority
+		}
+		routing = joinReason([]string{reason}, r)
+	}
 	t.conv.Queue = queue
 	t.conv.Priority = prio
-	t.conv.RoutingReason = strings.Join(why, "; ")
+	t.conv.RoutingReason = routing
 	t.say(t.msg(message), vars{"queue": queue})
 	t.act("handoff")
 	return nil

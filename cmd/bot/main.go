@@ -47,8 +47,12 @@ type command struct {
 
 // commands lists every sub-command, in the order "bot help" shows them.
 var commands = []command{
+	{"serve", "serve the web chat, the demo shop page and the REST API", runServe},
 	{"train", "train an NLU model from a data file", runTrain},
 	{"eval", "evaluate a trained NLU model on a data file", runEval},
+	{"train-routing", "learn queue and priority of handoffs from the store's history", runTrainRouting},
+	{"train-satisfaction", "learn the risk of a low rating from the store's history", runTrainSatisfaction},
+	{"insight", "group the messages the bot did not understand into candidate new intents", runInsight},
 	{"parse", "show what the NLU understands of messages typed in", runParse},
 	{"chat", "chat with the bot in the terminal (engine, store and model)", runChat},
 	{"customer", "export or erase a customer's data", runCustomer},
@@ -95,7 +99,7 @@ func (m *Main) usage(w io.Writer) {
 	fmt.Fprintln(w, "Parley: a self-hosted customer-support assistant.")
 	fmt.Fprintln(w, "\nUsage: bot <command> [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"bot <command> -h\" for the flags of a command.")
 }

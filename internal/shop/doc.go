@@ -12,6 +12,14 @@
 // synonyms). Its header explains the format and where the line between
 // similar intents runs; it is the example newcomers copy.
 //
+// seed.json holds the demo CRM (customers, orders, a few conversations,
+// tickets and ratings). History (history.go) adds a few hundred past
+// conversations of those customers, generated from a fixed seed: they are
+// SYNTHETIC, written so that the routing and satisfaction models have
+// something plausible to learn (queues follow topics, priorities and low
+// ratings follow tier, anger and trouble, all with noise), not a record of
+// real customers. EnsureSeeded loads both.
+//
 // Caveats: the data is English only, and the product table is a demo
 // catalogue, not a real one. Any change to nlu.yml changes the data's hash, so
 // a model trained on the old data is retrained. shop_test.go keeps the file

@@ -72,10 +72,11 @@ type Seeder interface {
 	Import(ctx context.Context, s crm.Snapshot) error
 }
 
-// EnsureSeeded loads Seed(now) into a store that holds no customers yet, so
-// that a fresh demo has people to talk about, and reports whether it did. A
-// store with customers is left alone. Errors come from the store (Stats,
-// Import; Import loads all or nothing).
+// EnsureSeeded loads Seed(now) and the synthetic History(now) into a store
+// that holds no customers yet, so that a fresh demo has people to talk about
+// and a past to train the routing and satisfaction models on, and reports
+// whether it did. A store with customers is left alone. Errors come from the
+// store (Stats, Import; Import loads all or nothing).
 func EnsureSeeded(ctx context.Context, s Seeder, now time.Time) (bool, error) {
 	st, err := s.Stats(ctx)
 	if err != nil {
@@ -88,6 +89,11 @@ func EnsureSeeded(ctx context.Context, s Seeder, now time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	h := history(snap, now)
+	snap.Conversations = append(snap.Conversations, h.Conversations...)
+	snap.Messages = append(snap.Messages, h.Messages...)
+	snap.Tickets = append(snap.Tickets, h.Tickets...)
+	snap.Feedback = append(snap.Feedback, h.Feedback...)
 	if err := s.Import(ctx, snap); err != nil {
 		return false, fmt.Errorf("seed store: %w", err)
 	}

@@ -1,0 +1,466 @@
+// Command webchat is the load generator of the web chat: it starts
+// "bot serve" (or uses a running one), opens many concurrent websocket
+// clients that converse, then many idle ones, and prints one table: messages
+// per second, reply latency, errors, lost and duplicated messages, and the
+// server's memory.
+//
+//	go run ./bench/webchat -clients 1000 -rate 500 -duration 30s -idle 10000 -out /tmp/webchat.md
+//
+// Every customer message is checked at the end: each client reconnects,
+// reads its whole conversation back, and counts the messages it sent that
+// are missing (lost) or stored more than once (duplicated), and any sequence
+// number a socket received twice.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := config{}
+	fs := flag.NewFlagSet("webchat", flag.ContinueOnError)
+	fs.StringVar(&cfg.url, "server", "", "websocket `URL` of a running server (ws://host:port/ws); empty: build and start bot serve")
+	fs.StringVar(&cfg.model, "model", "", "model `DIR` for the started server (empty: it trains the demo model, ~10 s)")
+	fs.IntVar(&cfg.clients, "clients", 1000, "concurrent conversing clients")
+	fs.Float64Var(&cfg.rate, "rate", 500, "customer messages per second over all clients")
+	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long the clients converse")
+	fs.IntVar(&cfg.idle, "idle", 10000, "idle connections to hold in the second phase (0: skip)")
+	fs.StringVar(&cfg.out, "out", "", "also write the table to this `FILE`")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "webchat:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	url      string
+	model    string
+	clients  int
+	rate     float64
+	duration time.Duration
+	idle     int
+	out      string
+}
+
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	if cfg.clients <= 0 || cfg.rate <= 0 || cfg.duration <= 0 {
+		return errors.New("-clients, -rate and -duration must be positive")
+	}
+	srv := &server{url: cfg.url}
+	if cfg.url == "" {
+		var err error
+		if srv, err = startServer(ctx, cfg.model, stderr); err != nil {
+			return err
+		}
+		defer srv.stop()
+	}
+	origin := "http://" + strings.TrimSuffix(strings.TrimPrefix(srv.url, "ws://"), "/ws")
+
+	fmt.Fprintf(stderr, "phase 1: %d clients, %.0f messages/s for %s\n", cfg.clients, cfg.rate, cfg.duration)
+	active, err := converse(ctx, srv.url, origin, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	active.rssMB = srv.rssMB()
+
+	rows := []result{active}
+	if cfg.idle > 0 {
+		fmt.Fprintf(stderr, "phase 2: %d idle connections\n", cfg.idle)
+		idle := holdIdle(ctx, srv.url, origin, cfg.idle, srv, stderr)
+		rows = append(rows, idle)
+	}
+	table := render(rows, cfg)
+	fmt.Fprint(stdout, table)
+	if cfg.out != "" {
+		return os.WriteFile(cfg.out, []byte(table), 0o644)
+	}
+	return nil
+}
+
+// phrases are what the simulated customers say: in scope, answered by the
+// bot, and never a reason to hand off (a handed-off conversation is silent).
+var phrases = []string{
+	"hi there",
+	"where is my order 1042?",
+	"how long does shipping take?",
+	"what is your return policy?",
+	"which payment methods do you accept?",
+	"do you ship abroad?",
+	"how do I reset my password?",
+	"thanks!",
+}
+
+type result struct {
+	name             string
+	clients          int
+	sent, replies    int
+	seconds          float64
+	latencies        []time.Duration
+	errors           int
+	errorKinds       map[string]int
+	lost, duplicated int
+	rssMB            float64
+}
+
+func (r *result) addError(kind string) {
+	r.errors++
+	if r.errorKinds == nil {
+		r.errorKinds = make(map[string]int)
+	}
+	r.errorKinds[kind]++
+}
+
+// converse runs the clients: each sends its share of the rate on a fixed
+// schedule (with a random phase), waits for the ack and the bot's first
+// reply, and measures the time from send to reply.
+func converse(ctx context.Context, url, origin string, cfg config, stderr io.Writer) (result, error) {
+	res := result{name: "conversing", clients: cfg.clients}
+	var mu sync.Mutex // guards res
+	clients := make([]*client, cfg.clients)
+	if err := dialAll(ctx, url, origin, clients, &res, &mu, stderr); err != nil {
+		return res, err
+	}
+	interval := time.Duration(float64(time.Second) * float64(cfg.clients) / cfg.rate)
+	start := time.Now()
+	deadline := start.Add(cfg.duration)
+	sentIDs := make([][]string, cfg.clients)
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		if c == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			next := start.Add(time.Duration(rng.Int64N(int64(interval))))
+			for k := 0; ; k++ {
+				if next.After(deadline) {
+					return
+				}
+				time.Sleep(time.Until(next))
+				next = next.Add(interval)
+				id := fmt.Sprintf("b%d-%d", i, k)
+				lat, err := c.roundTrip(ctx, id, phrases[rng.IntN(len(phrases))])
+				mu.Lock()
+				res.sent++
+				sentIDs[i] = append(sentIDs[i], id)
+				if err != nil {
+					res.addError(err.Error())
+				} else {
+					res.replies++
+					res.latencies = append(res.latencies, lat)
+				}
+				mu.Unlock()
+				if err != nil && ctx.Err() != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.seconds = time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "  sent %d, replies %d, errors %d; checking every conversation\n", res.sent, res.replies, res.errors)
+	sem := make(chan struct{}, 64)
+	for i, c := range clients {
+		if c == nil {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c.close()
+			lost, dup, err := verify(ctx, url, origin, c.token, sentIDs[i])
+			mu.Lock()
+			defer mu.Unlock()
+			res.duplicated += c.duplicates() + dup
+			res.lost += lost
+			if err != nil {
+				res.addError("verify: " + err.Error())
+			}
+		}()
+	}
+	wg.Wait()
+	return res, ctx.Err()
+}
+
+// errKind turns an error into a short kind for the table's notes.
+type errKind string
+
+func (e errKind) Error() string { return string(e) }
+
+// roundTrip sends one message and waits for its ack and the bot's first
+// reply after it.
+func (c *client) roundTrip(ctx context.Context, id, text string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sent := time.Now()
+	if err := c.send(frame{V: 1, Type: "message", ClientID: id, Text: text}); err != nil {
+		return 0, errKind("send failed")
+	}
+	var acked uint64
+	for {
+		f, err := c.next(ctx)
+		if err != nil {
+			if acked == 0 {
+				return 0, errKind("no ack")
+			}
+			return 0, errKind("no reply")
+		}
+		switch {
+		case f.Type == "ack" && f.ClientID == id:
+			acked = f.Seq
+		case f.Type == "message" && f.Sender == "bot" && acked > 0 && f.Seq > acked:
+			return time.Since(sent), nil
+		case f.Type == "error":
+			return 0, errKind("error " + f.Code)
+		}
+	}
+}
+
+// verify reads the conversation back on a new socket and counts the sent
+// messages that are missing or stored twice.
+func verify(ctx context.Context, url, origin, token string, sent []string) (lost, dup int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := dial(ctx, url, origin, token, 0)
+	if err != nil {
+		return len(sent), 0, err
+	}
+	defer c.close()
+	stored := map[string]int{}
+	for seq := uint64(0); seq < c.last; {
+		f, err := c.next(ctx)
+		if err != nil {
+			return len(sent), 0, fmt.Errorf("read back: %w", err)
+		}
+		if f.Type != "message" {
+			continue
+		}
+		seq = f.Seq
+		if f.Sender == "customer" {
+			stored[f.ClientID]++
+		}
+	}
+	for _, id := range sent {
+		switch n := stored[id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dup += n - 1
+		}
+	}
+	return lost, dup, nil
+}
+
+// dialAll connects every client, a bounded number at a time.
+func dialAll(ctx context.Context, url, origin string, clients []*client, res *result, mu *sync.Mutex, stderr io.Writer) error {
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	for i := range clients {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := dial(ctx, url, origin, "", 0)
+			if err != nil {
+				mu.Lock()
+				res.addError("connect: " + err.Error())
+				mu.Unlock()
+				return
+			}
+			clients[i] = c
+			if n := done.Add(1); n%1000 == 0 {
+				fmt.Fprintf(stderr, "  %d connected\n", n)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// holdIdle opens n connections that only say hello, keeps them for a while,
+// and measures the server's memory while they are open.
+func holdIdle(ctx context.Context, url, origin string, n int, srv *server, stderr io.Writer) result {
+	res := result{name: "idle", clients: n}
+	var mu sync.Mutex
+	clients := make([]*client, n)
+	start := time.Now()
+	if err := dialAll(ctx, url, origin, clients, &res, &mu, stderr); err != nil {
+		res.addError(err.Error())
+	}
+	select {
+	case <-time.After(10 * time.Second):
+	case <-ctx.Done():
+	}
+	res.rssMB = srv.rssMB()
+	open := 0
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
+		select {
+		case <-c.done:
+			res.addError("closed by the server while idle")
+		default:
+			open++
+		}
+	}
+	fmt.Fprintf(stderr, "  %d of %d idle connections open after 10 s, server RSS %.0f MB\n", open, n, res.rssMB)
+	for _, c := range clients {
+		if c != nil {
+			c.close()
+		}
+	}
+	res.seconds = time.Since(start).Seconds()
+	return res
+}
+
+func render(rows []result, cfg config) string {
+	var b strings.Builder
+	fmt.Fprintln(&b, "| phase | clients | messages/s | reply p50 ms | reply p99 ms | errors | lost | duplicated | server RSS MB |")
+	fmt.Fprintln(&b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rows {
+		if r.name == "idle" {
+			fmt.Fprintf(&b, "| %d idle connections held 10 s | %d | – | – | – | %d | – | – | %.0f |\n", r.clients, r.clients, r.errors, r.rssMB)
+			continue
+		}
+		slices.Sort(r.latencies)
+		fmt.Fprintf(&b, "| conversing, target %.0f msg/s for %s | %d | %.1f | %.1f | %.1f | %d | %d | %d | %.0f |\n",
+			cfg.rate, cfg.duration, r.clients, float64(r.replies)/r.seconds,
+			ms(percentile(r.latencies, 0.50)), ms(percentile(r.latencies, 0.99)), r.errors, r.lost, r.duplicated, r.rssMB)
+	}
+	fmt.Fprintf(&b, "\nRun %s on %s/%s, %d CPUs, %s; messages/s counts customer messages answered by the bot.\n",
+		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	for _, r := range rows {
+		kinds := make([]string, 0, len(r.errorKinds))
+		for k, n := range r.errorKinds {
+			kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+		}
+		slices.Sort(kinds)
+		if len(kinds) > 0 {
+			fmt.Fprintf(&b, "Errors (%s): %s\n", r.name, strings.Join(kinds, "; "))
+		}
+	}
+	return b.String()
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// server is the bot serve process under test.
+type server struct {
+	url string
+	cmd *exec.Cmd // nil for a server the benchmark did not start
+	dir string
+}
+
+// startServer builds cmd/bot and runs "bot serve" on a free port with a new
+// data directory and the per-IP rate limit off (every client is on
+// 127.0.0.1).
+func startServer(ctx context.Context, model string, stderr io.Writer) (*server, error) {
+	dir, err := os.MkdirTemp("", "parley-webchat-bench-")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "bot")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/bot")
+	build.Stdout, build.Stderr = stderr, stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build bot (run from the repository root): %w", err)
+	}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--ip-rate", "-1", "--log-level", "warn"}
+	if model != "" {
+		args = append(args, "--model", model)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, dir: dir}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if rest, ok := strings.CutPrefix(lines.Text(), "Parley is serving on http://"); ok {
+			s.url = "ws://" + strings.TrimSpace(rest) + "/ws"
+			break
+		}
+	}
+	if s.url == "" {
+		s.stop()
+		return nil, errors.New("bot serve exited before it listened")
+	}
+	go io.Copy(io.Discard, out)
+	fmt.Fprintf(stderr, "server %s (pid %d)\n", s.url, cmd.Process.Pid)
+	return s, nil
+}
+
+// rssMB reads the server's resident memory from /proc (Linux); 0 when the
+// benchmark did not start the server.
+func (s *server) rssMB() float64 {
+	if s.cmd == nil {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func (s *server) stop() {
+	if s.cmd != nil {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/channels/webchat"
+	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/internal/triage"
+	"github.com/parleyhq/parley/internal/webhook"
+	"github.com/parleyhq/parley/web"
+)
+
+// tokenKeyFile holds the key that signs web visitors' tokens: kept in the
+// data directory so that a restart does not forget every visitor.
+const tokenKeyFile = "webchat.key"
+
+// shutdownGrace is how long serve waits for in-flight messages on SIGINT or
+// SIGTERM before it closes the store anyway.
+const shutdownGrace = 15 * time.Second
+
+func runServe(ctx context.Context, m *Main, args []string) error {
+	f := m.flagSet("serve", "[flags]",
+		"Serve the demo shop page with the chat widget, the web chat at /ws, the REST API at\n"+
+			"/api/v1, /healthz, /readyz and /metrics. With no flags it works out of the box: the\n"+
+			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model\n"+
+			"DATA-DIR/model (trained from the embedded demo data when missing). Every flag can be\n"+
+			"set by the environment variable named in its help. SIGINT or SIGTERM stops it cleanly:\n"+
+			"no new connections, messages being answered are finished, the store is closed.")
+	dataDir := dataDirFlag(f)
+	addr := f.String("addr", envOr("PARLEY_ADDR", "127.0.0.1:8080"), "listen on this `host:port` (env PARLEY_ADDR)")
+	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")
+	domainFile := f.String("domain", os.Getenv("PARLEY_DOMAIN"), "domain `file` (env PARLEY_DOMAIN; default: the embedded demo shop)")
+	origins := f.String("allowed-origins", os.Getenv("PARLEY_ALLOWED_ORIGINS"),
+		"comma-separated `origins` whose pages may open the web chat, such as https://shop.example.com\n"+
+			"(env PARLEY_ALLOWED_ORIGINS; default: this server's own origin and http://localhost / 127.0.0.1)")
+	apiToken := f.String("api-token", os.Getenv("PARLEY_API_TOKEN"),
+		"bearer `token` for the REST API (env PARLEY_API_TOKEN, preferred: flags show in ps); empty: the API is off")
+	identity := f.String("identity-secret", os.Getenv("PARLEY_IDENTITY_SECRET"),
+		"`secret` the host site's backend signs signed-in users with (env PARLEY_IDENTITY_SECRET); empty: off")
+	ipRate := f.Float64("ip-rate", 0,
+		"messages per second one IP address may send over all its sockets; 0: the default (5),\n"+
+			"-1: no limit (env PARLEY_IP_RATE; raise it when many customers share one address)")
+	logLevel := f.String("log-level", envOr("PARLEY_LOG_LEVEL", "info"), "`level` of the logs on stderr: debug, info, warn or error (env PARLEY_LOG_LEVEL)")
+	logJSON := f.Bool("log-json", os.Getenv("PARLEY_LOG_JSON") == "1", "write the logs as JSON lines (env PARLEY_LOG_JSON=1)")
+	if err := parseFlags(f, args); err != nil {
+		return err
+	}
+	if v := os.Getenv("PARLEY_IP_RATE"); v != "" && !isSet(f, "ip-rate") {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			fmt.Fprintf(f.Output(), "PARLEY_IP_RATE=%q: want a number of messages per second\n", v)
+			return errUsage
+		}
+		*ipRate = x
+	}
+	logger, err := newLogger(m.Stderr, *logLevel, *logJSON)
+	if err != nil {
+		fmt.Fprintln(f.Output(), err)
+		return errUsage
+	}
+
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	model, dir, err := loadModel(ctx, m, *modelDir, *dataDir)
+	if err != nil {
+		return err
+	}
+	domain, err := loadDomain(*domainFile, model.Labels())
+	if err != nil {
+		return err
+	}
+	key, err := loadTokenKey(filepath.Join(*dataDir, tokenKeyFile))
+	if err != nil {
+		return err
+	}
+	db, err := openServingStore(ctx, m, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if *modelDir == "" {
+		if err := ensureTriageModels(ctx, m, db, model, dir); err != nil {
+			return err
+		}
+	}
+	router, scorer, err := triage.Load(dir)
+	if err != nil {
+		return err
+	}
+	if router == nil {
+		logger.Info("no routing model: handoffs use the domain's queues and the built-in priority rules (train one with bot train-routing)")
+	}
+	metrics := web.NewMetrics()
+	engine, err := dialog.New(dialog.Config{
+		Domain: domain, Parser: metrics.Parser(model), Store: metrics.Store(db),
+		Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	limits := webchat.Limits{IPRate: *ipRate}
+	if *ipRate > 0 {
+		limits.IPBurst = max(30, int(6**ipRate))
+	}
+	chat, err := webchat.New(webchat.Config{
+		Engine: engine, Store: db, TokenKey: key, IdentitySecret: []byte(*identity),
+		AllowedOrigins: splitList(*origins), Limits: limits, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := metrics.Connections(func() float64 { return float64(chat.Stats().Open) }); err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{
+		Engine: engine, Store: db, Parser: metrics.Parser(model), Chat: chat, APIToken: *apiToken,
+		Metrics: metrics, Logger: logger,
+		Ready: func(ctx context.Context) error {
+			_, err := db.Stats(ctx)
+			return err
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "Parley is serving on %s\n", base)
+	fmt.Fprintf(m.Stdout, "  demo shop with the chat widget  %s/\n", base)
+	fmt.Fprintf(m.Stdout, "  widget for your own pages       <script src=\"%s/widget.js\" defer></script>\n", base)
+	if *apiToken != "" {
+		fmt.Fprintf(m.Stdout, "  REST API                        %s/api/v1/ (Authorization: Bearer <token>)\n", base)
+	} else {
+		fmt.Fprintf(m.Stdout, "  REST API                        off: set PARLEY_API_TOKEN to turn it on\n")
+	}
+	fmt.Fprintf(m.Stdout, "  health, readiness, metrics      %s/healthz  %s/readyz  %s/metrics\n", base, base, base)
+	fmt.Fprintf(m.Stdout, "Press Ctrl-C to stop.\n")
+
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		chat.Shutdown(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("stopping: finishing the messages in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	// The chat first: http.Server.Shutdown does not wait for websockets.
+	err = errors.Join(chat.Shutdown(sctx), hs.Shutdown(sctx))
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("serve", "err", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	fmt.Fprintln(m.Stdout, "Parley stopped.")
+	return err
+}
+
+// loadTokenKey reads the visitor-token key, creating it on first start.
+func loadTokenKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) < 32 {
+			return nil, fmt.Errorf("token key %s: %d bytes, want 32 (delete it to make a new one; visitors then start new conversations)", path, len(key))
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(key)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write token key: %w", err)
+	}
+	return key, nil
+}
+
+func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if asJSON {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// isSet reports whether the command line set the flag.
+func isSet(f *flag.FlagSet, name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
