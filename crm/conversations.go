@@ -3,6 +3,7 @@ package crm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -224,6 +225,30 @@ func (db *DB) OpenConversations(ctx context.Context, f ConversationFilter) ([]Co
 		cs = cs[:f.Limit]
 	}
 	return cs, nil
+}
+
+// Conversations implements ConversationStore.
+func (db *DB) Conversations(ctx context.Context, afterID string, limit int) ([]Conversation, error) {
+	out := []Conversation{}
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketConversations).Cursor()
+		k, v := c.Seek([]byte(afterID))
+		if k != nil && string(k) == afterID {
+			k, v = c.Next()
+		}
+		for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var conv Conversation
+			if err := json.Unmarshal(v, &conv); err != nil {
+				return fmt.Errorf("decode conversation %q: %w", k, err)
+			}
+			out = append(out, conv)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return out, nil
 }
 
 // ConversationsByCustomer implements ConversationStore.

@@ -91,6 +91,10 @@ type ConversationStore interface {
 	// urgent first and, within a priority, oldest first. ErrInvalid when
 	// f.State is StateResolved.
 	OpenConversations(ctx context.Context, f ConversationFilter) ([]Conversation, error)
+	// Conversations lists conversations of every state and customer in id
+	// order: those whose id sorts after afterID ("" for the first), at most
+	// limit (0: all). For offline work that reads the whole history.
+	Conversations(ctx context.Context, afterID string, limit int) ([]Conversation, error)
 	// ConversationsByCustomer lists the customer's conversations, newest
 	// first, at most limit (0: all).
 	ConversationsByCustomer(ctx context.Context, customerID string, limit int) ([]Conversation, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -418,5 +419,37 @@ func TestAgents(t *testing.T) {
 	}
 	if err := db.DeleteAgent(ctx, "alan"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: %v", err)
+	}
+}
+
+func TestConversationsPages(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	cu := must[Customer](t)(db.CreateCustomer(ctx, Customer{Name: "Ada"}))
+	for _, c := range []Conversation{
+		{ID: "conv_c", Channel: ChannelWeb},
+		{ID: "conv_a", Channel: ChannelWeb, CustomerID: cu.ID},
+		{ID: "conv_d", Channel: ChannelWeb, State: StateResolved}, // anonymous and closed
+		{ID: "conv_b", Channel: ChannelWeb, CustomerID: cu.ID, State: StateResolved},
+	} {
+		must[Conversation](t)(db.CreateConversation(ctx, c))
+	}
+	var got []string
+	after := ""
+	for {
+		page := must[[]Conversation](t)(db.Conversations(ctx, after, 3))
+		for _, c := range page {
+			got = append(got, c.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if strings.Join(got, ",") != "conv_a,conv_b,conv_c,conv_d" {
+		t.Errorf("pages gave %v, want every conversation in id order", got)
+	}
+	if all := must[[]Conversation](t)(db.Conversations(ctx, "", 0)); len(all) != 4 {
+		t.Errorf("limit 0 gave %d conversations, want 4", len(all))
 	}
 }

@@ -212,7 +212,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		return out, fmt.Errorf("handle message: parse: %w", err)
 	}
 	out.Parse = res
-	e.storeParse(ctx, msg, res)
+	// The parse is kept for agents and training, not needed for the reply:
+	// it is stored after the replies, off the customer's wait.
+	defer e.storeParse(ctx, msg, res)
 
 	t := &turn{e: e, conv: conv, res: res, text: in.Text, now: e.now(), seq: msg.Seq}
 	t.conv.Slots = maps.Clone(conv.Slots)

@@ -17,11 +17,12 @@ const (
 	// for the client's answering close before it drops the connection.
 	closeGrace = 2 * time.Second
 	// subBuffer is the engine subscription's buffer: events that may pile up
-	// while the pump waits for room in the send queue.
-	subBuffer = 256
+	// while the pump waits for room in the send queue. A turn makes about
+	// five; it is allocated for every socket, idle ones too.
+	subBuffer = 32
 	// inboxSize is how many messages a socket may have waiting for the
 	// engine; the rate limits keep it far from full.
-	inboxSize = 32
+	inboxSize = 16
 )
 
 // outItem is one thing for the writer: a text frame, or the close frame
@@ -72,7 +73,7 @@ type conn struct {
 	helloDone bool
 	limiter   bucket
 
-	inbox chan clientFrame // reader to worker
+	inbox chan *clientFrame // reader to worker
 
 	pendMu  sync.Mutex
 	pending map[string]struct{} // guarded by pendMu: client ids the worker is handling; the pump acks them
@@ -91,7 +92,7 @@ func newConn(h *Handler, ws *websocket.Conn, ip string) *conn {
 		flushCh:  make(chan struct{}),
 		pumpDone: make(chan struct{}),
 		limiter:  newBucket(h.limits.ConnRate, h.limits.ConnBurst, h.now()),
-		inbox:    make(chan clientFrame, inboxSize),
+		inbox:    make(chan *clientFrame, inboxSize),
 		pending:  make(map[string]struct{}),
 	}
 }
@@ -382,7 +383,7 @@ func (c *conn) queue(f clientFrame) {
 		return
 	}
 	select {
-	case c.inbox <- f:
+	case c.inbox <- &f:
 	case <-c.done:
 	}
 }

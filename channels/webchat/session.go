@@ -229,7 +229,7 @@ func (c *conn) work() {
 	for {
 		select {
 		case f := <-c.inbox:
-			c.do(f)
+			c.do(*f)
 		case <-c.done:
 			return
 		case <-c.drainCh:
@@ -250,7 +250,7 @@ func (c *conn) finish() {
 	for {
 		select {
 		case f := <-c.inbox:
-			c.do(f)
+			c.do(*f)
 			continue
 		case <-c.done:
 			return

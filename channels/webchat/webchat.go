@@ -74,7 +74,7 @@ type Limits struct {
 	PingInterval time.Duration // time between pings (30 s)
 	PongTimeout  time.Duration // silence (no pong, no frame) before the socket is closed (60 s)
 	WriteTimeout time.Duration // longest a write, or a wait for room in the send queue, may block (10 s)
-	SendQueue    int           // frames queued for the writer (256)
+	SendQueue    int           // frames queued for the writer (32)
 	Backlog      int           // messages read from the store per page on resume (200)
 
 	// Rates are messages (and CSAT answers) a second, bursts the most at
@@ -104,7 +104,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxText = 2000
 	}
 	if l.SendQueue == 0 {
-		l.SendQueue = 256
+		l.SendQueue = 32
 	}
 	if l.Backlog == 0 {
 		l.Backlog = 200
@@ -217,8 +217,12 @@ func New(cfg Config) (*Handler, error) {
 	h.work, h.cancelWork = context.WithCancel(context.Background())
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
+		// Small read buffers and pooled write buffers: most sockets are
+		// idle most of the time, and 10,000 of them must fit in little
+		// memory. Frames larger than a buffer are read in several calls.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		// ServeHTTP has checked the origin already; this repeats it so the
 		// upgrader can never fall back to gorilla's own rule.
 		CheckOrigin: func(r *http.Request) bool { return originAllowed(r, h.origins) },
@@ -226,8 +230,8 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP upgrades the request to a websocket and serves it until it
-// closes. A cross-origin request gets 403 and a request after Shutdown began
+// ServeHTTP upgrades the request to a websocket and serves it, in the
+// background, until it closes (Shutdown waits for it). A cross-origin request gets 403 and a request after Shutdown began
 // gets 503, both before any upgrade.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !originAllowed(r, h.origins) {
@@ -246,11 +250,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
-	defer h.wg.Done()
 
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// The upgrader has answered the request with an HTTP error.
+		h.wg.Done()
 		h.stats.rejected.Add(1)
 		h.log.Debug("webchat upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
@@ -262,6 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		_ = ws.Close()
+		h.wg.Done()
 		return
 	}
 	h.conns[c] = struct{}{}
@@ -270,13 +275,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.open.Add(1)
 	h.log.Debug("webchat open", "remote", c.ip)
 
-	c.serve()
-
-	h.mu.Lock()
-	delete(h.conns, c)
-	h.mu.Unlock()
-	h.stats.open.Add(-1)
-	h.log.Debug("webchat close", "remote", c.ip, "conversation", c.convID, "reason", c.reason())
+	// The socket is served from a goroutine of its own so that this one, and
+	// with it the HTTP server's buffers for the request, is freed: an idle
+	// socket must cost little.
+	go func() {
+		defer h.wg.Done()
+		c.serve()
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+		h.stats.open.Add(-1)
+		h.log.Debug("webchat close", "remote", c.ip, "conversation", c.convID, "reason", c.reason())
+	}()
 }
 
 // clientIP is the address the limits count against: the connection's peer.
