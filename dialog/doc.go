@@ -41,6 +41,19 @@
 // no slot of the reply is kept and no failure is counted against the bot
 // (a form whose action failed is not resumed; the customer asks again).
 //
+// With Config.Router set (internal/triage trains one from the CRM history),
+// a handoff takes its queue and priority from the model and stores the
+// model's reason (the tree path or the top features) in the conversation's
+// RoutingReason; without one, or when it fails, the rules above decide.
+// With Config.Scorer set, every message the bot handles updates the
+// conversation's SatisfactionRisk, and a risk at the model's threshold hands
+// the conversation off early.
+//
+// Besides Handle: Post stores an agent's, the system's or another system's
+// message without an answer from the bot; Resolve closes a conversation (the
+// resolve action does it after its reply, as the demo's goodbye does) and
+// Rate stores the customer's rating of a resolved conversation, once.
+//
 // After Policy.MaxFailures failures in a row (not understood, out of scope,
 // invalid answers, unknown orders) the bot hands off. In the waiting and
 // agent states it stores messages and says nothing.

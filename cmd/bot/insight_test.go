@@ -74,7 +74,7 @@ func insightStore(t *testing.T) string {
 	snap.Messages = append(snap.Messages,
 		crm.Message{ConversationID: "conv_1", Sender: crm.SenderCustomer, Text: "where is my order", Parse: raw},
 		crm.Message{ConversationID: "conv_2", Sender: crm.SenderCustomer, Text: "do you sell umbrellas"},
-		crm.Message{ConversationID: "conv_3", Sender: crm.SenderCustomer, Text: "the store cannot list me", Parse: raw},
+		crm.Message{ConversationID: "conv_3", Sender: crm.SenderCustomer, Text: "an anonymous visitor's closed chat", Parse: raw},
 		crm.Message{ConversationID: "conv_4", Sender: crm.SenderCustomer, Text: "where is my order", Parse: raw})
 	dir := t.TempDir()
 	db, err := crm.Open(filepath.Join(dir, storeFile), nil)
@@ -103,8 +103,9 @@ func TestInsight(t *testing.T) {
 	}
 	// The message without a parse was parsed with the model; whether the
 	// model understands it is up to the model.
-	if r.Scanned != len(unknownQuestions)+3 || r.Parsed != 1 || r.Analysed < len(unknownQuestions) || r.Analysed > len(unknownQuestions)+1 {
-		t.Errorf("scanned %d, parsed %d, analysed %d; want %d, 1, %d or one more", r.Scanned, r.Parsed, r.Analysed, len(unknownQuestions)+3, len(unknownQuestions))
+	// Every conversation counts, the closed one of an anonymous visitor too.
+	if r.Scanned != len(unknownQuestions)+4 || r.Parsed != 1 || r.Analysed < len(unknownQuestions) || r.Analysed > len(unknownQuestions)+1 {
+		t.Errorf("scanned %d, parsed %d, analysed %d; want %d, 1, %d or one more", r.Scanned, r.Parsed, r.Analysed, len(unknownQuestions)+4, len(unknownQuestions))
 	}
 	if r.K != 2 || len(r.Clusters) != 2 || len(r.Map) != r.Analysed {
 		t.Errorf("k %d, %d clusters, %d map points for %d messages", r.K, len(r.Clusters), len(r.Map), r.Analysed)
@@ -113,9 +114,6 @@ func TestInsight(t *testing.T) {
 		if c.Name == "" || len(c.Examples) == 0 || c.Size == 0 {
 			t.Errorf("cluster %+v lacks a name, examples or messages", c)
 		}
-	}
-	if !strings.Contains(errOut, "read 3 of the 4 conversations") {
-		t.Errorf("no note about the conversation the store cannot list: %q", errOut)
 	}
 
 	f, err := os.Open(mapFile)
@@ -145,7 +143,7 @@ func TestInsight(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("insight: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Read 11 customer messages (1 parsed now, 0 could not be parsed).",
+	for _, want := range []string{"Read 12 customer messages (1 parsed now, 0 could not be parsed).",
 		"2 groups, as asked", "1. Suggested intent: ", "2. Suggested intent: ", "examples:", `"can I pay with a gift card"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
