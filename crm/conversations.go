@@ -122,7 +122,7 @@ func (db *DB) conversationDefaults(c *Conversation) {
 func (db *DB) CreateConversation(ctx context.Context, c Conversation) (Conversation, error) {
 	c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastSeq = db.now(), time.Time{}, time.Time{}, 0
 	db.conversationDefaults(&c)
-	if err := db.update(ctx, func(tx *bolt.Tx) error { return createConversationTx(tx, &c) }); err != nil {
+	if err := db.write(ctx, func(tx *bolt.Tx) error { return createConversationTx(tx, &c) }); err != nil {
 		return Conversation{}, fmt.Errorf("create conversation: %w", err)
 	}
 	return c, nil
@@ -145,7 +145,7 @@ func (db *DB) Conversation(ctx context.Context, id string) (Conversation, error)
 // UpdateConversation implements ConversationStore.
 func (db *DB) UpdateConversation(ctx context.Context, id string, fn func(*Conversation) error) (Conversation, error) {
 	var out Conversation
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.write(ctx, func(tx *bolt.Tx) error {
 		old, cur, err := editRecord(tx, bucketConversations, "conversation", id, fn)
 		if err != nil {
 			return err

@@ -41,6 +41,9 @@ type Options struct {
 	BcryptCost int
 }
 
+// initialMmapSize is the size bbolt maps the file with from the start.
+const initialMmapSize = 1 << 30
+
 // DefaultMaxMessageBytes is the message size limit when Options leave it zero.
 const DefaultMaxMessageBytes = 4096
 
@@ -94,7 +97,10 @@ func Open(path string, opts *Options) (*DB, error) {
 	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("open store: bcrypt cost %d: %w", o.BcryptCost, ErrInvalid)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout})
+	// A large initial mapping (address space, not memory) spares a growing
+	// store most remaps, each of which waits for every reader and stalls
+	// every request meanwhile.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, InitialMmapSize: initialMmapSize})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, inUseError{path}

@@ -65,7 +65,7 @@ func (db *DB) AddFeedback(ctx context.Context, f Feedback) (Feedback, error) {
 		f.ID = newID("fb")
 	}
 	f.CreatedAt = db.now()
-	if err := db.update(ctx, func(tx *bolt.Tx) error { return addFeedbackTx(tx, &f) }); err != nil {
+	if err := db.write(ctx, func(tx *bolt.Tx) error { return addFeedbackTx(tx, &f) }); err != nil {
 		return Feedback{}, fmt.Errorf("add feedback: %w", err)
 	}
 	return f, nil

@@ -25,7 +25,10 @@ var senders = map[Sender]bool{SenderCustomer: true, SenderBot: true, SenderAgent
 // appendCall is one AppendMessage waiting for the committer. The committer
 // sets res and err, then closes done.
 type appendCall struct {
-	msg  Message
+	msg Message
+	// fn, when set, is a write other than an append (see DB.write): the
+	// call runs fn instead of appending msg.
+	fn   func(tx *bolt.Tx) error
 	res  Message
 	err  error
 	done chan struct{}
@@ -148,22 +151,32 @@ func (e errAbort) Unwrap() error { return e.err }
 // itself fails, each call is retried in a transaction of its own, so one bad
 // call cannot fail the others.
 func (db *DB) commitGroup(group []*appendCall) {
+	var writeFailed bool
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		convs := make(map[string]*Conversation)
 		for _, c := range group {
+			if c.fn != nil {
+				// Other writes see, and may change, the conversations
+				// the appends before them changed.
+				if err := putConversations(tx, convs); err != nil {
+					return err
+				}
+				clear(convs)
+				if c.err = c.fn(tx); c.err != nil {
+					// fn may have written part of its change: only a
+					// transaction of its own can undo that.
+					writeFailed = true
+					return c.err
+				}
+				continue
+			}
 			c.res, c.err = db.appendTx(tx, convs, c.msg)
 			var abort errAbort
 			if errors.As(c.err, &abort) {
 				return abort.err
 			}
 		}
-		b := tx.Bucket(bucketConversations)
-		for id, conv := range convs {
-			if err := putJSON(b, []byte(id), conv); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putConversations(tx, convs)
 	})
 	if err == nil {
 		db.commits.Add(1)
@@ -173,10 +186,44 @@ func (db *DB) commitGroup(group []*appendCall) {
 		group[0].res, group[0].err = Message{}, closedErr(err)
 		return
 	}
-	db.log.Warn("group commit failed; retrying its appends one by one", "appends", len(group), "err", err)
+	if !writeFailed {
+		db.log.Warn("group commit failed; retrying its calls one by one", "calls", len(group), "err", err)
+	}
 	for _, c := range group {
 		db.commitGroup([]*appendCall{c})
 	}
+}
+
+func putConversations(tx *bolt.Tx, convs map[string]*Conversation) error {
+	b := tx.Bucket(bucketConversations)
+	for id, conv := range convs {
+		if err := putJSON(b, []byte(id), conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write runs fn in a write transaction shared with the appends and writes
+// of other goroutines waiting at the same time, and returns once it is
+// committed (with fsync). fn must read what it changes from tx, and may run
+// twice: when a call of its group fails, each call is retried alone. An error
+// from fn is returned and nothing of fn's is written. Unlike AppendMessage,
+// write does not give up waiting when ctx ends after fn was queued.
+func (db *DB) write(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	call := &appendCall{fn: fn, done: make(chan struct{})}
+	select {
+	case db.appends <- call:
+	case <-db.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-call.done
+	return call.err
 }
 
 // appendTx appends m in tx. convs caches the conversations changed in this
@@ -277,7 +324,7 @@ func (db *DB) SetMessageParse(ctx context.Context, conversationID string, seq ui
 	if err != nil {
 		return fmt.Errorf("set message parse: %w", ErrInvalid)
 	}
-	err = db.update(ctx, func(tx *bolt.Tx) error {
+	err = db.write(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMessages)
 		k := messageKey(conversationID, seq)
 		var m Message

@@ -115,7 +115,7 @@ func (db *DB) CreateTicket(ctx context.Context, t Ticket) (Ticket, error) {
 	t.CreatedAt = db.now()
 	t.UpdatedAt = t.CreatedAt
 	db.ticketDefaults(&t)
-	if err := db.update(ctx, func(tx *bolt.Tx) error { return createTicketTx(tx, &t) }); err != nil {
+	if err := db.write(ctx, func(tx *bolt.Tx) error { return createTicketTx(tx, &t) }); err != nil {
 		return Ticket{}, fmt.Errorf("create ticket: %w", err)
 	}
 	return t, nil

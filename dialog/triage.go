@@ -30,13 +30,18 @@ type Situation struct {
 
 // SituationMessages is how many of a conversation's latest messages a
 // Situation holds.
-const SituationMessages = 50
+const SituationMessages = 20
+
+// PastConversations is how many of the customer's latest conversations a
+// Situation counts past handoffs in: the engine builds a Situation for every
+// message, so its cost must not grow with a long history.
+const PastConversations = 100
 
 // History is what the CRM says about a customer at the time of a
 // conversation.
 type History struct {
 	OpenTickets    int // open or pending cases
-	PastHandoffs   int // the customer's other conversations that went to a queue
+	PastHandoffs   int // the customer's other conversations that went to a queue (of the latest PastConversations)
 	LastRating     int // newest satisfaction rating, 1..5; 0 when never rated
 	LifetimeOrders int // orders placed
 }
@@ -102,7 +107,7 @@ func (t *turn) situation(ctx context.Context) (Situation, error) {
 			return s, fmt.Errorf("situation: %w", err)
 		}
 		s.History.OpenTickets = len(open)
-		convs, err := st.ConversationsByCustomer(ctx, c.ID, 0)
+		convs, err := st.ConversationsByCustomer(ctx, c.ID, PastConversations)
 		if err != nil {
 			return s, fmt.Errorf("situation: %w", err)
 		}

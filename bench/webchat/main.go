@@ -117,9 +117,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 // phrases are what the simulated customers say: in scope, answered by the
 // bot, and never a reason to hand off (a handed-off conversation is silent).
+// "%s" is one of orderIDs, so that the clients are spread over the demo's
+// customers as real visitors would be.
 var phrases = []string{
 	"hi there",
-	"where is my order 1042?",
+	"where is my order %s?",
 	"how long does shipping take?",
 	"what is your return policy?",
 	"which payment methods do you accept?",
@@ -127,6 +129,10 @@ var phrases = []string{
 	"how do I reset my password?",
 	"thanks!",
 }
+
+// orderIDs are orders of 20 different customers of the demo shop.
+var orderIDs = []string{"1001", "1003", "1004", "1006", "1008", "1011", "1013", "1014", "1017", "1020",
+	"1021", "1023", "1026", "1028", "1029", "1032", "1035", "1036", "1039", "1041"}
 
 type result struct {
 	name             string
@@ -179,7 +185,11 @@ func converse(ctx context.Context, url, origin string, cfg config, stderr io.Wri
 				time.Sleep(time.Until(next))
 				next = next.Add(interval)
 				id := fmt.Sprintf("b%d-%d", i, k)
-				lat, err := c.roundTrip(ctx, id, phrases[rng.IntN(len(phrases))])
+				text := phrases[rng.IntN(len(phrases))]
+				if strings.Contains(text, "%s") {
+					text = fmt.Sprintf(text, orderIDs[i%len(orderIDs)])
+				}
+				lat, err := c.roundTrip(ctx, id, text)
 				mu.Lock()
 				res.sent++
 				sentIDs[i] = append(sentIDs[i], id)
