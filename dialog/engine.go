@@ -361,9 +361,13 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 
 // storeParse attaches the parse to the stored customer message, for agents
 // and for training later. The reply does not depend on it, so a failure is
-// logged and the turn goes on.
+// logged and the turn goes on. The embedding is left out: it is most of the
+// parse's size, every read of the conversation would decode it, and the
+// model gives it again from the text when it is wanted (insight does so).
 func (e *Engine) storeParse(ctx context.Context, msg crm.Message, res *nlp.Result) {
-	data, err := json.Marshal(res)
+	slim := *res
+	slim.Embedding = nil
+	data, err := json.Marshal(&slim)
 	if err == nil {
 		err = e.store.SetMessageParse(ctx, msg.ConversationID, msg.Seq, data)
 	}

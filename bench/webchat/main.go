@@ -2,8 +2,8 @@
 // "bot serve" (or uses a running one), opens many concurrent websocket
 // clients that converse, then many idle ones, and prints one table: messages
 // per second, reply latency, errors, lost and duplicated messages, and the
-// server's memory (resident set, read from /proc). The idle phase runs on a
-// second, new server process.
+// server's memory (resident set, read from /proc). The idle phase runs after
+// a restart of the server process.
 //
 //	go run ./bench/webchat -clients 1000 -rate 500 -duration 30s -idle 10000 -out /tmp/webchat.md
 //
@@ -93,14 +93,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	rows := []result{active}
 	if cfg.idle > 0 {
-		// The idle phase gets a new server, so that its memory is that of
-		// the idle sockets and not what the first phase left on the heap.
+		// The idle phase restarts the server, so that its memory is that of
+		// the idle sockets and not what the first phase (or training the
+		// models on the first start) left on the heap.
 		if srv.cmd != nil {
-			srv.stop()
-			if srv, err = startServer(ctx, cfg.model, stderr); err != nil {
+			if err := srv.restart(stderr); err != nil {
 				return err
 			}
-			defer srv.stop()
 			origin = "http://" + strings.TrimSuffix(strings.TrimPrefix(srv.url, "ws://"), "/ws")
 		}
 		fmt.Fprintf(stderr, "phase 2: %d idle connections (server RSS %.0f MB before)\n", cfg.idle, srv.rssMB())
@@ -374,7 +373,7 @@ func render(rows []result, cfg config) string {
 	fmt.Fprintln(&b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {
 		if r.name == "idle" {
-			fmt.Fprintf(&b, "| idle: %d sockets held 10 s (new server) | %d | – | – | – | %d | – | – | %.0f |\n", r.clients, r.clients, r.errors, r.rssMB)
+			fmt.Fprintf(&b, "| idle: %d sockets held 10 s (server restarted) | %d | – | – | – | %d | – | – | %.0f |\n", r.clients, r.clients, r.errors, r.rssMB)
 			continue
 		}
 		slices.Sort(r.latencies)
@@ -408,9 +407,10 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // server is the bot serve process under test.
 type server struct {
-	url string
-	cmd *exec.Cmd // nil for a server the benchmark did not start
-	dir string
+	url   string
+	cmd   *exec.Cmd // nil for a server the benchmark did not start
+	dir   string    // the binary and the data directory
+	model string    // --model, or empty
 }
 
 // startServer builds cmd/bot and runs "bot serve" on a free port with a new
@@ -421,26 +421,36 @@ func startServer(ctx context.Context, model string, stderr io.Writer) (*server, 
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(dir, "bot")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/bot")
+	s := &server{dir: dir, model: model}
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "bot"), "./cmd/bot")
 	build.Stdout, build.Stderr = stderr, stderr
 	if err := build.Run(); err != nil {
+		s.stop()
 		return nil, fmt.Errorf("build bot (run from the repository root): %w", err)
 	}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--ip-rate", "-1", "--log-level", "warn"}
-	if model != "" {
-		args = append(args, "--model", model)
+	if err := s.start(stderr); err != nil {
+		s.stop()
+		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	return s, nil
+}
+
+// start runs the server process on the server's data directory.
+func (s *server) start(stderr io.Writer) error {
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(s.dir, "data"), "--ip-rate", "-1", "--log-level", "warn"}
+	if s.model != "" {
+		args = append(args, "--model", s.model)
+	}
+	cmd := exec.Command(filepath.Join(s.dir, "bot"), args...)
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	s := &server{cmd: cmd, dir: dir}
+	s.cmd, s.url = cmd, ""
 	lines := bufio.NewScanner(out)
 	for lines.Scan() {
 		if rest, ok := strings.CutPrefix(lines.Text(), "Parley is serving on http://"); ok {
@@ -449,12 +459,26 @@ func startServer(ctx context.Context, model string, stderr io.Writer) (*server, 
 		}
 	}
 	if s.url == "" {
-		s.stop()
-		return nil, errors.New("bot serve exited before it listened")
+		cmd.Process.Kill()
+		cmd.Wait()
+		s.cmd = nil
+		return errors.New("bot serve exited before it listened")
 	}
 	go io.Copy(io.Discard, out)
 	fmt.Fprintf(stderr, "server %s (pid %d)\n", s.url, cmd.Process.Pid)
-	return s, nil
+	return nil
+}
+
+// restart stops the server process and starts it again on the same data
+// directory: the models it trained on its first start are loaded, not
+// trained again.
+func (s *server) restart(stderr io.Writer) error {
+	if s.cmd != nil {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+	return s.start(stderr)
 }
 
 // rssMB reads the server's resident memory from /proc (Linux); 0 when the

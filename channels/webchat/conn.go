@@ -35,13 +35,13 @@ type outItem struct {
 }
 
 // conn is one socket. Its goroutines:
-//   - the supervisor (serve, in ServeHTTP's goroutine) waits for the end and
+//   - the supervisor (serve, started by ServeHTTP) waits for the end and
 //     runs the graceful close on Shutdown;
 //   - the reader reads and checks frames, says welcome and replays the
 //     backlog, and passes messages and CSAT answers to the worker;
 //   - the writer is the only one that writes frames, and sends pings;
-//   - the worker (after hello) calls the engine, one frame at a time, in
-//     order;
+//   - the worker (from the first message or CSAT answer on) calls the
+//     engine, one frame at a time, in order;
 //   - the pump (after hello) turns the conversation's events into frames.
 type conn struct {
 	h    *Handler
@@ -60,12 +60,14 @@ type conn struct {
 	drainCh   chan struct{} // closed by drain (Shutdown)
 	drainOnce sync.Once
 	drainMu   sync.Mutex
-	draining  bool          // guarded by drainMu: the supervisor began the graceful close
-	started   bool          // guarded by drainMu: the worker and the pump run
-	gone      bool          // guarded by drainMu: the worker takes no more frames
-	workDone  chan struct{} // closed when the worker (and, on drain, the pump) returned
-	flushCh   chan struct{} // closed by the worker on drain: the pump forwards what it holds and returns
-	pumpDone  chan struct{} // closed when the pump returns
+	draining  bool            // guarded by drainMu: the supervisor began the graceful close
+	started   bool            // guarded by drainMu: the pump runs (hello is done)
+	working   bool            // guarded by drainMu: the worker runs (started by the first frame for it)
+	group     *sync.WaitGroup // the socket's goroutines; set by serve before they start
+	gone      bool            // guarded by drainMu: the worker takes no more frames
+	workDone  chan struct{}   // closed when the worker (and, on drain, the pump) returned
+	flushCh   chan struct{}   // closed by the worker on drain: the pump forwards what it holds and returns
+	pumpDone  chan struct{}   // closed when the pump returns
 
 	// Owned by the reader; convID is written before the worker and the
 	// pump start and only read after.
@@ -100,6 +102,7 @@ func newConn(h *Handler, ws *websocket.Conn, ip string) *conn {
 // serve runs the socket until it ends and all its goroutines returned.
 func (c *conn) serve() {
 	var wg sync.WaitGroup
+	c.group = &wg
 	wg.Add(2)
 	go func() { defer wg.Done(); c.writeLoop() }()
 	go func() { defer wg.Done(); c.readLoop(&wg) }()
@@ -107,11 +110,20 @@ func (c *conn) serve() {
 	case <-c.drainCh:
 		c.drainMu.Lock()
 		c.draining = true
-		started := c.started
+		started, working := c.started, c.working
 		c.drainMu.Unlock()
-		if started {
+		switch {
+		case working:
 			select {
 			case <-c.workDone:
+			case <-c.done:
+			}
+		case started:
+			// No message was ever handled: only the pump has to
+			// forward what it holds.
+			close(c.flushCh)
+			select {
+			case <-c.pumpDone:
 			case <-c.done:
 			}
 		}
@@ -381,6 +393,16 @@ func (c *conn) queue(f clientFrame) {
 	defer c.drainMu.Unlock()
 	if c.gone || !c.started {
 		return
+	}
+	if !c.working {
+		// Most sockets are idle: the worker starts with the first
+		// message, not with the socket.
+		if c.draining {
+			return
+		}
+		c.working = true
+		c.group.Add(1)
+		go func() { defer c.group.Done(); c.work() }()
 	}
 	select {
 	case c.inbox <- &f:

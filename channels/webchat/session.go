@@ -109,8 +109,7 @@ func (c *conn) hello(f clientFrame, wg *sync.WaitGroup) {
 		return
 	}
 	c.started = true
-	wg.Add(2)
-	go func() { defer wg.Done(); c.work() }()
+	wg.Add(1)
 	go func() { defer wg.Done(); c.pump(sub, unsubscribe, sent) }()
 }
 
