@@ -89,7 +89,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	active.rssMB = srv.rssMB()
+	active.mem = srv.memory()
 
 	rows := []result{active}
 	if cfg.idle > 0 {
@@ -102,7 +102,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			}
 			origin = "http://" + strings.TrimSuffix(strings.TrimPrefix(srv.url, "ws://"), "/ws")
 		}
-		fmt.Fprintf(stderr, "phase 2: %d idle connections (server RSS %.0f MB before)\n", cfg.idle, srv.rssMB())
+		fmt.Fprintf(stderr, "phase 2: %d idle connections (server RSS %s MB before)\n", cfg.idle, srv.memory())
 		idle := holdIdle(ctx, srv.url, origin, cfg.idle, srv, stderr)
 		rows = append(rows, idle)
 	}
@@ -142,7 +142,7 @@ type result struct {
 	errors           int
 	errorKinds       map[string]int
 	lost, duplicated int
-	rssMB            float64
+	mem              mem
 }
 
 func (r *result) addError(kind string) {
@@ -344,7 +344,7 @@ func holdIdle(ctx context.Context, url, origin string, n int, srv *server, stder
 	case <-time.After(10 * time.Second):
 	case <-ctx.Done():
 	}
-	res.rssMB = srv.rssMB()
+	res.mem = srv.memory()
 	open := 0
 	for _, c := range clients {
 		if c == nil {
@@ -357,7 +357,7 @@ func holdIdle(ctx context.Context, url, origin string, n int, srv *server, stder
 			open++
 		}
 	}
-	fmt.Fprintf(stderr, "  %d of %d idle connections open after 10 s, server RSS %.0f MB\n", open, n, res.rssMB)
+	fmt.Fprintf(stderr, "  %d of %d idle connections open after 10 s, server RSS %s MB\n", open, n, res.mem)
 	for _, c := range clients {
 		if c != nil {
 			c.close()
@@ -373,13 +373,13 @@ func render(rows []result, cfg config) string {
 	fmt.Fprintln(&b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {
 		if r.name == "idle" {
-			fmt.Fprintf(&b, "| idle: %d sockets held 10 s (server restarted) | %d | – | – | – | %d | – | – | %.0f |\n", r.clients, r.clients, r.errors, r.rssMB)
+			fmt.Fprintf(&b, "| idle: %d sockets held 10 s (server restarted) | %d | – | – | – | %d | – | – | %s |\n", r.clients, r.clients, r.errors, r.mem)
 			continue
 		}
 		slices.Sort(r.latencies)
-		fmt.Fprintf(&b, "| conversing, target %.0f msg/s for %s | %d | %.1f | %.1f | %.1f | %d | %d | %d | %.0f |\n",
+		fmt.Fprintf(&b, "| conversing, target %.0f msg/s for %s | %d | %.1f | %.1f | %.1f | %d | %d | %d | %s |\n",
 			cfg.rate, cfg.duration, r.clients, float64(r.replies)/r.seconds,
-			ms(percentile(r.latencies, 0.50)), ms(percentile(r.latencies, 0.99)), r.errors, r.lost, r.duplicated, r.rssMB)
+			ms(percentile(r.latencies, 0.50)), ms(percentile(r.latencies, 0.99)), r.errors, r.lost, r.duplicated, r.mem)
 	}
 	fmt.Fprintf(&b, "\nRun %s on %s/%s, %d CPUs, %s; messages/s counts customer messages answered by the bot.\n",
 		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
@@ -481,24 +481,39 @@ func (s *server) restart(stderr io.Writer) error {
 	return s.start(stderr)
 }
 
-// rssMB reads the server's resident memory from /proc (Linux); 0 when the
-// benchmark did not start the server.
-func (s *server) rssMB() float64 {
+// memory reads the server's resident memory from /proc (Linux): all of it,
+// and the part that is pages of mapped files (the store, mapped by bbolt),
+// which the kernel may drop under pressure. Zeros when the benchmark did not
+// start the server.
+func (s *server) memory() mem {
+	var m mem
 	if s.cmd == nil {
-		return 0
+		return m
 	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
-		return 0
+		return m
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
+		name, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		switch name {
+		case "VmRSS":
+			m.rssMB = kb / 1024
+		case "RssFile":
+			m.fileMB = kb / 1024
 		}
 	}
-	return 0
+	return m
 }
+
+// mem is a process's resident memory in MB.
+type mem struct{ rssMB, fileMB float64 }
+
+func (m mem) String() string { return fmt.Sprintf("%.0f (%.0f mapped file)", m.rssMB, m.fileMB) }
 
 // stop ends the server and removes its data; calling it again does nothing.
 func (s *server) stop() {

@@ -132,8 +132,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	srv, err := web.New(web.Config{
 		Engine: engine, Store: db, Parser: metrics.Parser(model), Chat: chat, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger,
+		// One small read: the store is open and answers.
 		Ready: func(ctx context.Context) error {
-			_, err := db.Stats(ctx)
+			_, err := db.SchemaVersion(ctx)
 			return err
 		},
 	})
