@@ -200,7 +200,7 @@ func openServingStore(ctx context.Context, m *Main, dir string) (*crm.DB, error)
 	if seeded {
 		st, err := db.Stats(ctx)
 		if err == nil {
-			fmt.Fprintf(m.Stderr, "new store %s: loaded the demo shop (%d customers, %d orders)\n", path, st.Customers, st.Orders)
+			fmt.Fprintf(m.Stderr, "new store %s: loaded the demo shop (%d customers, %d orders, %d past conversations)\n", path, st.Customers, st.Orders, st.Conversations)
 		}
 	}
 	return db, nil
