@@ -226,11 +226,14 @@ func (t *turn) frustrated() bool {
 			return true
 		}
 	}
-	if strings.Contains(t.text, "!!") {
-		return true
-	}
-	shouted := 0
-	for _, w := range strings.Fields(t.text) {
+	return strings.Contains(t.text, "!!") || Shouts(t.text)
+}
+
+// Shouts reports whether text has two or more words of three or more
+// letters, all capitals: one of the frustration cues.
+func Shouts(text string) bool {
+	n := 0
+	for _, w := range strings.Fields(text) {
 		letters, upper := 0, 0
 		for _, r := range w {
 			if unicode.IsLetter(r) {
@@ -241,10 +244,10 @@ func (t *turn) frustrated() bool {
 			}
 		}
 		if letters >= 3 && upper == letters {
-			shouted++
+			n++
 		}
 	}
-	return shouted >= 2
+	return n >= 2
 }
 
 func (t *turn) runIntent(ctx context.Context, name string) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/webhook"
+	"github.com/parleyhq/parley/nlp"
 )
 
 func runChat(ctx context.Context, m *Main, args []string) error {
@@ -32,22 +33,15 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	model, _, err := loadModel(ctx, m, *modelDir, *dataDir)
-	if err != nil {
-		return err
-	}
-	domain, err := loadDomain(*domainFile, model.Labels())
-	if err != nil {
-		return err
-	}
-	db, err := openServingStore(ctx, m, *dataDir)
+	model, _, db, err := openModelAndStore(ctx, m, *dataDir, *modelDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	domain, err := loadDomain(*domainFile, model.Labels())
+	if err != nil {
+		return err
+	}
 	for _, h := range domain.Webhooks {
 		if os.Getenv(h.SecretEnv) == "" {
 			fmt.Fprintf(m.Stderr, "warning: webhook %s: %s is not set; its calls will fail politely\n", h.Name, h.SecretEnv)
@@ -178,6 +172,25 @@ func loadDomain(path string, labels []string) (*dialog.Domain, error) {
 		return nil, err
 	}
 	return dialog.ParseDomain(path, data, labels)
+}
+
+// openModelAndStore creates the data directory if needed, loads the model
+// (training the demo-shop model into DATA-DIR/model when modelDir is empty
+// and there is none) and opens the serving store. It returns the model's
+// directory; the caller closes the store.
+func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (*nlp.Model, string, *crm.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", nil, err
+	}
+	model, dir, err := loadModel(ctx, m, modelDir, dataDir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	db, err := openServingStore(ctx, m, dataDir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return model, dir, db, nil
 }
 
 // openServingStore opens (creating if needed) DIR/parley.db for a command

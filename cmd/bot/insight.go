@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -54,14 +53,7 @@ func runInsight(ctx context.Context, m *Main, args []string) error {
 	if *since > 0 {
 		opts.Since = time.Now().Add(-*since)
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	model, _, err := loadModel(ctx, m, *modelDir, *dataDir)
-	if err != nil {
-		return err
-	}
-	db, err := openServingStore(ctx, m, *dataDir)
+	model, _, db, err := openModelAndStore(ctx, m, *dataDir, *modelDir)
 	if err != nil {
 		return err
 	}

@@ -74,13 +74,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return errUsage
 	}
 
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	model, dir, err := loadModel(ctx, m, *modelDir, *dataDir)
+	model, dir, db, err := openModelAndStore(ctx, m, *dataDir, *modelDir)
 	if err != nil {
 		return err
 	}
+	defer db.Close()
 	domain, err := loadDomain(*domainFile, model.Labels())
 	if err != nil {
 		return err
@@ -89,11 +87,6 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openServingStore(ctx, m, *dataDir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 
 	if *modelDir == "" {
 		if err := ensureTriageModels(ctx, m, db, model, dir); err != nil {

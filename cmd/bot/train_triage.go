@@ -136,14 +136,7 @@ func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Datase
 	if *f.folds < 2 {
 		return nil, "", fmt.Errorf("--folds %d: want 2 or more", *f.folds)
 	}
-	if err := os.MkdirAll(*f.dataDir, 0o700); err != nil {
-		return nil, "", err
-	}
-	nlu, dir, err := loadModel(ctx, m, *f.modelDir, *f.dataDir)
-	if err != nil {
-		return nil, "", err
-	}
-	db, err := openServingStore(ctx, m, *f.dataDir)
+	nlu, dir, db, err := openModelAndStore(ctx, m, *f.dataDir, *f.modelDir)
 	if err != nil {
 		return nil, "", err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
@@ -146,7 +145,7 @@ func observe(s dialog.Situation, cues []string) observation {
 		}
 		last = i
 		o.messages++
-		if shouted(m.Text) {
+		if dialog.Shouts(m.Text) {
 			o.shouting++
 		}
 		if strings.Contains(m.Text, "!!") {
@@ -185,26 +184,6 @@ func observe(s dialog.Situation, cues []string) observation {
 		}
 	}
 	return o
-}
-
-// shouted: two or more words of three or more letters, all capitals.
-func shouted(text string) bool {
-	n := 0
-	for _, w := range strings.Fields(text) {
-		letters, upper := 0, 0
-		for _, r := range w {
-			if unicode.IsLetter(r) {
-				letters++
-				if unicode.IsUpper(r) {
-					upper++
-				}
-			}
-		}
-		if letters >= 3 && upper == letters {
-			n++
-		}
-	}
-	return n >= 2
 }
 
 // Vector returns the features of s in the order of Names. Intents and
