@@ -38,7 +38,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		"Serve the demo shop page with the chat widget, the web chat at /ws, the REST API at\n"+
 			"/api/v1, /healthz, /readyz and /metrics. With no flags it works out of the box: the\n"+
 			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model\n"+
-			"DATA-DIR/model (trained from the embedded demo data when missing). Every flag can be\n"+
+			"DATA-DIR/model (trained from the embedded demo data when missing, as are the routing\n"+
+			"and satisfaction models, from the store's history). Every flag can be\n"+
 			"set by the environment variable named in its help. SIGINT or SIGTERM stops it cleanly:\n"+
 			"no new connections, messages being answered are finished, the store is closed.")
 	dataDir := dataDirFlag(f)
@@ -101,8 +102,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		logger.Info("no routing model: handoffs use the domain's queues and the built-in priority rules (train one with bot train-routing)")
 	}
 	metrics := web.NewMetrics()
+	parser := metrics.Parser(model)
 	engine, err := dialog.New(dialog.Config{
-		Domain: domain, Parser: metrics.Parser(model), Store: metrics.Store(db),
+		Domain: domain, Parser: parser, Store: metrics.Store(db),
 		Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
 	})
 	if err != nil {
@@ -123,7 +125,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	srv, err := web.New(web.Config{
-		Engine: engine, Store: db, Parser: metrics.Parser(model), Chat: chat, APIToken: *apiToken,
+		Engine: engine, Store: db, Parser: parser, Chat: chat, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger,
 		// One small read: the store is open and answers.
 		Ready: func(ctx context.Context) error {
@@ -137,7 +139,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n(is another server on that address? choose one with --addr or PARLEY_ADDR)", err)
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(m.Stdout, "Parley is serving on %s\n", base)
