@@ -61,8 +61,11 @@
 // Caveats: the engine's own bookkeeping (failures, pending questions, the
 // intent a form serves) lives in the conversation's Slots under names that
 // start with "_". An order number identifies a customer the way an e-mail
-// address does (as the shop's order e-mails do); a shop that wants stronger
-// proof should ask for both. Response variants are chosen by the message's
+// address does (as the shop's order e-mails do), enough to answer about
+// orders; because anyone could type either, a customer identified that way
+// (rather than by the channel: a signed-in web visitor, a Slack user, the
+// conversation's customer from the start) cannot cancel an order alone: the
+// bot hands the conversation to a person instead. Response variants are chosen by the message's
 // sequence number, so a repeated question gets a differently worded answer
 // and transcripts are reproducible.
 package dialog

@@ -220,8 +220,9 @@ func (t *turn) complete(ctx context.Context, fo *Form, it *Intent) error {
 	}
 }
 
-// cancelOrder cancels only on an explicit yes, and only an order that has
-// not shipped (checked again: it may have changed while the form ran).
+// cancelOrder cancels only on an explicit yes, only an order that has not
+// shipped (checked again: it may have changed while the form ran), and only
+// for a customer the channel identified; otherwise it hands off.
 func (t *turn) cancelOrder(ctx context.Context, fo *Form, it *Intent) error {
 	confirmed := false
 	for _, s := range fo.Slots {
@@ -249,6 +250,13 @@ func (t *turn) cancelOrder(ctx context.Context, fo *Form, it *Intent) error {
 		t.respond(it, "not_open", v)
 		t.act("keep_order")
 		return nil
+	}
+	if t.conv.Slots[keyClaimed] != "" {
+		// Anyone who knows an order number or an e-mail address could
+		// claim to be this customer: a person checks before the order
+		// is cancelled. A customer the channel vouches for (a signed-in
+		// web visitor, a Slack user) cancels on their own.
+		return t.handoff(ctx, "cancel order "+o.ID+" for a customer identified only by what they typed", false, "handoff")
 	}
 	o.Status = crm.OrderCancelled
 	updated, err := t.e.store.PutOrder(ctx, *o)

@@ -22,6 +22,7 @@ const (
 	keyAwait      = "_await"       // intent waiting for the customer to say who they are
 	keyLast       = "_last_intent" // intent answered last
 	keyFormIntent = "_form_intent" // intent that started the active form
+	keyClaimed    = "_claimed"     // "1": the customer was identified by what they typed, not by the channel
 )
 
 // smallTalk are intents whose repetition is normal and never offers a person.
@@ -198,9 +199,13 @@ func (t *turn) chosen(offered []string) string {
 	return ""
 }
 
+// setCustomer takes the customer someone in the chat claims to be (by an
+// e-mail address or an order number they typed). Nothing proves it, so the
+// conversation remembers the claim: cancelling needs a person then.
 func (t *turn) setCustomer(c *crm.Customer) {
 	t.customer = c
 	t.conv.CustomerID = c.ID
+	t.conv.Slots[keyClaimed] = "1"
 }
 
 // fail counts a failure and hands off after Policy.MaxFailures in a row.
