@@ -63,7 +63,7 @@ type DB struct {
 	// as long as a wrong password.
 	dummyHash func() []byte
 
-	appends   chan *appendCall // to the committer; unbuffered
+	calls     chan *commitCall // to the committer; unbuffered
 	commits   atomic.Int64     // group commits that succeeded, for tests and benchmarks
 	closing   chan struct{}    // closed by Close
 	closeOnce sync.Once
@@ -114,7 +114,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		log:     o.Logger,
 		maxMsg:  o.MaxMessageBytes,
 		cost:    o.BcryptCost,
-		appends: make(chan *appendCall),
+		calls:   make(chan *commitCall),
 		closing: make(chan struct{}),
 	}
 	db.dummyHash = sync.OnceValue(func() []byte {

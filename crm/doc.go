@@ -13,9 +13,11 @@
 //     crash. Each message gets a random server id and the next sequence number
 //     of its conversation (1, 2, 3, ...); a reconnecting client asks for
 //     MessagesAfter(last seq it saw). A resend with the same ClientID returns
-//     the stored message instead of storing a copy. Concurrent appends share
-//     commits (one goroutine commits every append waiting, without waiting
-//     for more), so many writers pay for about one fsync per group.
+//     the stored message instead of storing a copy. Concurrent appends, and
+//     the other small writes of conversations, parses, ratings and tickets,
+//     share commits (commit.go: one goroutine commits every call waiting,
+//     without waiting for more), so many writers pay for about one fsync
+//     per group.
 //   - Privacy: message text is passed through Redact (card numbers, one-time
 //     codes) before it is stored; EraseCustomer removes a customer and
 //     everything of theirs in one transaction; ExportCustomer writes it all

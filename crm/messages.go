@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,22 +16,9 @@ import (
 const (
 	maxQuickReplies = 32
 	maxParseBytes   = 64 << 10
-	maxGroup        = 512 // appends per group commit
 )
 
 var senders = map[Sender]bool{SenderCustomer: true, SenderBot: true, SenderAgent: true, SenderSystem: true}
-
-// appendCall is one AppendMessage waiting for the committer. The committer
-// sets res and err, then closes done.
-type appendCall struct {
-	msg Message
-	// fn, when set, is a write other than an append (see DB.write): the
-	// call runs fn instead of appending msg.
-	fn   func(tx *bolt.Tx) error
-	res  Message
-	err  error
-	done chan struct{}
-}
 
 // prepareMessage validates m and redacts it, outside any transaction.
 func (db *DB) prepareMessage(m Message) (Message, error) {
@@ -83,24 +69,16 @@ func (db *DB) prepareMessage(m Message) (Message, error) {
 	return m, nil
 }
 
-// AppendMessage implements ConversationStore. Concurrent calls share commits:
-// one goroutine (the committer) takes every call waiting and commits them in
-// one transaction, so n writers pay for about one fsync per group, not n.
+// AppendMessage implements ConversationStore. Concurrent calls share commits
+// (see commit.go), so n writers pay for about one fsync per group, not n.
 func (db *DB) AppendMessage(ctx context.Context, m Message) (Message, error) {
 	m, err := db.prepareMessage(m)
 	if err != nil {
 		return Message{}, fmt.Errorf("append message: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
+	call := &commitCall{msg: m, done: make(chan struct{})}
+	if err := db.enqueue(ctx, call); err != nil {
 		return Message{}, fmt.Errorf("append message: %w", err)
-	}
-	call := &appendCall{msg: m, done: make(chan struct{})}
-	select {
-	case db.appends <- call:
-	case <-db.closing:
-		return Message{}, fmt.Errorf("append message: %w", ErrClosed)
-	case <-ctx.Done():
-		return Message{}, fmt.Errorf("append message: %w", ctx.Err())
 	}
 	select {
 	case <-call.done:
@@ -111,119 +89,6 @@ func (db *DB) AppendMessage(ctx context.Context, m Message) (Message, error) {
 		return Message{}, fmt.Errorf("append message: %w", call.err)
 	}
 	return call.res, nil
-}
-
-// commitLoop is the committer: it runs until Close.
-func (db *DB) commitLoop() {
-	defer db.wg.Done()
-	for {
-		select {
-		case <-db.closing:
-			return
-		case c := <-db.appends:
-			group := []*appendCall{c}
-		more:
-			for len(group) < maxGroup {
-				select {
-				case c := <-db.appends:
-					group = append(group, c)
-				default:
-					break more
-				}
-			}
-			db.commitGroup(group)
-			for _, c := range group {
-				close(c.done)
-			}
-		}
-	}
-}
-
-// errAbort marks a failure after a call has written to the transaction: the
-// whole transaction must be rolled back.
-type errAbort struct{ err error }
-
-func (e errAbort) Error() string { return e.err.Error() }
-func (e errAbort) Unwrap() error { return e.err }
-
-// commitGroup appends every call of group in one transaction. A call that
-// fails its checks gets its error and writes nothing; when the transaction
-// itself fails, each call is retried in a transaction of its own, so one bad
-// call cannot fail the others.
-func (db *DB) commitGroup(group []*appendCall) {
-	var writeFailed bool
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		convs := make(map[string]*Conversation)
-		for _, c := range group {
-			if c.fn != nil {
-				// Other writes see, and may change, the conversations
-				// the appends before them changed.
-				if err := putConversations(tx, convs); err != nil {
-					return err
-				}
-				clear(convs)
-				if c.err = c.fn(tx); c.err != nil {
-					// fn may have written part of its change: only a
-					// transaction of its own can undo that.
-					writeFailed = true
-					return c.err
-				}
-				continue
-			}
-			c.res, c.err = db.appendTx(tx, convs, c.msg)
-			var abort errAbort
-			if errors.As(c.err, &abort) {
-				return abort.err
-			}
-		}
-		return putConversations(tx, convs)
-	})
-	if err == nil {
-		db.commits.Add(1)
-		return
-	}
-	if len(group) == 1 {
-		group[0].res, group[0].err = Message{}, closedErr(err)
-		return
-	}
-	if !writeFailed {
-		db.log.Warn("group commit failed; retrying its calls one by one", "calls", len(group), "err", err)
-	}
-	for _, c := range group {
-		db.commitGroup([]*appendCall{c})
-	}
-}
-
-func putConversations(tx *bolt.Tx, convs map[string]*Conversation) error {
-	b := tx.Bucket(bucketConversations)
-	for id, conv := range convs {
-		if err := putJSON(b, []byte(id), conv); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// write runs fn in a write transaction shared with the appends and writes
-// of other goroutines waiting at the same time, and returns once it is
-// committed (with fsync). fn must read what it changes from tx, and may run
-// twice: when a call of its group fails, each call is retried alone. An error
-// from fn is returned and nothing of fn's is written. Unlike AppendMessage,
-// write does not give up waiting when ctx ends after fn was queued.
-func (db *DB) write(ctx context.Context, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	call := &appendCall{fn: fn, done: make(chan struct{})}
-	select {
-	case db.appends <- call:
-	case <-db.closing:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	<-call.done
-	return call.err
 }
 
 // appendTx appends m in tx. convs caches the conversations changed in this
