@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,13 +90,7 @@ var shopLabels = sync.OnceValues(func() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, ex := range ds.Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
-			out = append(out, ex.Intent)
-		}
-	}
-	return out, nil
+	return ds.Intents(), nil
 })
 
 func shopDomain(t testing.TB) *dialog.Domain {

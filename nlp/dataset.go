@@ -54,6 +54,11 @@ type Dataset struct {
 	EntityDefs []EntityDef
 }
 
+// Intents returns the sorted distinct intents of the training examples,
+// without OutOfScope: the intents a model trained on d knows (what
+// Model.Labels returns once it is trained).
+func (d *Dataset) Intents() []string { return intentLabels(d.Train) }
+
 // ParseError says where and why a data file does not parse.
 type ParseError struct {
 	File   string

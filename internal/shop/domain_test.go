@@ -3,25 +3,17 @@ package shop
 import (
 	"context"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/nlp"
 )
 
 // labels are the intents a model trained on nlu.yml predicts.
 func labels(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	for _, ex := range parse(t).Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
-			out = append(out, ex.Intent)
-		}
-	}
-	return out
+	return parse(t).Intents()
 }
 
 func TestDomainCoversEveryIntent(t *testing.T) {
