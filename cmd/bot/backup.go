@@ -18,11 +18,7 @@ const storeFile = "parley.db"
 
 // dataDirFlag adds --data-dir (default $PARLEY_DATA_DIR, else ./data) to fs.
 func dataDirFlag(fs *flag.FlagSet) *string {
-	def := os.Getenv("PARLEY_DATA_DIR")
-	if def == "" {
-		def = "data"
-	}
-	return fs.String("data-dir", def, "folder of the store `DIR` (env PARLEY_DATA_DIR)")
+	return fs.String("data-dir", envOr("PARLEY_DATA_DIR", "data"), "folder of the store `DIR` (env PARLEY_DATA_DIR)")
 }
 
 // openExistingStore opens DIR/parley.db for an offline tool; it refuses to
