@@ -82,10 +82,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		defer srv.stop()
 	}
-	origin := "http://" + strings.TrimSuffix(strings.TrimPrefix(srv.url, "ws://"), "/ws")
 
 	fmt.Fprintf(stderr, "phase 1: %d clients, %.0f messages/s for %s\n", cfg.clients, cfg.rate, cfg.duration)
-	active, err := converse(ctx, srv.url, origin, cfg, stderr)
+	active, err := converse(ctx, srv.url, srv.origin(), cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -100,10 +99,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			if err := srv.restart(stderr); err != nil {
 				return err
 			}
-			origin = "http://" + strings.TrimSuffix(strings.TrimPrefix(srv.url, "ws://"), "/ws")
 		}
 		fmt.Fprintf(stderr, "phase 2: %d idle connections (server RSS %s MB before)\n", cfg.idle, srv.memory())
-		idle := holdIdle(ctx, srv.url, origin, cfg.idle, srv, stderr)
+		idle := holdIdle(ctx, srv.url, srv.origin(), cfg.idle, srv, stderr)
 		rows = append(rows, idle)
 	}
 	table := render(rows, cfg)
@@ -336,7 +334,6 @@ func holdIdle(ctx context.Context, url, origin string, n int, srv *server, stder
 	res := result{name: "idle", clients: n}
 	var mu sync.Mutex
 	clients := make([]*client, n)
-	start := time.Now()
 	if err := dialAll(ctx, url, origin, clients, &res, &mu, stderr); err != nil {
 		res.addError(err.Error())
 	}
@@ -363,7 +360,6 @@ func holdIdle(ctx context.Context, url, origin string, n int, srv *server, stder
 			c.close()
 		}
 	}
-	res.seconds = time.Since(start).Seconds()
 	return res
 }
 
@@ -411,6 +407,11 @@ type server struct {
 	cmd   *exec.Cmd // nil for a server the benchmark did not start
 	dir   string    // the binary and the data directory
 	model string    // --model, or empty
+}
+
+// origin is the page origin the clients claim: the server's own.
+func (s *server) origin() string {
+	return "http://" + strings.TrimSuffix(strings.TrimPrefix(s.url, "ws://"), "/ws")
 }
 
 // startServer builds cmd/bot and runs "bot serve" on a free port with a new
@@ -473,12 +474,17 @@ func (s *server) start(stderr io.Writer) error {
 // directory: the models it trained on its first start are loaded, not
 // trained again.
 func (s *server) restart(stderr io.Writer) error {
+	s.halt()
+	return s.start(stderr)
+}
+
+// halt ends the server process, if it runs, and waits for it.
+func (s *server) halt() {
 	if s.cmd != nil {
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		s.cmd.Wait()
 		s.cmd = nil
 	}
-	return s.start(stderr)
 }
 
 // memory reads the server's resident memory from /proc (Linux): all of it,
@@ -517,11 +523,7 @@ func (m mem) String() string { return fmt.Sprintf("%.0f (%.0f mapped file)", m.r
 
 // stop ends the server and removes its data; calling it again does nothing.
 func (s *server) stop() {
-	if s.cmd != nil {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		s.cmd.Wait()
-		s.cmd = nil
-	}
+	s.halt()
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 		s.dir = ""

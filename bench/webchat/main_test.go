@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,13 +45,7 @@ func chatServer(t *testing.T) (url, origin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var labels []string
-	for _, ex := range ds.Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(labels, ex.Intent) {
-			labels = append(labels, ex.Intent)
-		}
-	}
-	domain, err := dialog.ParseDomain("shop/domain.yml", shop.Domain(), labels)
+	domain, err := dialog.ParseDomain("shop/domain.yml", shop.Domain(), ds.Intents())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,14 +60,15 @@ type conn struct {
 	drainCh   chan struct{} // closed by drain (Shutdown)
 	drainOnce sync.Once
 	drainMu   sync.Mutex
-	draining  bool            // guarded by drainMu: the supervisor began the graceful close
-	started   bool            // guarded by drainMu: the pump runs (hello is done)
-	working   bool            // guarded by drainMu: the worker runs (started by the first frame for it)
-	group     *sync.WaitGroup // the socket's goroutines; set by serve before they start
-	gone      bool            // guarded by drainMu: the worker takes no more frames
-	workDone  chan struct{}   // closed when the worker (and, on drain, the pump) returned
-	flushCh   chan struct{}   // closed by the worker on drain: the pump forwards what it holds and returns
-	pumpDone  chan struct{}   // closed when the pump returns
+	draining  bool          // guarded by drainMu: the supervisor began the graceful close
+	started   bool          // guarded by drainMu: the pump runs (hello is done)
+	working   bool          // guarded by drainMu: the worker runs (started by the first frame for it)
+	gone      bool          // guarded by drainMu: the worker takes no more frames
+	workDone  chan struct{} // closed when the worker (and, on drain, the pump) returned
+	flushCh   chan struct{} // closed on drain, by the worker or else the supervisor: the pump forwards what it holds and returns
+	pumpDone  chan struct{} // closed when the pump returns
+
+	group *sync.WaitGroup // the socket's goroutines; set by serve before they start
 
 	// Owned by the reader; convID is written before the worker and the
 	// pump start and only read after.
@@ -105,7 +106,7 @@ func (c *conn) serve() {
 	c.group = &wg
 	wg.Add(2)
 	go func() { defer wg.Done(); c.writeLoop() }()
-	go func() { defer wg.Done(); c.readLoop(&wg) }()
+	go func() { defer wg.Done(); c.readLoop() }()
 	select {
 	case <-c.drainCh:
 		c.drainMu.Lock()
@@ -283,7 +284,7 @@ func (c *conn) writeFailed(err error) {
 	c.kill("write failed")
 }
 
-func (c *conn) readLoop(wg *sync.WaitGroup) {
+func (c *conn) readLoop() {
 	defer close(c.readDone)
 	lim := c.h.limits
 	c.ws.SetReadLimit(lim.ReadLimit)
@@ -307,7 +308,7 @@ func (c *conn) readLoop(wg *sync.WaitGroup) {
 		if c.helloDone {
 			_ = c.ws.SetReadDeadline(time.Now().Add(lim.PongTimeout))
 		}
-		c.frame(data, wg)
+		c.frame(data)
 	}
 }
 
@@ -342,7 +343,7 @@ func (c *conn) readFailed(err error) {
 }
 
 // frame handles one frame from the client, in the reader.
-func (c *conn) frame(data []byte, wg *sync.WaitGroup) {
+func (c *conn) frame(data []byte) {
 	f, fe := decodeFrame(data, c.h.limits.MaxText)
 	switch {
 	case fe != nil && fe.Code == codeUnsupportedVersion:
@@ -361,7 +362,7 @@ func (c *conn) frame(data []byte, wg *sync.WaitGroup) {
 			c.sendError(badFrame("second hello on one socket"), 0)
 			return
 		}
-		c.hello(f, wg)
+		c.hello(f)
 	case typeMessage, typeCSAT:
 		if wait, ok := c.allow(); !ok {
 			c.sendError(&frameError{Code: codeRateLimited, Message: "too many messages; retry later", ClientID: f.ClientID}, wait)

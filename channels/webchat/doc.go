@@ -11,8 +11,9 @@
 // lacks from the store.
 //
 // Each socket has a reader, a writer (the only goroutine that writes to
-// it), and after hello a worker that calls the engine one message at a
-// time and a pump that forwards the conversation's events. The send queue
+// it), after hello a pump that forwards the conversation's events, and from
+// the first message (or CSAT answer) on a worker that calls the engine one
+// frame at a time. The send queue
 // is bounded: a client that does not read is dropped when a write blocks
 // past Limits.WriteTimeout or the queue stays full that long, and the pump
 // keeps draining the engine's subscription meanwhile, so neither other

@@ -97,7 +97,8 @@ func TestEncodeFrames(t *testing.T) {
 		encode(stateFrame{V: version, Type: typeState, State: "waiting", Queue: "billing"}),
 	} {
 		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil || m["v"] != 1.0 || m["type"] == "" {
+		err := json.Unmarshal(b, &m)
+		if typ, _ := m["type"].(string); err != nil || m["v"] != 1.0 || typ == "" {
 			t.Errorf("frame %s: %v", b, err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,13 +80,7 @@ var shopLabels = sync.OnceValues(func() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, ex := range ds.Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
-			out = append(out, ex.Intent)
-		}
-	}
-	return out, nil
+	return ds.Intents(), nil
 })
 
 // stack is a web chat server over a real engine and a seeded store.

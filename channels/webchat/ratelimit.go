@@ -6,7 +6,7 @@ import (
 )
 
 // bucket is a token bucket: it holds up to burst tokens and gains rate
-// tokens a second; each message takes one. The zero rate means unlimited.
+// tokens a second; each message takes one. A rate <= 0 means unlimited.
 type bucket struct {
 	rate   float64 // tokens per second; <= 0: unlimited
 	burst  float64

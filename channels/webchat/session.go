@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -19,8 +18,9 @@ import (
 var errOtherCustomer = errors.New("conversation belongs to another customer")
 
 // hello opens or resumes the conversation, says welcome, replays the
-// messages the client lacks, and starts the worker and the pump.
-func (c *conn) hello(f clientFrame, wg *sync.WaitGroup) {
+// messages the client lacks, and starts the pump; the worker starts later,
+// in queue, with the first frame for it.
+func (c *conn) hello(f clientFrame) {
 	ctx := c.h.work
 	var conv crm.Conversation
 	if f.Token != "" {
@@ -109,8 +109,8 @@ func (c *conn) hello(f clientFrame, wg *sync.WaitGroup) {
 		return
 	}
 	c.started = true
-	wg.Add(1)
-	go func() { defer wg.Done(); c.pump(sub, unsubscribe, sent) }()
+	c.group.Add(1)
+	go func() { defer c.group.Done(); c.pump(sub, unsubscribe, sent) }()
 }
 
 // welcome sends welcome, the messages after lastSeq and, for a resolved

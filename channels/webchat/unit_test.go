@@ -188,6 +188,31 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 	}
 }
 
+func TestLimitsDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Limits
+		want Limits
+	}{
+		{"zero takes every default", Limits{}, Limits{
+			ReadLimit: 16 << 10, MaxText: 2000, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
+			PongTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, SendQueue: 32, Backlog: 200,
+			ConnRate: 1, ConnBurst: 10, IPRate: 5, IPBurst: 30,
+		}},
+		{"set fields and negative rates are kept", Limits{MaxText: 10, WriteTimeout: time.Second, ConnRate: -1, IPRate: -1}, Limits{
+			ReadLimit: 16 << 10, MaxText: 10, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
+			PongTimeout: 60 * time.Second, WriteTimeout: time.Second, SendQueue: 32, Backlog: 200,
+			ConnRate: -1, ConnBurst: 10, IPRate: -1, IPBurst: 30,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.in.withDefaults(); got != tc.want {
+				t.Errorf("withDefaults = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // size counts the addresses held.
 func (l *ipLimiter) size() int {
 	l.mu.Lock()

@@ -88,40 +88,27 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
+	def(&l.ReadLimit, 16<<10)
+	def(&l.MaxText, 2000)
 	def(&l.HelloTimeout, 5*time.Second)
 	def(&l.PingInterval, 30*time.Second)
 	def(&l.PongTimeout, 60*time.Second)
 	def(&l.WriteTimeout, 10*time.Second)
-	if l.ReadLimit == 0 {
-		l.ReadLimit = 16 << 10
-	}
-	if l.MaxText == 0 {
-		l.MaxText = 2000
-	}
-	if l.SendQueue == 0 {
-		l.SendQueue = 32
-	}
-	if l.Backlog == 0 {
-		l.Backlog = 200
-	}
-	if l.ConnRate == 0 {
-		l.ConnRate = 1
-	}
-	if l.ConnBurst == 0 {
-		l.ConnBurst = 10
-	}
-	if l.IPRate == 0 {
-		l.IPRate = 5
-	}
-	if l.IPBurst == 0 {
-		l.IPBurst = 30
-	}
+	def(&l.SendQueue, 32)
+	def(&l.Backlog, 200)
+	def(&l.ConnRate, 1)
+	def(&l.ConnBurst, 10)
+	def(&l.IPRate, 5)
+	def(&l.IPBurst, 30)
 	return l
+}
+
+// def sets *v to d when it is zero.
+func def[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 func (l Limits) check() error {
@@ -231,8 +218,9 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // ServeHTTP upgrades the request to a websocket and serves it, in the
-// background, until it closes (Shutdown waits for it). A cross-origin request gets 403 and a request after Shutdown began
-// gets 503, both before any upgrade.
+// background, until it closes (Shutdown waits for it). A cross-origin
+// request gets 403 and a request after Shutdown began gets 503, both before
+// any upgrade.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !originAllowed(r, h.origins) {
 		h.stats.rejected.Add(1)
