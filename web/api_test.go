@@ -361,6 +361,7 @@ func TestPostMessage(t *testing.T) {
 		{"agent id for the bot", path, `{"text":"hi","sender":"bot","agent_id":"sam"}`, 400, codeBadRequest},
 		{"empty text", path, `{"text":"","sender":"bot"}`, 400, codeBadRequest},
 		{"text too long", path, `{"text":"` + strings.Repeat("x", maxTextBytes+1) + `","sender":"bot"}`, 413, codeTooLarge},
+		{"agent id too long", path, `{"text":"hi","sender":"agent","agent_id":"` + strings.Repeat("a", maxIDBytes+1) + `"}`, 400, codeBadRequest},
 		{"client id too long", path, `{"text":"hi","sender":"bot","client_id":"` + strings.Repeat("c", maxIDBytes+1) + `"}`, 400, codeBadRequest},
 		{"unknown field", path, `{"text":"hi","sender":"bot","html":true}`, 400, codeInvalidJSON},
 	}

@@ -15,33 +15,26 @@ import (
 // BenchmarkParseAPI measures the server's own cost around a parse (auth,
 // body, JSON both ways, logging, headers) with a parser that costs nothing.
 func BenchmarkParseAPI(b *testing.B) {
-	f := newAPIFixture(b)
-	h := f.srv.Handler()
-	body := `{"text":"where is my order 1042?"}`
-	b.ReportAllocs()
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/parse", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("%d %s", rec.Code, rec.Body)
-		}
-	}
+	benchAPI(b, http.MethodPost, "/api/v1/parse", `{"text":"where is my order 1042?"}`)
 }
 
 // BenchmarkListMessages reads a page of a seeded conversation through the
 // API.
 func BenchmarkListMessages(b *testing.B) {
-	f := newAPIFixture(b)
-	h := f.srv.Handler()
+	benchAPI(b, http.MethodGet, "/api/v1/conversations/conv-seed-1/messages?limit=50", "")
+}
+
+// benchAPI sends one authenticated API request per iteration; each must
+// answer 200.
+func benchAPI(b *testing.B, method, target, body string) {
+	h := newAPIFixture(b).srv.Handler()
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodGet, "/api/v1/conversations/conv-seed-1/messages?limit=50", nil)
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+testToken)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
+		if rec.Code != http.StatusOK {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/nlp"
 )
 
 // Error codes of the API's JSON errors, {"error":{"code":...,"message":...}}.
@@ -33,9 +36,9 @@ const (
 const maxBodyBytes = 64 << 10
 
 // maxTextBytes bounds the text of a parse request or a posted message: the
-// store's limit for a message (crm's default MaxMessageBytes) and the most
-// the NLU reads (nlp.MaxTextBytes).
-const maxTextBytes = 4096
+// smaller of the store's default limit for a message and the most the NLU
+// reads (4096 today, as API.md says).
+const maxTextBytes = min(crm.DefaultMaxMessageBytes, nlp.MaxTextBytes)
 
 // apiError is an error answer: its HTTP status, code and message.
 type apiError struct {

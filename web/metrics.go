@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,7 +69,7 @@ func NewMetrics() *Metrics {
 	m.reg.MustRegister(m.messages, m.parse, m.handoffs, m.commit,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, s := range []crm.Sender{crm.SenderCustomer, crm.SenderBot, crm.SenderAgent, crm.SenderSystem} {
+	for _, s := range senders {
 		m.messages.WithLabelValues(direction(s), string(s))
 	}
 	m.commit.WithLabelValues(opAppendMessage)
@@ -184,10 +185,12 @@ func direction(s crm.Sender) string {
 	return "out"
 }
 
+// senders are the sender labels of parley_messages_total.
+var senders = []crm.Sender{crm.SenderCustomer, crm.SenderBot, crm.SenderAgent, crm.SenderSystem}
+
 // senderLabel keeps the sender label to the known senders.
 func senderLabel(s crm.Sender) string {
-	switch s {
-	case crm.SenderCustomer, crm.SenderBot, crm.SenderAgent, crm.SenderSystem:
+	if slices.Contains(senders, s) {
 		return string(s)
 	}
 	return "other"
