@@ -32,28 +32,30 @@ type Outbound struct {
 	ClientID string
 }
 
-// Post stores o durably and publishes it to the conversation's subscribers.
+// Post stores o durably and publishes it to the conversation's subscribers,
+// and returns the stored message and whether it is new: false for a resend
+// of a ClientID already stored, which is neither stored nor published again.
 // It does not change who holds the conversation. Errors: ErrNoConversation,
 // ErrSender, and the store's (crm.ErrNotFound, crm.ErrTooLarge,
 // crm.ErrInvalid), in which case nothing was stored.
-func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, error) {
+func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error) {
 	if o.ConversationID == "" {
-		return crm.Message{}, fmt.Errorf("post message: %w", ErrNoConversation)
+		return crm.Message{}, false, fmt.Errorf("post message: %w", ErrNoConversation)
 	}
 	switch {
 	case o.Sender == crm.SenderAgent && o.AgentID == "":
-		return crm.Message{}, fmt.Errorf("post message: agent message without an agent: %w", ErrSender)
+		return crm.Message{}, false, fmt.Errorf("post message: agent message without an agent: %w", ErrSender)
 	case o.Sender != crm.SenderAgent && o.Sender != crm.SenderSystem && o.Sender != crm.SenderBot:
-		return crm.Message{}, fmt.Errorf("post message: sender %q: %w", o.Sender, ErrSender)
+		return crm.Message{}, false, fmt.Errorf("post message: sender %q: %w", o.Sender, ErrSender)
 	}
 	unlock, err := e.locks.lock(ctx, o.ConversationID)
 	if err != nil {
-		return crm.Message{}, fmt.Errorf("post message: %w", err)
+		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
 	defer unlock()
 	conv, err := e.store.Conversation(ctx, o.ConversationID)
 	if err != nil {
-		return crm.Message{}, fmt.Errorf("post message: %w", err)
+		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
 	agent := ""
 	if o.Sender == crm.SenderAgent {
@@ -63,12 +65,13 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, error) {
 		ConversationID: o.ConversationID, Sender: o.Sender, AgentID: agent, Text: o.Text, ClientID: o.ClientID,
 	})
 	if err != nil {
-		return crm.Message{}, fmt.Errorf("post message: %w", err)
+		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
-	if m.Seq > conv.LastSeq {
+	fresh := m.Seq > conv.LastSeq
+	if fresh {
 		e.publishMessage(m)
 	}
-	return m, nil
+	return m, fresh, nil
 }
 
 // Resolve closes the conversation and publishes the change; the customer's

@@ -17,16 +17,16 @@ func TestPost(t *testing.T) {
 	defer stop()
 
 	o := dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderAgent, AgentID: "grace", Text: "Hi, Grace here.", ClientID: "crm-7"}
-	m, err := h.engine.Post(ctx, o)
-	if err != nil {
-		t.Fatal(err)
+	m, fresh, err := h.engine.Post(ctx, o)
+	if err != nil || !fresh {
+		t.Fatalf("post: new %v, %v", fresh, err)
 	}
 	if m.Seq != 1 || m.Sender != crm.SenderAgent || m.AgentID != "grace" {
 		t.Fatalf("stored %+v", m)
 	}
-	again, err := h.engine.Post(ctx, o)
-	if err != nil || again.ID != m.ID {
-		t.Fatalf("resend: %+v, %v; want the stored %s", again, err, m.ID)
+	again, fresh, err := h.engine.Post(ctx, o)
+	if err != nil || again.ID != m.ID || fresh {
+		t.Fatalf("resend: %+v, new %v, %v; want the stored %s", again, fresh, err, m.ID)
 	}
 	if len(events) != 1 {
 		t.Fatalf("%d events for a message posted twice, want 1", len(events))
@@ -51,7 +51,7 @@ func TestPost(t *testing.T) {
 		{"invalid UTF-8", dialog.Outbound{ConversationID: conv.ID, Sender: crm.SenderSystem, Text: "\xff"}, crm.ErrInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := h.engine.Post(ctx, tt.o); !errors.Is(err, tt.want) {
+			if _, _, err := h.engine.Post(ctx, tt.o); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})

@@ -295,23 +295,15 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "posting messages is not enabled on this server")
 		return
 	}
-	id := r.PathValue("id")
-	// A resend returns a message stored before this call, so its Seq is at
-	// most the conversation's LastSeq now; a new message's is above it.
-	before, err := s.cfg.Store.Conversation(r.Context(), id)
-	if err != nil {
-		s.storeError(w, r, "conversation", err)
-		return
-	}
-	m, err := s.cfg.Engine.Post(r.Context(), dialog.Outbound{
-		ConversationID: id, Sender: req.Sender, AgentID: req.AgentID, Text: req.Text, ClientID: req.ClientID,
+	m, fresh, err := s.cfg.Engine.Post(r.Context(), dialog.Outbound{
+		ConversationID: r.PathValue("id"), Sender: req.Sender, AgentID: req.AgentID, Text: req.Text, ClientID: req.ClientID,
 	})
 	if err != nil {
 		s.storeError(w, r, "conversation", err)
 		return
 	}
 	status := http.StatusCreated
-	if m.Seq <= before.LastSeq {
+	if !fresh {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, m)

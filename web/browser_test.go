@@ -177,7 +177,7 @@ func testNoInjection(t *testing.T, w *widgetTab) {
 	w.waitMessage("bot", "")
 
 	const agentText = `<b>hi</b><img src=z onerror=alert(2)><script>alert(3)</script>`
-	if _, err := w.stack.engine.Post(context.Background(), dialog.Outbound{
+	if _, _, err := w.stack.engine.Post(context.Background(), dialog.Outbound{
 		ConversationID: w.conversationID(), Sender: crm.SenderAgent, AgentID: "maria", Text: agentText,
 	}); err != nil {
 		t.Fatalf("post agent message: %v", err)
@@ -334,7 +334,7 @@ func testUnread(t *testing.T, w *widgetTab) {
 		{ConversationID: conv, Sender: crm.SenderSystem, Text: "Maria joined the conversation."},
 		{ConversationID: conv, Sender: crm.SenderAgent, AgentID: "maria", Text: "Hi, I'm Maria. Let me look at this."},
 	} {
-		if _, err := w.stack.engine.Post(context.Background(), o); err != nil {
+		if _, _, err := w.stack.engine.Post(context.Background(), o); err != nil {
 			t.Fatalf("post %s message: %v", o.Sender, err)
 		}
 	}

@@ -20,7 +20,7 @@ var embedded embed.FS
 // Poster posts a message into a conversation without the bot answering it.
 // *dialog.Engine implements it.
 type Poster interface {
-	Post(ctx context.Context, o dialog.Outbound) (crm.Message, error)
+	Post(ctx context.Context, o dialog.Outbound) (crm.Message, bool, error)
 }
 
 // Store is the part of the CRM the API reads. *crm.DB implements it.

@@ -94,7 +94,7 @@ func awayScenario(t *testing.T, s *stack) frame {
 	// While the visitor is away, an agent writes and the bot answers
 	// another tab: seqs 3, 4, 5.
 	ctx := context.Background()
-	if _, err := s.engine.Post(ctx, dialog.Outbound{ConversationID: w.ConversationID, Sender: crm.SenderAgent, AgentID: "sam", Text: "Sam here."}); err != nil {
+	if _, _, err := s.engine.Post(ctx, dialog.Outbound{ConversationID: w.ConversationID, Sender: crm.SenderAgent, AgentID: "sam", Text: "Sam here."}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.engine.Handle(ctx, dialog.Inbound{ConversationID: w.ConversationID, Text: "thanks", ClientID: "other-tab-1"}); err != nil {
@@ -744,7 +744,7 @@ func TestEventsAreDeduplicatedAndGapsFilled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.engine.Post(ctx, dialog.Outbound{ConversationID: w.ConversationID, Sender: crm.SenderSystem, Text: "five"}); err != nil {
+	if _, _, err := s.engine.Post(ctx, dialog.Outbound{ConversationID: w.ConversationID, Sender: crm.SenderSystem, Text: "five"}); err != nil {
 		t.Fatal(err)
 	}
 	var got []frame
