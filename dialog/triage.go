@@ -93,9 +93,13 @@ func (t *turn) situation(ctx context.Context) (Situation, error) {
 	if err != nil {
 		return s, fmt.Errorf("situation: %w", err)
 	}
-	// The parse of the message being handled, when storing it failed.
+	// The message being handled has no stored parse yet (storeParse runs
+	// after the turn): give it the parse as it will be stored, without the
+	// embedding, which no feature reads and which is most of its size.
 	if n := len(msgs); n > 0 && msgs[n-1].Seq == t.seq && len(msgs[n-1].Parse) == 0 {
-		if data, err := json.Marshal(t.res); err == nil {
+		slim := *t.res
+		slim.Embedding = nil
+		if data, err := json.Marshal(&slim); err == nil {
 			msgs[n-1].Parse = data
 		}
 	}

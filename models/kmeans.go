@@ -113,7 +113,9 @@ func meanVariance(xm matrix) float64 {
 	return total / float64(xm.d)
 }
 
-func sqDist(a, b []float64) float64 {
+// SqDist returns the squared Euclidean distance between a and b, which must
+// have the same length (b at least as long as a).
+func SqDist(a, b []float64) float64 {
 	var s float64
 	for i := range a {
 		d := a[i] - b[i]
@@ -133,7 +135,7 @@ func kmeansPlusPlus(xm matrix, k int, rng *rand.Rand) ([]float64, error) {
 	closest := make([]float64, xm.n)
 	var pot float64
 	for i := range closest {
-		closest[i] = sqDist(xm.row(i), xm.row(first))
+		closest[i] = SqDist(xm.row(i), xm.row(first))
 		pot += closest[i]
 	}
 	trials := 2 + int(math.Log(float64(k)))
@@ -155,7 +157,7 @@ func kmeansPlusPlus(xm matrix, k int, rng *rand.Rand) ([]float64, error) {
 			id = min(id, xm.n-1)
 			var p float64
 			for i := range cand {
-				cand[i] = min(closest[i], sqDist(xm.row(i), xm.row(id)))
+				cand[i] = min(closest[i], SqDist(xm.row(i), xm.row(id)))
 				p += cand[i]
 			}
 			if p < bestPot {
@@ -201,7 +203,7 @@ func lloyd(xm matrix, centers []float64, k, maxIter int, tol float64) kmeansRun 
 			for j := range nc {
 				nc[j] /= float64(counts[c])
 			}
-			shift += sqDist(nc, centers[c*d:(c+1)*d])
+			shift += SqDist(nc, centers[c*d:(c+1)*d])
 		}
 		centers, next = next, centers
 		if iters > 1 && slices.Equal(labels, prev) {
@@ -229,7 +231,7 @@ func assign(xm matrix, centers []float64, k int, labels []int, dist []float64) {
 		x := xm.row(i)
 		best, bd := 0, math.Inf(1)
 		for c := 0; c < k; c++ {
-			if v := sqDist(x, centers[c*d:(c+1)*d]); v < bd {
+			if v := SqDist(x, centers[c*d:(c+1)*d]); v < bd {
 				best, bd = c, v
 			}
 		}
@@ -321,7 +323,7 @@ func (m *KMeans) Predict(X [][]float64) ([]int, error) {
 	for i, x := range X {
 		bd := math.Inf(1)
 		for c := 0; c < k; c++ {
-			if v := sqDist(x, m.centers[c*m.d:(c+1)*m.d]); v < bd {
+			if v := SqDist(x, m.centers[c*m.d:(c+1)*m.d]); v < bd {
 				labels[i], bd = c, v
 			}
 		}

@@ -8,6 +8,26 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+func TestSqDist(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b []float64
+		want float64
+	}{
+		{"empty", nil, nil, 0},
+		{"same point", []float64{1.5, -2}, []float64{1.5, -2}, 0},
+		{"3-4-5", []float64{0, 0}, []float64{3, 4}, 25},
+		{"symmetric", []float64{3, 4}, []float64{0, 0}, 25},
+		{"longer b ignored past a", []float64{1}, []float64{4, 100}, 9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SqDist(tc.a, tc.b); got != tc.want {
+				t.Errorf("SqDist(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestKMeansRecoversBlobs(t *testing.T) {
 	centres := [][]float64{{0, 0}, {10, 0}, {0, 10}}
 	var X [][]float64
@@ -36,7 +56,7 @@ func TestKMeansRecoversBlobs(t *testing.T) {
 	}
 	var inertia float64
 	for i, x := range X {
-		inertia += sqDist(x, m.Centers()[labels[i]])
+		inertia += SqDist(x, m.Centers()[labels[i]])
 	}
 	if math.Abs(inertia-m.Inertia()) > 1e-9*inertia {
 		t.Fatalf("Inertia() = %v, recomputed %v", m.Inertia(), inertia)

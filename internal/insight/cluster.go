@@ -241,7 +241,7 @@ func pairwise(X [][]float64, idx []int) []float64 {
 	dist := make([]float64, n*n)
 	for a := range n {
 		for b := a + 1; b < n; b++ {
-			d := math.Sqrt(sqDist(X[idx[a]], X[idx[b]]))
+			d := math.Sqrt(models.SqDist(X[idx[a]], X[idx[b]]))
 			dist[a*n+b], dist[b*n+a] = d, d
 		}
 	}
@@ -283,15 +283,6 @@ func silhouette(dist []float64, labels, idx []int, k int) float64 {
 		}
 	}
 	return total / float64(n)
-}
-
-func sqDist(a, b []float64) float64 {
-	var s float64
-	for i := range a {
-		d := a[i] - b[i]
-		s += d * d
-	}
-	return s
 }
 
 // project places every analysed message on the first two principal

@@ -8,12 +8,13 @@
 //
 // # How a report is made
 //
-//  1. Every customer message of every conversation the Source lists is read.
-//     Its stored parse (crm.Message.Parse, the JSON of an nlp.Result) gives
-//     in_scope, confidence and embedding; a message without a parse or an
-//     embedding is parsed with the Parser (each distinct text once). With
-//     Options.Reparse every message is parsed again, so that all embeddings
-//     come from one model.
+//  1. Every customer message of every conversation the Source lists is read
+//     and parsed with the Parser (each distinct text once): the dialog
+//     engine stores a message's parse (crm.Message.Parse) without its
+//     embedding, so the Parser is what gives in_scope, confidence and
+//     embedding. Only a stored parse that holds an embedding (one written
+//     by an older engine, or imported) is used as it is; Options.Reparse
+//     parses those again too, so that all embeddings come from one model.
 //  2. A message is analysed when it is out of scope or its confidence is
 //     below Options.MinConfidence.
 //  3. Messages whose texts differ only in case, spacing and numbers ("where
@@ -57,10 +58,13 @@
 //     even then (0.09); the demo history's unrelated chit-chat scores 0.04,
 //     and `bot insight` warns below 0.05. Silhouette tends to pick a k a
 //     little above the number of real needs: give K when you know better.
-//   - Stored embeddings are only comparable when one model made them. After
-//     the model is retrained, run with Reparse (`bot insight --reparse`):
-//     embeddings of different sizes are refused with ErrDimension, but
-//     embeddings of the same size from different models are not detected.
+//   - Analyze needs the Parser: without one, the messages the engine stored
+//     (parses without embedding) all count as Unparsed.
+//   - Stored embeddings (older stores, imports) are only comparable when one
+//     model made them. After the model is retrained, run with Reparse (`bot
+//     insight --reparse`): embeddings of different sizes are refused with
+//     ErrDimension, but embeddings of the same size from different models
+//     are not detected.
 //   - Names are built from ASCII letters and digits only; words in other
 //     scripts still show among the top words but a cluster with none gets a
 //     name such as "topic_3".

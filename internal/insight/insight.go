@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/models"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -36,8 +37,9 @@ type Source interface {
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Message, error)
 }
 
-// Parser reads a message the store holds no usable parse for. *nlp.Model
-// implements it.
+// Parser reads a message the store holds no usable parse for: every message
+// the dialog engine stored, since it stores parses without the embedding.
+// *nlp.Model implements it.
 type Parser interface {
 	Parse(ctx context.Context, text string) (*nlp.Result, error)
 }
@@ -66,13 +68,17 @@ type Options struct {
 	Since time.Time
 	// Reparse parses every customer message with the Parser, ignoring
 	// stored parses, so that all embeddings come from the current model.
+	// It only matters for stored parses that hold an embedding (older
+	// stores, imports): the engine stores parses without one, and those
+	// are parsed again anyway.
 	Reparse bool
 }
 
 // Report is what Analyze found.
 type Report struct {
 	// Scanned counts the customer messages read (after Since), Parsed
-	// those of them parsed now (no usable stored parse, or Reparse), and
+	// those of them parsed now (no stored parse with an embedding, which
+	// is every message the engine stored, or Reparse), and
 	// Unparsed those left out because they had no usable stored parse and
 	// no Parser, or the Parser refused the text (empty, not UTF-8).
 	Scanned  int `json:"scanned"`
@@ -297,7 +303,7 @@ func describe(r *Report, msgs []message, pts []point, cl clustering, intents map
 		var byDist []near
 		for _, i := range members[c] {
 			pt := &pts[i]
-			d := math.Sqrt(sqDist(pt.vec, centers[c]))
+			d := math.Sqrt(models.SqDist(pt.vec, centers[c]))
 			spread += d * float64(len(pt.msgs))
 			byDist = append(byDist, near{i, d})
 			for _, mi := range pt.msgs {

@@ -1,6 +1,7 @@
 package insight
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,7 +70,7 @@ func TestAnalyzeFindsGroups(t *testing.T) {
 		if len(c.Examples) != min(DefaultExamples, len(groups[g].texts)) {
 			t.Errorf("%d examples for %q", len(c.Examples), groups[g].name)
 		}
-		if !slices.IsSortedFunc(c.Examples, func(a, b Example) int { return cmpFloat(a.Distance, b.Distance) }) {
+		if !slices.IsSortedFunc(c.Examples, func(a, b Example) int { return cmp.Compare(a.Distance, b.Distance) }) {
 			t.Errorf("examples of %q not closest first: %+v", groups[g].name, c.Examples)
 		}
 		for _, w := range wantWords[groups[g].name] {
@@ -95,16 +96,6 @@ func TestAnalyzeFindsGroups(t *testing.T) {
 	if r.Clusters[0].OutOfScope != 6 { // texts 1, 3, 5 of the gift card group, twice each
 		t.Errorf("gift card cluster: %d out of scope, want 6", r.Clusters[0].OutOfScope)
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestAnalyzeDeterministic(t *testing.T) {

@@ -178,7 +178,6 @@ type custState struct {
 	c         crm.Customer
 	orders    []crm.Order // the seed's orders, oldest first
 	lastScore int         // newest rating so far (0: none)
-	handoffs  int
 	openUntil []time.Time // when each of the customer's cases was solved
 	seedRated bool        // seed.json rates the customer: its ratings stay the newest
 	convs     []time.Time // start of each history conversation, in order
@@ -415,7 +414,6 @@ func (g *histGen) conversation(id string, s *custState, tp topic, at time.Time, 
 		// Agents answer sooner for urgent cases.
 		t = t.Add(time.Duration(2+rng.IntN(40)/(1+conv.Priority.Rank())) * time.Minute)
 		say(crm.SenderAgent, conv.AssignedAgent, g.one(agentLines[queue]))
-		s.handoffs++
 	}
 	say(crm.SenderCustomer, "", g.one(closing))
 	conv.UpdatedAt, conv.ClosedAt = t, t

@@ -3,6 +3,7 @@ package triage
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,21 +133,9 @@ func TestSpecFor(t *testing.T) {
 	}
 	s := specFor(sits, []string{" Ridiculous", "ridiculous", ""})
 	want := Spec{Intents: []string{"complaint", "refund_status"}, Entities: []string{"email", "order_id"}, Cues: []string{"ridiculous"}}
-	if !equalStrings(s.Intents, want.Intents) || !equalStrings(s.Entities, want.Entities) || !equalStrings(s.Cues, want.Cues) {
+	if !slices.Equal(s.Intents, want.Intents) || !slices.Equal(s.Entities, want.Entities) || !slices.Equal(s.Cues, want.Cues) {
 		t.Errorf("spec = %+v, want %+v", s, want)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzVector feeds arbitrary stored parses and texts (both come from the
