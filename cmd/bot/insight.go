@@ -23,9 +23,10 @@ func runInsight(ctx context.Context, m *Main, args []string) error {
 			"shown as a candidate new intent: a suggested name, its distinctive words and its\n"+
 			"most representative messages. --map writes every analysed message's position on\n"+
 			"the two main axes of the embeddings (PCA) as CSV, for a scatter plot.\n"+
-			"Messages stored without an NLU result are parsed with the model (DATA-DIR/model,\n"+
-			"trained from the demo data when missing). After retraining, use --reparse so that\n"+
-			"all embeddings come from the current model.")
+			"Which messages those are comes from the NLU result stored with each message; the\n"+
+			"model (DATA-DIR/model, trained from the demo data when missing) gives their\n"+
+			"embeddings and parses messages stored without a result. --reparse lets the current\n"+
+			"model judge every message again (after retraining, to see what it still misses).")
 	dataDir := dataDirFlag(fs)
 	modelDir := fs.String("model", "", "model `directory` (default: DATA-DIR/model)")
 	k := fs.Int("k", 0, "number of clusters (0: choose by silhouette among 2..max-k)")

@@ -103,7 +103,12 @@ func (c *collector) message(ctx context.Context, m crm.Message) error {
 			c.intents[in] = true
 		}
 	}
-	if res == nil {
+	if res != nil && c.understood(res) {
+		return nil
+	}
+	// No parse, or one without the embedding (the engine stores parses
+	// without it): the Parser gives the embedding, and its own verdict.
+	if res == nil || res.embedding == nil {
 		var err error
 		if res, err = c.parse(ctx, m.Text); err != nil {
 			return err
@@ -113,9 +118,9 @@ func (c *collector) message(ctx context.Context, m crm.Message) error {
 			return nil
 		}
 		c.parsed++
-	}
-	if c.understood(res) {
-		return nil
+		if c.understood(res) {
+			return nil
+		}
 	}
 	c.msgs = append(c.msgs, message{conversationID: m.ConversationID, seq: m.Seq, text: m.Text, res: res})
 	return nil
@@ -180,14 +185,14 @@ type storedParse struct {
 }
 
 // decodeParse reads a stored parse and the intents of its ranking. It
-// returns nil when there is no parse, it is not the JSON of an nlp.Result,
-// or it has no embedding: such a message is parsed again.
+// returns nil when there is no parse or it is not the JSON of an nlp.Result;
+// the embedding is nil when the parse has none.
 func decodeParse(raw json.RawMessage) (*parsed, []string) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
 	var sp storedParse
-	if err := json.Unmarshal(raw, &sp); err != nil || sp.Confidence == nil || sp.InScope == nil || len(sp.Embedding) == 0 {
+	if err := json.Unmarshal(raw, &sp); err != nil || sp.Confidence == nil || sp.InScope == nil {
 		return nil, nil
 	}
 	intents := make([]string, 0, len(sp.Ranking)+1)
@@ -199,7 +204,11 @@ func decodeParse(raw json.RawMessage) (*parsed, []string) {
 			intents = append(intents, r.Intent)
 		}
 	}
-	return &parsed{inScope: *sp.InScope, confidence: *sp.Confidence, intent: sp.Intent, embedding: widen(sp.Embedding)}, intents
+	res := &parsed{inScope: *sp.InScope, confidence: *sp.Confidence, intent: sp.Intent}
+	if len(sp.Embedding) > 0 {
+		res.embedding = widen(sp.Embedding)
+	}
+	return res, intents
 }
 
 func widen(v []float32) []float64 {

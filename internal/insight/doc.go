@@ -8,16 +8,17 @@
 //
 // # How a report is made
 //
-//  1. Every customer message of every conversation the Source lists is read
-//     and parsed with the Parser (each distinct text once): the dialog
-//     engine stores a message's parse (crm.Message.Parse) without its
-//     embedding, so the Parser is what gives in_scope, confidence and
-//     embedding. Only a stored parse that holds an embedding (one written
-//     by an older engine, or imported) is used as it is; Options.Reparse
-//     parses those again too, so that all embeddings come from one model.
-//  2. A message is analysed when it is out of scope or its confidence is
-//     below Options.MinConfidence.
-//  3. Messages whose texts differ only in case, spacing and numbers ("where
+//  1. Every customer message of every conversation the Source lists is
+//     read. A message is analysed when it is out of scope or its confidence
+//     is below Options.MinConfidence, by its stored parse
+//     (crm.Message.Parse). The dialog engine stores parses without the
+//     embedding, so a message the stored parse does not mark as understood
+//     is parsed with the Parser (each distinct text once), which gives the
+//     embedding and, for a model retrained since, the current verdict. A
+//     message without a stored parse is parsed too; one whose stored parse
+//     holds an embedding (an older engine, an import) is used as it is.
+//     Options.Reparse parses every message again.
+//  2. Messages whose texts differ only in case, spacing and numbers ("where
 //     is order 1042", "Where is order 977") become one point, the mean of
 //     their embeddings, so a phrase sent a hundred times does not outweigh
 //     a hundred different phrasings of one need; sizes still count
@@ -25,14 +26,14 @@
 //     of an embedding carries what a message is about, its length mostly
 //     how sure the network is, and unit vectors make k-means group by
 //     cosine similarity.
-//  4. k-means (models.KMeans, k-means++ with restarts, Options.Seed) groups
+//  3. k-means (models.KMeans, k-means++ with restarts, Options.Seed) groups
 //     the points. Without Options.K, k is the one of 2..MaxK (at most one
 //     less than the number of points) with the highest mean silhouette
 //     coefficient (Rousseeuw 1987), computed on at most 1,000 points drawn
 //     with the seed (the smaller k on a tie); with fewer than three points
 //     there is one cluster. A given K larger than the number of points is
 //     an error (ErrTooFewMessages), not quietly lowered.
-//  5. Each cluster is described by the messages closest to its centre and by
+//  4. Each cluster is described by the messages closest to its centre and by
 //     its words scored with class-based TF-IDF: the share of the cluster's
 //     texts holding the word times log(1 + A/f), where f counts the word's
 //     texts in all clusters and A is the mean number of texts per cluster,
@@ -40,7 +41,7 @@
 //     do not name one. The suggested intent name joins the two best words
 //     (three, or a number, when that name is taken by another cluster or an
 //     intent the model already has).
-//  6. PCA (models.PCA) of the unit embeddings gives every analysed message a
+//  5. PCA (models.PCA) of the unit embeddings gives every analysed message a
 //     point (x, y) on a map, with its cluster.
 //
 // Analyze is deterministic: the same messages, options and seed give the

@@ -37,9 +37,10 @@ type Source interface {
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Message, error)
 }
 
-// Parser reads a message the store holds no usable parse for: every message
-// the dialog engine stored, since it stores parses without the embedding.
-// *nlp.Model implements it.
+// Parser gives the embedding (and the current verdict) of a message to
+// analyse whose stored parse has none (the dialog engine stores parses
+// without it), and parses messages stored without a parse. *nlp.Model
+// implements it.
 type Parser interface {
 	Parse(ctx context.Context, text string) (*nlp.Result, error)
 }
@@ -67,18 +68,17 @@ type Options struct {
 	// Since, when not zero, leaves out messages created before it.
 	Since time.Time
 	// Reparse parses every customer message with the Parser, ignoring
-	// stored parses, so that all embeddings come from the current model.
-	// It only matters for stored parses that hold an embedding (older
-	// stores, imports): the engine stores parses without one, and those
-	// are parsed again anyway.
+	// stored parses: the current model decides what was understood, and
+	// all embeddings come from it (stored parses of older stores or imports
+	// may hold embeddings of another model).
 	Reparse bool
 }
 
 // Report is what Analyze found.
 type Report struct {
 	// Scanned counts the customer messages read (after Since), Parsed
-	// those of them parsed now (no stored parse with an embedding, which
-	// is every message the engine stored, or Reparse), and
+	// those of them parsed now (no stored parse, a stored parse without
+	// the embedding of a message to analyse, or Reparse), and
 	// Unparsed those left out because they had no usable stored parse and
 	// no Parser, or the Parser refused the text (empty, not UTF-8).
 	Scanned  int `json:"scanned"`

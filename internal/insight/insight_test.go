@@ -243,6 +243,28 @@ func TestAnalyzeReparse(t *testing.T) {
 	}
 }
 
+// The engine stores parses without the embedding: a message whose stored
+// parse says it was understood is skipped without parsing; the others are
+// parsed for their embedding, and the current model's verdict counts.
+func TestAnalyzeSlimParses(t *testing.T) {
+	src := &fakeSource{}
+	src.add("a", withParse(t, "known", true, 0.95, nil))
+	src.add("a", withParse(t, "unknown", false, 0.2, nil))
+	src.add("a", withParse(t, "learnt since", false, 0.2, nil))
+	p := &fakeParser{results: map[string]*nlp.Result{
+		"known":        {Embedding: []float32{1, 0}, InScope: true, Confidence: 0.95},
+		"unknown":      {Embedding: []float32{0, 1}},
+		"learnt since": {Embedding: []float32{1, 1}, InScope: true, Confidence: 0.9},
+	}}
+	r, err := Analyze(context.Background(), src, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.calls != 2 || r.Parsed != 2 || r.Analysed != 1 || r.Map[0].Text != "unknown" {
+		t.Errorf("parser calls %d, parsed %d, analysed %d (%+v); want 2, 2, 1: unknown", p.calls, r.Parsed, r.Analysed, r.Map)
+	}
+}
+
 func TestAnalyzeBadInput(t *testing.T) {
 	nan := &fakeParser{results: map[string]*nlp.Result{"x": {Embedding: []float32{1, float32(math.NaN())}}}}
 	empty := &fakeParser{results: map[string]*nlp.Result{"x": {}}}
