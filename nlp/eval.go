@@ -87,7 +87,7 @@ func Evaluate(ctx context.Context, m *Model, exs []Example) (*Report, error) {
 		r.N++
 		oos := ex.Intent == OutOfScope
 		right := !oos && res.Intent == ex.Intent
-		scored = append(scored, intent.Scored{Confidence: res.Confidence, Correct: right, OOS: oos})
+		scored = append(scored, intent.Scored{Confidence: res.ScopeScore, Correct: right, OOS: oos})
 		if oos {
 			continue
 		}

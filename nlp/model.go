@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,7 +27,7 @@ import (
 
 // FormatVersion is the version of the model directory layout this build
 // writes and reads.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // The files of a model directory.
 const (
@@ -70,12 +71,17 @@ type Result struct {
 	// share without ever being ranked.
 	Intent     string  `json:"intent"`
 	Confidence float64 `json:"confidence"`
-	// InScope says whether Confidence reached the model's calibrated
+	// InScope says whether ScopeScore reached the model's calibrated
 	// threshold; when false the message should be treated as out of scope.
-	InScope   bool          `json:"in_scope"`
-	Ranking   []IntentScore `json:"ranking"`
-	Entities  []Entity      `json:"entities"`
-	Embedding []float32     `json:"embedding"`
+	InScope bool `json:"in_scope"`
+	// ScopeScore is what InScope compares with the model's threshold: the
+	// top intent's probability at a temperature chosen to tell in-scope
+	// messages from out-of-scope ones, lowered when the message has words
+	// the model never saw (see Meta).
+	ScopeScore float64       `json:"scope_score"`
+	Ranking    []IntentScore `json:"ranking"`
+	Entities   []Entity      `json:"entities"`
+	Embedding  []float32     `json:"embedding"`
 	// Truncated says that only the first MaxTextBytes bytes were read.
 	Truncated bool `json:"truncated,omitempty"`
 }
@@ -84,19 +90,23 @@ type Result struct {
 type Meta struct {
 	FormatVersion int      `json:"format_version"`
 	Labels        []string `json:"labels"`
-	// Threshold is the calibrated confidence below which a message is out
-	// of scope; Temperature the softmax temperature that calibrates the
-	// confidences.
-	Threshold   float64 `json:"threshold"`
-	Temperature float64 `json:"temperature"`
-	Seed        uint64  `json:"seed"`
+	// Temperature is the softmax temperature that calibrates the
+	// confidences. A message is out of scope when its scope score is below
+	// Threshold: its top intent's probability at ScopeTemperature times the
+	// share of its words seen in training to the power ScopePower. All four
+	// are chosen on validation data.
+	Threshold        float64 `json:"threshold"`
+	Temperature      float64 `json:"temperature"`
+	ScopeTemperature float64 `json:"scope_temperature"`
+	ScopePower       float64 `json:"scope_power"`
+	Seed             uint64  `json:"seed"`
 	// DataHash is the SHA-256 of the training data file.
 	DataHash     string        `json:"data_hash"`
 	DataFile     string        `json:"data_file"`
 	DataFormat   Format        `json:"data_format"`
 	Validation   ValMetrics    `json:"validation"`
 	TrainSeconds float64       `json:"train_seconds"`
-	Epochs       []int         `json:"epochs"` // per member of the ensemble: epochs run (the best one's weights are kept)
+	Epochs       []int         `json:"epochs"` // per member of the ensemble: the epochs its weights are from (see Train)
 	Config       intent.Config `json:"config"`
 	Features     int           `json:"features"`
 	Vectors      string        `json:"vectors,omitempty"`
@@ -179,11 +189,7 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 		return nil, ErrEmptyText
 	}
 	res.Text = text
-	enc := m.tok.Encode(text)
-	words := make([]string, len(enc.Words))
-	for i, w := range enc.Words {
-		words[i] = w.Text
-	}
+	words, caps := splitWords(m.tok, text)
 	vec := m.feat.Vectorize(words, nil)
 	z := make([]float32, m.net.Dim())
 	logits := make([]float32, m.net.Classes())
@@ -205,11 +211,24 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 		}
 	}
 	res.Intent, res.Confidence = res.Ranking[0].Intent, res.Ranking[0].Confidence
+	res.ScopeScore = m.scopeScore(logits, words, caps, probs)
 	// A message with no known feature carries no evidence for any intent.
-	res.InScope = len(vec.Rows) > 0 && res.Confidence >= m.meta.Threshold
+	res.InScope = len(vec.Rows) > 0 && res.ScopeScore >= m.meta.Threshold
 	res.Entities = m.ents.Extract(text, m.now())
 	res.Embedding = z
 	return res, nil
+}
+
+// scopeScore is the score of the in-scope decision for a message's logits
+// and words, and which words were written with a capital letter (see Meta);
+// probs is scratch space of the logits' length.
+func (m *Model) scopeScore(logits []float32, words []string, caps []bool, probs []float64) float64 {
+	intent.Softmax(logits, m.meta.ScopeTemperature, probs)
+	score := probs[m.topIntent(probs)]
+	if m.meta.ScopePower > 0 {
+		score *= math.Pow(m.feat.KnownShare(words, caps), m.meta.ScopePower)
+	}
+	return score
 }
 
 // Save writes the model directory dir (created if needed): tokenizer.json,
@@ -276,6 +295,10 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if meta.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("load model %s: %w: the directory has version %d, this build reads version %d; retrain with bot train",
 			dir, ErrModelVersion, meta.FormatVersion, FormatVersion)
+	}
+	if !(meta.Temperature > 0) || !(meta.ScopeTemperature > 0) || math.IsInf(meta.Temperature+meta.ScopeTemperature, 0) ||
+		!(meta.ScopePower >= 0 && meta.ScopePower <= maxScopePower) || !(meta.Threshold >= 0 && meta.Threshold <= 1) {
+		return nil, fmt.Errorf("load model %s: %w: %s: temperatures must be positive, the scope power in [0, %d] and the threshold in [0, 1]", dir, ErrModelCorrupt, MetaFile, maxScopePower)
 	}
 	files := map[string][]byte{}
 	for _, name := range []string{TokenizerFile, WeightsFile} {

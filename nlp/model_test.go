@@ -3,8 +3,10 @@ package nlp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +107,25 @@ func TestParseOutOfScope(t *testing.T) {
 	}
 }
 
+// TestParseTyposAndNames checks that words the model never saw because of
+// a typo, or because they are a name, do not by themselves put a message
+// out of scope.
+func TestParseTyposAndNames(t *testing.T) {
+	m := trainedShop(t)
+	for _, text := range []string{
+		"wher is my ordr",
+		"Hi, I am Martina Kowalczyk, where is my parcel?",
+	} {
+		res, err := m.Parse(context.Background(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.InScope || res.Intent != "order_status" {
+			t.Errorf("%q: %s, in scope %v (score %.3f, threshold %.3f)", text, res.Intent, res.InScope, res.ScopeScore, m.meta.Threshold)
+		}
+	}
+}
+
 func TestParseBadInput(t *testing.T) {
 	m := trainedShop(t)
 	long := strings.Repeat("where is my order ", 60000) // about 1 MB
@@ -199,12 +220,63 @@ func TestSameSeedSamePredictions(t *testing.T) {
 	if a.meta.DataHash != b.meta.DataHash || a.meta.Threshold != b.meta.Threshold {
 		t.Fatalf("meta differs: %+v vs %+v", a.meta, b.meta)
 	}
-	for _, ex := range ds.Val {
+	if len(ds.Train) < 50 {
+		t.Fatalf("only %d examples", len(ds.Train))
+	}
+	for _, ex := range ds.Train[:50] {
 		ra, _ := a.Parse(context.Background(), ex.Text)
 		rb, _ := b.Parse(context.Background(), ex.Text)
-		if ra.Intent != rb.Intent || ra.Confidence != rb.Confidence {
-			t.Fatalf("%q: %s %.6f vs %s %.6f", ex.Text, ra.Intent, ra.Confidence, rb.Intent, rb.Confidence)
+		if ra.Intent != rb.Intent || ra.Confidence != rb.Confidence || ra.ScopeScore != rb.ScopeScore {
+			t.Fatalf("%q: %s %.6f %.6f vs %s %.6f %.6f", ex.Text, ra.Intent, ra.Confidence, ra.ScopeScore, rb.Intent, rb.Confidence, rb.ScopeScore)
 		}
+	}
+}
+
+// TestTrainRefit checks that data without a validation split is trained on
+// twice: first with a hold-out that chooses each network's epochs, then on
+// all examples for those epochs; and that data with a validation split is
+// not.
+func TestTrainRefit(t *testing.T) {
+	t.Parallel()
+	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := func(ds *Dataset) (*Model, map[string][]int) {
+		opts := quickOptions(2)
+		opts.Ensemble = 2
+		stages := map[string][]int{} // stage: the epochs each network reported last
+		opts.Progress = func(p Progress) {
+			if p.Stage == "epoch" || p.Stage == "refit" {
+				if stages[p.Stage] == nil {
+					stages[p.Stage] = make([]int, p.Members)
+				}
+				stages[p.Stage][p.Member-1] = p.Epoch.Epoch
+			}
+		}
+		m, err := Train(context.Background(), ds, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, stages
+	}
+	if len(ds.Val) == 0 {
+		t.Fatal("the shop data has no validation split")
+	}
+	noVal := *ds
+	noVal.Train, noVal.Val = slices.Concat(ds.Train, ds.Val), nil
+	m, stages := train(&noVal)
+	if len(stages["epoch"]) != 2 || len(stages["refit"]) != 2 {
+		t.Fatalf("progress %v: want two networks trained and retrained", stages)
+	}
+	for k, e := range m.meta.Epochs {
+		if stages["refit"][k] != e || e < 1 || e > stages["epoch"][k] {
+			t.Fatalf("network %d retrained for %d epochs, meta says %d, it first ran %d", k, stages["refit"][k], e, stages["epoch"][k])
+		}
+	}
+	// With a validation split of its own, the data is trained on once.
+	if _, stages := train(ds); stages["refit"] != nil {
+		t.Fatalf("progress %v: retrained although the data has a validation split", stages)
 	}
 }
 
@@ -221,7 +293,7 @@ func TestSaveLoad(t *testing.T) {
 	for _, text := range []string{"where is my order", "refund please", "hello there"} {
 		a, _ := m.Parse(context.Background(), text)
 		b, _ := loaded.Parse(context.Background(), text)
-		if a.Intent != b.Intent || a.Confidence != b.Confidence || a.InScope != b.InScope {
+		if a.Intent != b.Intent || a.Confidence != b.Confidence || a.ScopeScore != b.ScopeScore || a.InScope != b.InScope {
 			t.Fatalf("%q: before save %+v, after load %+v", text, a, b)
 		}
 	}
@@ -237,14 +309,9 @@ func TestSaveLoad(t *testing.T) {
 		{"corrupted weights", func(d string) error { return flipByte(filepath.Join(d, WeightsFile)) }, ErrModelCorrupt, WeightsFile},
 		{"corrupted tokenizer", func(d string) error { return flipByte(filepath.Join(d, TokenizerFile)) }, ErrModelCorrupt, TokenizerFile},
 		{"meta not JSON", func(d string) error { return os.WriteFile(filepath.Join(d, MetaFile), []byte("{"), 0o644) }, ErrModelCorrupt, MetaFile},
-		{"other version", func(d string) error {
-			b, err := os.ReadFile(filepath.Join(d, MetaFile))
-			if err != nil {
-				return err
-			}
-			b = []byte(strings.Replace(string(b), `"format_version": 1`, `"format_version": 99`, 1))
-			return os.WriteFile(filepath.Join(d, MetaFile), b, 0o644)
-		}, ErrModelVersion, "99"},
+		{"other version", editMeta(fmt.Sprintf(`"format_version": %d`, FormatVersion), `"format_version": 99`), ErrModelVersion, "99"},
+		{"zero temperature", editMeta(`"temperature": `, `"temperature": 0, "_": `), ErrModelCorrupt, "temperature"},
+		{"threshold above 1", editMeta(`"threshold": `, `"threshold": 2, "_": `), ErrModelCorrupt, "threshold"},
 	}
 	for _, tc := range damage {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,6 +327,22 @@ func TestSaveLoad(t *testing.T) {
 				t.Fatalf("error %v, want %v mentioning %q", err, tc.wantErr, tc.mention)
 			}
 		})
+	}
+}
+
+// editMeta returns a change of meta.json that replaces the first old with
+// new.
+func editMeta(old, new string) func(dir string) error {
+	return func(d string) error {
+		b, err := os.ReadFile(filepath.Join(d, MetaFile))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), old) {
+			return fmt.Errorf("%s has no %q", MetaFile, old)
+		}
+		b = []byte(strings.Replace(string(b), old, new, 1))
+		return os.WriteFile(filepath.Join(d, MetaFile), b, 0o644)
 	}
 }
 

@@ -31,7 +31,7 @@ type oosMetrics struct {
 }
 
 // objective is what calibration maximises.
-func (m oosMetrics) objective() float64 { return (m.InScopeAccuracy + m.Recall) / 2 }
+func (m oosMetrics) objective() float64 { return min(m.InScopeAccuracy, m.Recall) }
 
 // closedSet returns the accuracy and macro-F1 of argmax predictions over the
 // in-scope items of gold (OOS items are skipped), as nlp.Evaluate computes
@@ -123,13 +123,14 @@ func evalOOS(gold []string, preds []prediction, threshold float64) (oosMetrics, 
 	return m, nil
 }
 
-// calibrate chooses the threshold that maximises (in-scope accuracy + OOS
-// recall) / 2 over gold and preds, which must be the validation split, by
+// calibrate chooses the threshold that maximises the smaller of in-scope
+// accuracy and OOS recall over gold and preds, which must be the validation
+// split, by
 // Parley's rule (nlp/internal/intent.CalibrateThreshold): the candidates lie
 // half-way between neighbouring distinct scores, and below the lowest score
 // (Parley takes half the lowest confidence, as its confidences are >= 0; a
 // lowest score <= 0, as a LinearSVC decision value may be, is taken itself);
-// ties go to the lowest threshold. Missing answers and NaN scores are
+// of equally good thresholds it takes the middle one. Missing answers and NaN scores are
 // rejected by every threshold. It runs in O(n log n). It returns an error
 // when the lengths differ or gold lacks in-scope or OOS items.
 func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
@@ -162,7 +163,7 @@ func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
 	sort.SliceStable(order, func(a, b int) bool { return preds[order[a]].Score < preds[order[b]].Score })
 
 	// Start from "accept every answer" and reject answers in score order.
-	best, bestThreshold := -1.0, 0.0
+	best, lo, hi := -1.0, 0.0, 0.0
 	prev := 0.0
 	for k := 0; k < len(order); {
 		score := preds[order[k]].Score
@@ -171,8 +172,11 @@ func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
 			threshold = score
 		}
 		prev = score
-		if v := (float64(correctAccepted)/float64(nIn) + float64(rejectedOOS)/float64(nOOS)) / 2; v > best {
-			best, bestThreshold = v, threshold
+		switch v := min(float64(correctAccepted)/float64(nIn), float64(rejectedOOS)/float64(nOOS)); {
+		case v > best:
+			best, lo, hi = v, threshold, threshold
+		case v == best:
+			hi = threshold
 		}
 		for ; k < len(order) && preds[order[k]].Score == score; k++ {
 			i := order[k]
@@ -183,5 +187,5 @@ func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
 			}
 		}
 	}
-	return evalOOS(gold, preds, bestThreshold)
+	return evalOOS(gold, preds, (lo+hi)/2)
 }

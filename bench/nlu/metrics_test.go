@@ -118,24 +118,30 @@ func TestCalibrate(t *testing.T) {
 			wantThreshold: 0.6, wantObjective: 1,
 		},
 		{
-			name: "ties go to the lowest threshold",
-			// 0.6 and 0.8 both give (1/2 + 1)/2: rejecting the wrong 0.7 item
-			// costs nothing.
+			name: "ties take the middle threshold",
+			// 0.6 and 0.8 both give min(1/2, 1): rejecting the wrong 0.7
+			// item costs nothing.
 			gold:          []string{"a", "oos", "a"},
 			preds:         preds("a", 0.9, "b", 0.5, "b", 0.7),
-			wantThreshold: 0.6, wantObjective: 0.75,
+			wantThreshold: 0.7, wantObjective: 0.5,
+		},
+		{
+			name:          "the smaller of the two counts, not the mean",
+			gold:          []string{"oos", "a", "oos", "a", "oos"},
+			preds:         preds("b", 0.1, "a", 0.5, "b", 0.6, "a", 0.8, "b", 0.9),
+			wantThreshold: 0.7, wantObjective: 0.5,
 		},
 		{
 			name:          "equal scores move together",
 			gold:          []string{"a", "oos", "a"},
 			preds:         preds("a", 0.5, "b", 0.5, "a", 0.9),
-			wantThreshold: 0.7, wantObjective: 0.75,
+			wantThreshold: 0.7, wantObjective: 0.5,
 		},
 		{
 			name:          "accept all is half the lowest confidence",
 			gold:          []string{"a", "oos"},
-			preds:         preds("a", 0.1, "b", 0.9),
-			wantThreshold: 0.05, wantObjective: 0.5,
+			preds:         []prediction{{"a", 0.1}, {"", 0}},
+			wantThreshold: 0.05, wantObjective: 1,
 		},
 		{
 			name:          "no answer and NaN are always rejected",
@@ -152,8 +158,8 @@ func TestCalibrate(t *testing.T) {
 		{
 			name:          "accept all with a negative lowest score is that score",
 			gold:          []string{"a", "oos"},
-			preds:         preds("a", -0.2, "b", 0.9),
-			wantThreshold: -0.2, wantObjective: 0.5,
+			preds:         []prediction{{"a", -0.2}, {"", 0}},
+			wantThreshold: -0.2, wantObjective: 1,
 		},
 	}
 	for _, tc := range tests {
@@ -189,7 +195,7 @@ func TestCalibrate(t *testing.T) {
 func parleyRule(gold []string, p []prediction) float64 {
 	cands := slices.Sorted(slices.Values(scoresOf(p)))
 	cands = slices.Compact(cands)
-	best, bestScore, prev := 0.0, -1.0, 0.0
+	lo, hi, bestScore, prev := 0.0, 0.0, -1.0, 0.0
 	for k, c := range cands {
 		t := (prev + c) / 2
 		if k == 0 && c <= 0 {
@@ -197,11 +203,14 @@ func parleyRule(gold []string, p []prediction) float64 {
 		}
 		prev = c
 		m, _ := evalOOS(gold, p, t)
-		if v := m.objective(); v > bestScore {
-			best, bestScore = t, v
+		switch v := m.objective(); {
+		case v > bestScore:
+			lo, hi, bestScore = t, t, v
+		case v == bestScore:
+			hi = t
 		}
 	}
-	return best
+	return (lo + hi) / 2
 }
 
 // TestCalibrateMatchesParleyRule checks the sweep against the plain rule on

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/nlp"
 )
 
 const tinyNLU = `version: 1
@@ -111,6 +113,15 @@ func TestCommandErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("version: 1\nintents:\n  - name: x\n    examples: [\"\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A demo model written by an older build: bot says how to have it
+	// trained again.
+	oldData := filepath.Join(dir, "old")
+	if err := os.MkdirAll(filepath.Join(oldData, "model"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(oldData, "model", nlp.MetaFile), []byte(`{"format_version": 1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name     string
 		args     []string
@@ -118,6 +129,7 @@ func TestCommandErrors(t *testing.T) {
 		mentions string
 	}{
 		{"no command", nil, 2, "Commands:"},
+		{"old demo model", []string{"parse", "--data-dir", oldData}, 1, "remove " + filepath.Join(oldData, "model")},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"train without data", []string{"train"}, 2, "--data is required"},
 		{"bad flag", []string{"train", "--nope"}, 2, "flag provided but not defined"},

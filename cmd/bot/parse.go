@@ -75,13 +75,17 @@ func printResult(m *Main, res *nlp.Result) {
 // DATA-DIR/model, training the demo-shop model there first if it is missing.
 // It returns the directory it used.
 func loadModel(ctx context.Context, m *Main, modelDir, dataDir string) (*nlp.Model, string, error) {
-	if modelDir == "" {
+	demo := modelDir == ""
+	if demo {
 		modelDir = filepath.Join(dataDir, "model")
 		if err := ensureShopModel(ctx, m, modelDir); err != nil {
 			return nil, "", err
 		}
 	}
 	model, err := nlp.Load(modelDir, nil)
+	if demo && errors.Is(err, nlp.ErrModelVersion) {
+		err = fmt.Errorf("%w (to have the demo-shop model trained again, remove %s)", err, modelDir)
+	}
 	return model, modelDir, err
 }
 
@@ -98,8 +102,11 @@ func ensureShopModel(ctx context.Context, m *Main, dir string) error {
 		return err
 	}
 	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Progress: func(p nlp.Progress) {
-		if p.Stage == "epoch" {
+		switch p.Stage {
+		case "epoch":
 			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d, validation accuracy %.1f%%\n", p.Member, p.Members, p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
+		case "refit":
+			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d/%d on all examples\n", p.Member, p.Members, p.Epoch.Epoch, p.Epoch.Epochs)
 		}
 	}})
 	if err != nil {

@@ -70,6 +70,10 @@ func printProgress(m *Main, p nlp.Progress) {
 		}
 		fmt.Fprintf(m.Stdout, "net %d/%d  epoch %2d/%d  loss %.4f  val accuracy %.2f%%  elapsed %s  eta <= %s%s\n",
 			p.Member, p.Members, e.Epoch, e.Epochs, e.Loss, 100*e.ValAccuracy, e.Elapsed.Round(time.Second), p.ETA.Round(time.Second), best)
+	case "refit":
+		e := p.Epoch
+		fmt.Fprintf(m.Stdout, "net %d/%d  retraining on all examples  epoch %2d/%d  loss %.4f  elapsed %s  eta %s\n",
+			p.Member, p.Members, e.Epoch, e.Epochs, e.Loss, e.Elapsed.Round(time.Second), p.ETA.Round(time.Second))
 	default:
 		if p.Note != "" {
 			fmt.Fprintf(m.Stdout, "%s: %s\n", p.Stage, p.Note)

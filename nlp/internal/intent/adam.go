@@ -16,6 +16,11 @@ type lazyAdam struct {
 	sizes   []float64 // sizes[t] is the bias-corrected step size at step t
 	dim     int
 	lr      float64
+
+	// missed[k] is the movement factor of k missed steps that end at step
+	// missedEnd (see catchUp), for k below missedWindow.
+	missed    []float64
+	missedEnd int
 }
 
 const (
@@ -24,10 +29,25 @@ const (
 	adamEps = 1e-8
 )
 
+// missedWindow bounds the table of catch-up factors. A row idle for longer
+// is rare, and its factor is summed term by term.
+const missedWindow = 1024
+
+// decay1 and decay2 hold b1^k and b2^k for k below missedWindow.
+var decay1, decay2 = powers(adamB1), powers(adamB2)
+
+func powers(b float64) []float32 {
+	p := make([]float32, missedWindow)
+	for k := range p {
+		p[k] = float32(math.Pow(b, float64(k)))
+	}
+	return p
+}
+
 func newLazyAdam(w []float32, dim int, lr float64) lazyAdam {
 	return lazyAdam{
 		w: w, m: make([]float32, len(w)), v: make([]float32, len(w)),
-		last: make([]int, len(w)/dim), dim: dim, lr: lr,
+		last: make([]int, len(w)/dim), dim: dim, lr: lr, missedEnd: -1,
 	}
 }
 
@@ -41,56 +61,99 @@ func (a *lazyAdam) stepSize(t int) float64 {
 }
 
 // step takes one Adam step; row p of grad is the gradient of table row rows[p].
+// A row the previous steps skipped first catches up, in the same pass.
 func (a *lazyAdam) step(rows []int32, grad []float32) {
 	a.t++
 	lr := float32(a.stepSize(a.t))
 	for p, r := range rows {
-		a.catchUp(int(r), a.t-1)
 		off := int(r) * a.dim
 		g := grad[p*a.dim : (p+1)*a.dim]
-		w, m, v := a.w[off:off+a.dim], a.m[off:off+a.dim], a.v[off:off+a.dim]
-		for j, gj := range g {
-			m[j] = adamB1*m[j] + (1-adamB1)*gj
-			v[j] = adamB2*v[j] + (1-adamB2)*gj*gj
-			w[j] -= lr * m[j] / (float32(math.Sqrt(float64(v[j]))) + adamEps)
+		// Slices of one length let the compiler drop the bounds checks.
+		w, m, v := a.w[off:off+len(g)], a.m[off:off+len(g)], a.v[off:off+len(g)]
+		if scale, d1, d2, ok := a.catchUp(int(r), a.t-1); ok {
+			b1, b2 := adamB1*d1, adamB2*d2
+			for j, gj := range g {
+				mj, vj := m[j], v[j]
+				wj := w[j] - scale*mj/(float32(math.Sqrt(float64(vj)))+adamEps)
+				mj = b1*mj + (1-adamB1)*gj
+				vj = b2*vj + (1-adamB2)*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] = wj - lr*mj/(float32(math.Sqrt(float64(vj)))+adamEps)
+			}
+		} else {
+			for j, gj := range g {
+				mj := adamB1*m[j] + (1-adamB1)*gj
+				vj := adamB2*v[j] + (1-adamB2)*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] -= lr * mj / (float32(math.Sqrt(float64(vj))) + adamEps)
+			}
 		}
 		a.last[r] = a.t
 	}
 }
 
-// catchUp applies to row r the zero-gradient steps from a.last[r]+1 to upTo.
-func (a *lazyAdam) catchUp(r, upTo int) {
-	k := upTo - a.last[r]
-	if k <= 0 || a.last[r] == 0 { // up to date, or never used (m = v = 0)
-		a.last[r] = max(a.last[r], upTo)
-		return
+// catchUp says how row r moves over the zero-gradient steps from
+// a.last[r]+1 to upTo, and marks it up to date there: w moves by
+// -scale * m / sqrt(v), then m decays by d1 and v by d2. ok is false when
+// there is nothing to apply (the row is up to date, or was never used and
+// has m = v = 0).
+func (a *lazyAdam) catchUp(r, upTo int) (scale, d1, d2 float32, ok bool) {
+	last := a.last[r]
+	k := upTo - last
+	a.last[r] = max(last, upTo)
+	if k <= 0 || last == 0 {
+		return 0, 1, 1, false
+	}
+	if k < missedWindow {
+		return float32(a.missedFactor(k, upTo)), decay1[k], decay2[k], true
 	}
 	// Step i after the last update moves w by lr_i * b1^i m / (sqrt(b2^i v)),
 	// so the k missed steps move it by m/sqrt(v) * sum_{i=1..k} lr_i q^i.
 	// The terms vanish after a few hundred steps.
-	q := adamB1 / math.Sqrt(adamB2)
 	var sum float64
 	qi := 1.0
-	for i := 1; i <= k && qi > 1e-9; i++ {
-		qi *= q
-		sum += a.stepSize(a.last[r]+i) * qi
+	for i := 1; i <= k && qi > 1e-12; i++ {
+		qi *= missedRatio
+		sum += a.stepSize(last+i) * qi
 	}
-	scale := float32(sum)
-	d1, d2 := float32(math.Pow(adamB1, float64(k))), float32(math.Pow(adamB2, float64(k)))
-	off := r * a.dim
-	w, m, v := a.w[off:off+a.dim], a.m[off:off+a.dim], a.v[off:off+a.dim]
-	for j := range w {
-		w[j] -= scale * m[j] / (float32(math.Sqrt(float64(v[j]))) + adamEps)
-		m[j] *= d1
-		v[j] *= d2
+	return float32(sum), float32(math.Pow(adamB1, float64(k))), float32(math.Pow(adamB2, float64(k))), true
+}
+
+// missedRatio is q in catchUp's sum.
+var missedRatio = adamB1 / math.Sqrt(adamB2)
+
+// missedFactor returns sum_{i=1..k} lr_{upTo-k+i} q^i for k below
+// missedWindow. The sums for every k that ends at upTo share their terms:
+// with D(k) that sum, D(k+1) = q (D(k) + lr_{upTo-k}), so one table per
+// step serves every row that catches up in it.
+func (a *lazyAdam) missedFactor(k, upTo int) float64 {
+	if a.missedEnd != upTo {
+		a.missedEnd = upTo
+		a.missed = a.missed[:0]
+		d := 0.0
+		a.missed = append(a.missed, d)
+		for j := 0; j+1 < missedWindow && upTo-j >= 1; j++ {
+			d = missedRatio * (d + a.stepSize(upTo-j))
+			a.missed = append(a.missed, d)
+		}
 	}
-	a.last[r] = upTo
+	return a.missed[k]
 }
 
 // sync brings every row up to date, so the table is what dense Adam would
 // hold after the same steps.
 func (a *lazyAdam) sync() {
 	for r := range a.last {
-		a.catchUp(r, a.t)
+		scale, d1, d2, ok := a.catchUp(r, a.t)
+		if !ok {
+			continue
+		}
+		off := r * a.dim
+		w, m, v := a.w[off:off+a.dim], a.m[off:off+a.dim], a.v[off:off+a.dim]
+		for j := range w {
+			w[j] -= scale * m[j] / (float32(math.Sqrt(float64(v[j]))) + adamEps)
+			m[j] *= d1
+			v[j] *= d2
+		}
 	}
 }

@@ -21,7 +21,7 @@ func denseAdam(w, m, v, g []float32, t int, lr float64) {
 }
 
 func TestLazyAdamMatchesDense(t *testing.T) {
-	const rows, dim, steps = 50, 4, 400
+	const rows, dim, steps = 50, 4, 2500
 	rng := rand.New(rand.NewPCG(1, 2))
 	dense := make([]float32, rows*dim)
 	for i := range dense {
@@ -35,6 +35,13 @@ func TestLazyAdamMatchesDense(t *testing.T) {
 		// Each step uses a few rows; rows with a higher index are rarer.
 		var used []int32
 		for r := 0; r < rows; r++ {
+			// The last row sleeps longer than the catch-up table covers.
+			if r == rows-1 {
+				if s == 1 || s == missedWindow+500 {
+					used = append(used, int32(r))
+				}
+				continue
+			}
 			if rng.Float64() < 1/float64(1+r) {
 				used = append(used, int32(r))
 			}
@@ -52,12 +59,11 @@ func TestLazyAdamMatchesDense(t *testing.T) {
 		lazy.step(used, grad)
 	}
 	lazy.sync()
-	var maxDiff, maxMove float64
+	var maxDiff float64
 	for i := range dense {
 		maxDiff = math.Max(maxDiff, math.Abs(float64(dense[i]-lazyW[i])))
 	}
-	_ = maxMove
-	if maxDiff > 0.02 {
+	if maxDiff > 0.002 {
 		t.Fatalf("lazy Adam drifts from dense Adam by %v", maxDiff)
 	}
 	t.Logf("max difference %v", maxDiff)

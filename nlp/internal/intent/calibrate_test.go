@@ -2,6 +2,7 @@ package intent
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -57,6 +58,49 @@ func TestCalibrateThreshold(t *testing.T) {
 			},
 		},
 		{
+			name: "the smaller of in-scope accuracy and recall is what counts",
+			scored: []Scored{
+				{0.1, false, true}, {0.2, false, true}, {0.3, false, true},
+				{0.5, true, false}, {0.6, false, true},
+				{0.7, true, false}, {0.8, true, false}, {0.9, true, false},
+				{0.95, false, true},
+			},
+			check: func(t *testing.T, th float64, m OOSMetrics) {
+				// 0.4 would give 100% / 60%, a better mean but a worse minimum.
+				if math.Abs(th-0.65) > 1e-12 || m.InScopeAccuracy != 0.75 || m.Recall != 0.8 {
+					t.Fatalf("threshold %v, metrics %+v", th, m)
+				}
+			},
+		},
+		{
+			name: "of equally good thresholds the middle one",
+			scored: []Scored{
+				{0.1, false, true}, {0.2, false, true}, {0.3, false, true},
+				{0.6, true, false}, {0.65, false, true},
+				{0.7, true, false}, {0.8, true, false}, {0.9, true, false},
+			},
+			check: func(t *testing.T, th float64, m OOSMetrics) {
+				// 0.45, 0.625 and 0.675 all give a minimum of 75%.
+				if math.Abs(th-0.5625) > 1e-12 {
+					t.Fatalf("threshold %v, want 0.5625", th)
+				}
+			},
+		},
+		{
+			name: "a recall measured on few examples counts at its lower bound",
+			// 50 in-scope and 5 out-of-scope messages. At 0.45 in-scope
+			// accuracy is 50/50 and recall 4/5; at 0.65, 39/50 and 5/5. The
+			// smaller figure is larger at 0.45 (0.8 against 0.78), but that
+			// recall was measured on five messages only.
+			scored: slices.Concat(repeat(Scored{0.9, true, false}, 39), repeat(Scored{0.6, true, false}, 11),
+				repeat(Scored{0.3, false, true}, 4), []Scored{{0.7, false, true}}),
+			check: func(t *testing.T, th float64, m OOSMetrics) {
+				if m.Recall != 1 || m.InScopeAccuracy != 0.78 {
+					t.Fatalf("threshold %v, metrics %+v: want every out-of-scope message rejected", th, m)
+				}
+			},
+		},
+		{
 			name:   "no out-of-scope data keeps 95% of the right answers",
 			scored: scoredRange(100),
 			check: func(t *testing.T, th float64, m OOSMetrics) {
@@ -83,10 +127,52 @@ func TestCalibrateThreshold(t *testing.T) {
 	}
 }
 
+func repeat(s Scored, n int) []Scored {
+	out := make([]Scored, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
 func scoredRange(n int) []Scored {
 	out := make([]Scored, n)
 	for i := range out {
 		out[i] = Scored{Confidence: float64(i) / float64(n), Correct: true}
 	}
 	return out
+}
+
+func TestAUROC(t *testing.T) {
+	for _, tc := range []struct {
+		pos, neg []float64
+		want     float64
+	}{
+		{[]float64{3, 2}, []float64{1, 2}, 0.875}, // three wins and a tie out of four pairs
+		{[]float64{1}, []float64{2, 3}, 0},
+		{[]float64{5, 6}, []float64{1}, 1},
+		{nil, []float64{1}, 0.5},
+	} {
+		if got := AUROC(tc.pos, tc.neg); got != tc.want {
+			t.Errorf("AUROC(%v, %v) = %v, want %v", tc.pos, tc.neg, got, tc.want)
+		}
+	}
+}
+
+func TestWilsonLower(t *testing.T) {
+	for _, tc := range []struct {
+		p    float64
+		n    int
+		want float64
+	}{
+		{0.8, 100, 0.7571175358995123},
+		{0.5, 4, 0.276393202250021}, // few trials: a wide interval
+		{1, 10, 10.0 / 11},
+		{0, 10, 0},
+		{0.5, 0, 0},
+	} {
+		if got := WilsonLower(tc.p, tc.n); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("WilsonLower(%v, %d) = %v, want %v", tc.p, tc.n, got, tc.want)
+		}
+	}
 }

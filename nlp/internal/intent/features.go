@@ -1,10 +1,14 @@
 package intent
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Feature kinds, mixed into each feature's hash so that the word "ab" and the
@@ -34,8 +38,14 @@ type Featurizer struct {
 	Hashes []uint64
 	// IDF is the inverse document frequency of each row.
 	IDF []float32
+	// Words holds every word of the training sentences, however rare,
+	// sorted: the words the model has seen (see KnownShare).
+	Words []string
 
 	index map[uint64]int32
+	// words holds Words; near holds them and, for words of typoLength
+	// letters or more, every spelling with one letter left out.
+	words, near map[string]bool
 }
 
 // charBit marks the hashes of character n-grams, so the group of a feature
@@ -63,7 +73,7 @@ func hashString(h uint64, s string) uint64 {
 func featureHashes(dst []uint64, words []string) []uint64 {
 	prev := "<s>"
 	for _, w := range words {
-		dst = append(dst, hashString(hashString(fnvOffset, string(rune(kindWord))), w)&^charBit)
+		dst = append(dst, wordHash(w))
 		h := hashString(hashString(fnvOffset, string(rune(kindBigram))), prev)
 		h = hashString(h, " ")
 		dst = append(dst, hashString(h, w)&^charBit)
@@ -75,6 +85,78 @@ func featureHashes(dst []uint64, words []string) []uint64 {
 		dst = append(dst, hashString(h, " </s>")&^charBit)
 	}
 	return dst
+}
+
+// wordHash is the hash of the word feature of w.
+func wordHash(w string) uint64 {
+	return hashString(hashString(fnvOffset, string(rune(kindWord))), w) &^ charBit
+}
+
+// KnownShare returns the share of the words of a sentence that occur in the
+// training sentences, counting only words of letters (a word with a digit,
+// such as an order number, an amount or a date, is neither known nor
+// unknown), and not counting an unknown word that was written with a
+// capital letter (capitalised[i], when capitalised is not nil): it is
+// likely a name. It is 1 when there is no word to count. Out-of-scope messages have
+// more unknown words than in-scope ones, and the model cannot see them: a
+// word it never met has no features of its own. A word of typoLength
+// letters or more that is one typo (a letter left out, added, changed, or
+// two swapped) away from a training word counts as known, so that "wher is
+// my ordr" is as known as "where is my order".
+func (f *Featurizer) KnownShare(words []string, capitalised []bool) float64 {
+	var counted, known int
+	for i, w := range words {
+		switch {
+		case !lettersOnly(w):
+		case f.knows(w):
+			counted++
+			known++
+		case capitalised == nil || !capitalised[i]:
+			counted++
+		}
+	}
+	if counted == 0 {
+		return 1
+	}
+	return float64(known) / float64(counted)
+}
+
+// typoLength is the shortest word that KnownShare forgives a typo in:
+// shorter words are too often a typo away from another word.
+const typoLength = 4
+
+// knows says whether w is a training word or, if long enough, one typo away
+// from one: w or w with one letter left out is a training word or one with
+// a letter left out (the symmetric-delete test).
+func (f *Featurizer) knows(w string) bool {
+	if f.words[w] {
+		return true
+	}
+	if utf8.RuneCountInString(w) < typoLength {
+		return false
+	}
+	if f.near[w] {
+		return true
+	}
+	for i := range w {
+		_, size := utf8.DecodeRuneInString(w[i:])
+		if f.near[w[:i]+w[i+size:]] {
+			return true
+		}
+	}
+	return false
+}
+
+// lettersOnly says whether w has a letter and no digit.
+func lettersOnly(w string) bool {
+	letter := false
+	for _, r := range w {
+		if unicode.IsDigit(r) {
+			return false
+		}
+		letter = letter || unicode.IsLetter(r)
+	}
+	return letter
 }
 
 // appendCharGrams appends the hashes of the character n-grams of " w ".
@@ -106,8 +188,14 @@ func BuildFeaturizer(sentences [][]string, minDF int) *Featurizer {
 	}
 	df := map[uint64]int{}
 	seen := map[uint64]bool{}
+	vocab := map[string]bool{}
 	var hashes []uint64
 	for _, words := range sentences {
+		for _, w := range words {
+			if w != "" && !strings.ContainsRune(w, '\n') { // the word list is stored one per line
+				vocab[w] = true
+			}
+		}
 		clear(seen)
 		hashes = featureHashes(hashes[:0], words)
 		for _, h := range hashes {
@@ -117,7 +205,7 @@ func BuildFeaturizer(sentences [][]string, minDF int) *Featurizer {
 			}
 		}
 	}
-	f := &Featurizer{}
+	f := &Featurizer{Words: slices.Sorted(maps.Keys(vocab))}
 	for h, n := range df {
 		if n >= minDF {
 			f.Hashes = append(f.Hashes, h)
@@ -138,6 +226,18 @@ func (f *Featurizer) init() {
 	f.index = make(map[uint64]int32, len(f.Hashes))
 	for i, h := range f.Hashes {
 		f.index[h] = int32(i)
+	}
+	f.words = make(map[string]bool, len(f.Words))
+	f.near = make(map[string]bool, 4*len(f.Words))
+	for _, w := range f.Words {
+		f.words[w], f.near[w] = true, true
+		if utf8.RuneCountInString(w) < typoLength {
+			continue
+		}
+		for i := range w {
+			_, size := utf8.DecodeRuneInString(w[i:])
+			f.near[w[:i]+w[i+size:]] = true
+		}
 	}
 }
 
@@ -235,7 +335,7 @@ func (f *Featurizer) InitWords(n *Net, sentences [][]string, lookup func(string)
 	out := make([]float64, n.Dim)
 	for _, words := range sentences {
 		for _, w := range words {
-			r, ok := f.index[hashString(hashString(fnvOffset, string(rune(kindWord))), w)&^charBit]
+			r, ok := f.index[wordHash(w)]
 			if !ok || done[r] {
 				continue
 			}

@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
+	"unicode/utf8"
 )
 
 // weightsMagic starts a weights file; its last byte is the format version.
-// Then come, little-endian: the sizes (nets, features, dim, classes) as
-// uint32, the feature hashes as uint64 and their IDF as float32, and for each
-// net its tables E and L in half precision (uint16) and B1, W2, B2 as float32.
-const weightsMagic = "PARLEYW\x03"
+// Then come, little-endian: the sizes (nets, features, dim, classes, and the
+// bytes of the word list) as uint32, the feature hashes as uint64 and their
+// IDF as float32, the training words (UTF-8, sorted, each ended by a
+// newline), and for each net its tables E and L in half precision (uint16)
+// and B1, W2, B2 as float32.
+const weightsMagic = "PARLEYW\x04"
 
 // ErrCorrupt means a weights file is not what Save wrote.
 var ErrCorrupt = errors.New("corrupted weights")
@@ -27,9 +31,13 @@ func Save(w io.Writer, f *Featurizer, e *Ensemble) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(weightsMagic)
 	n0 := e.Nets[0]
+	var words []byte
+	for _, w := range f.Words {
+		words = append(append(words, w...), '\n')
+	}
 	parts := []any{
-		[]uint32{uint32(len(e.Nets)), uint32(n0.Features), uint32(n0.Dim), uint32(n0.Classes)},
-		f.Hashes, f.IDF,
+		[]uint32{uint32(len(e.Nets)), uint32(n0.Features), uint32(n0.Dim), uint32(n0.Classes), uint32(len(words))},
+		f.Hashes, f.IDF, words,
 	}
 	for _, n := range e.Nets {
 		parts = append(parts, toHalf(n.E), toHalf(n.L), n.B1, n.W2, n.B2)
@@ -61,18 +69,30 @@ func Load(r io.Reader) (*Featurizer, *Ensemble, error) {
 	if magic[7] != weightsMagic[7] {
 		return nil, nil, fmt.Errorf("%w: weights format version %d, this build reads version %d", ErrCorrupt, magic[7], weightsMagic[7])
 	}
-	var sizes [4]uint32
+	var sizes [5]uint32
 	if err := binary.Read(br, binary.LittleEndian, &sizes); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	nets, features, dim, classes := int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3])
-	if nets < 1 || nets > 16 || features < 1 || dim < 1 || classes < 2 ||
+	nets, features, dim, classes, words := int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3]), int(sizes[4])
+	if nets < 1 || nets > 16 || features < 1 || dim < 1 || classes < 2 || words > maxWeights ||
 		features*(dim+classes) > maxWeights || dim*classes > maxWeights {
 		return nil, nil, fmt.Errorf("%w: implausible sizes %v", ErrCorrupt, sizes)
 	}
 	f := &Featurizer{Hashes: make([]uint64, features), IDF: make([]float32, features)}
-	if err := readAll(br, f.Hashes, f.IDF); err != nil {
+	wordBytes := make([]byte, words)
+	if err := readAll(br, f.Hashes, f.IDF, wordBytes); err != nil {
 		return nil, nil, err
+	}
+	if words > 0 {
+		if !utf8.Valid(wordBytes) || wordBytes[words-1] != '\n' {
+			return nil, nil, fmt.Errorf("%w: the word list is not newline-ended UTF-8", ErrCorrupt)
+		}
+		f.Words = strings.Split(string(wordBytes[:words-1]), "\n")
+		for i, w := range f.Words {
+			if w == "" || i > 0 && f.Words[i-1] >= w {
+				return nil, nil, fmt.Errorf("%w: the word list is not sorted, or has an empty word or a repeat", ErrCorrupt)
+			}
+		}
 	}
 	e := &Ensemble{}
 	for range nets {

@@ -37,7 +37,7 @@ type Config struct {
 // DefaultConfig is what `bot train` uses.
 var DefaultConfig = Config{
 	Dim:       100,
-	Epochs:    30,
+	Epochs:    15,
 	Patience:  4,
 	Batch:     64,
 	LR:        0.003,

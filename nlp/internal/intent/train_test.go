@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -309,6 +310,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !slices.Equal(f.Words, f2.Words) || len(f.Words) == 0 {
+		t.Fatalf("the training words changed on reload: %d words, then %d", len(f.Words), len(f2.Words))
+	}
 	n2 := e2.Nets[0]
 	z1, z2 := make([]float32, n.Dim), make([]float32, n.Dim)
 	l1, l2 := make([]float32, 3), make([]float32, 3)
@@ -330,12 +334,61 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		{"other file", []byte("not weights at all")},
 		{"other version", append([]byte("PARLEYW\x09"), saved[8:]...)},
 		{"truncated", saved[:len(saved)/2]},
+		{"unsorted words", saveWords(t, f, n, []string{"where", "order"})},
+		{"repeated word", saveWords(t, f, n, []string{"order", "order"})},
+		{"empty word", saveWords(t, f, n, []string{"", "order"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, _, err := Load(bytes.NewReader(tc.data)); err == nil {
 				t.Fatal("no error")
 			}
 		})
+	}
+}
+
+// saveWords returns the weights file of f and n with another word list.
+func saveWords(t *testing.T, f *Featurizer, n *Net, words []string) []byte {
+	t.Helper()
+	g := *f
+	g.Words = words
+	var buf bytes.Buffer
+	if err := Save(&buf, &g, &Ensemble{Nets: []*Net{n}}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestKnownShare(t *testing.T) {
+	f, _ := tinySamples(t)
+	for _, tc := range []struct {
+		words []string
+		caps  []bool
+		want  float64
+	}{
+		{strings.Fields("where is my order"), nil, 1},
+		{strings.Fields("where is my spaceship"), nil, 0.75},
+		// One typo in a word of four letters or more is forgiven: a letter
+		// left out, added, changed, or two letters swapped.
+		{strings.Fields("wher is my ordr"), nil, 1},
+		{strings.Fields("wheere is my oredr"), nil, 1},
+		{strings.Fields("whare is my odrer"), nil, 1},
+		// Two typos are not, nor one in a short word.
+		{strings.Fields("whr is my order"), nil, 0.75},
+		{strings.Fields("wre is mi order"), nil, 0.5},
+		// Words with digits are neither known nor unknown.
+		{strings.Fields("order 12345 refund a1b2"), nil, 1},
+		{strings.Fields("zebra 42"), nil, 0},
+		{strings.Fields("42 7"), nil, 1},
+		{nil, nil, 1},
+		// An unknown word written with a capital letter is a name, not
+		// counted; a known one counts.
+		{strings.Fields("where is my order martina"), nil, 0.8},
+		{strings.Fields("where is my order martina"), []bool{true, false, false, false, true}, 1},
+		{strings.Fields("where is my zebra"), []bool{true, false, false, false}, 0.75},
+	} {
+		if got := f.KnownShare(tc.words, tc.caps); got != tc.want {
+			t.Errorf("KnownShare(%q, %v) = %v, want %v", tc.words, tc.caps, got, tc.want)
+		}
 	}
 }
 
