@@ -11,13 +11,16 @@
 //     text (internal/tokenize, on github.com/sugarme/tokenizer), TF-IDF word
 //     and character n-gram features, and an ensemble of wide-and-deep
 //     classifiers trained with Gorgonia (internal/intent), each stopped early
-//     on validation data, calibrated on validation data only.
+//     on validation data (and trained again on all examples when that data
+//     was a hold-out), with pseudo out-of-scope examples (pseudo.go), and
+//     calibrated on validation data only: confidences, and the scope score
+//     and threshold of the in-scope decision.
 //   - Model.Parse runs the model on one message; Evaluate scores a model on
 //     labelled data.
 //
 // A model directory holds tokenizer.json, weights.bin and meta.json (format
-// version, labels, threshold, temperature, seed, data hash, validation
-// metrics, checksums of the other files). Same data and seed give the same
+// version, labels, threshold, temperatures, scope power, seed, data hash,
+// validation metrics, checksums of the other files). Same data and seed give the same
 // model.
 //
 // Caveats: entity rules (dates, money) are English; messages are read up to

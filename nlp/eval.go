@@ -14,6 +14,11 @@ import (
 // OOSMetrics are the out-of-scope figures at the model's threshold.
 type OOSMetrics = intent.OOSMetrics
 
+// WilsonLower is the lower end of the one-standard-error Wilson interval of
+// a proportion p measured on n trials: the out-of-scope calibration takes
+// in-scope accuracy and recall there.
+func WilsonLower(p float64, n int) float64 { return intent.WilsonLower(p, n) }
+
 // Report is the evaluation of a model on labelled examples.
 type Report struct {
 	N int `json:"n"` // examples evaluated, in scope and out of scope

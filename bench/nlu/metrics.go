@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/parleyhq/parley/nlp"
 )
 
 // prediction is a system's answer for one message: its top in-scope label
@@ -30,8 +32,11 @@ type oosMetrics struct {
 	Precision float64
 }
 
-// objective is what calibration maximises.
-func (m oosMetrics) objective() float64 { return min(m.InScopeAccuracy, m.Recall) }
+// objective is what calibration maximises, for nIn in-scope and nOOS
+// out-of-scope items.
+func (m oosMetrics) objective(nIn, nOOS int) float64 {
+	return min(nlp.WilsonLower(m.InScopeAccuracy, nIn), nlp.WilsonLower(m.Recall, nOOS))
+}
 
 // closedSet returns the accuracy and macro-F1 of argmax predictions over the
 // in-scope items of gold (OOS items are skipped), as nlp.Evaluate computes
@@ -124,9 +129,9 @@ func evalOOS(gold []string, preds []prediction, threshold float64) (oosMetrics, 
 }
 
 // calibrate chooses the threshold that maximises the smaller of in-scope
-// accuracy and OOS recall over gold and preds, which must be the validation
-// split, by
-// Parley's rule (nlp/internal/intent.CalibrateThreshold): the candidates lie
+// accuracy and OOS recall, each at the lower end of its Wilson interval,
+// over gold and preds, which must be the validation split, by Parley's rule
+// (nlp/internal/intent.CalibrateThreshold): the candidates lie
 // half-way between neighbouring distinct scores, and below the lowest score
 // (Parley takes half the lowest confidence, as its confidences are >= 0; a
 // lowest score <= 0, as a LinearSVC decision value may be, is taken itself);
@@ -172,7 +177,8 @@ func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
 			threshold = score
 		}
 		prev = score
-		switch v := min(float64(correctAccepted)/float64(nIn), float64(rejectedOOS)/float64(nOOS)); {
+		m := oosMetrics{InScopeAccuracy: float64(correctAccepted) / float64(nIn), Recall: float64(rejectedOOS) / float64(nOOS)}
+		switch v := m.objective(nIn, nOOS); {
 		case v > best:
 			best, lo, hi = v, threshold, threshold
 		case v == best:

@@ -109,13 +109,13 @@ func TestCalibrate(t *testing.T) {
 		gold          []string
 		preds         []prediction
 		wantThreshold float64
-		wantObjective float64
+		wantMin       float64 // the smaller of in-scope accuracy and recall there
 	}{
 		{
 			name:          "separable: half-way between the classes",
 			gold:          []string{"a", "b", "oos", "oos"},
 			preds:         preds("a", 0.9, "b", 0.7, "a", 0.2, "b", 0.5),
-			wantThreshold: 0.6, wantObjective: 1,
+			wantThreshold: 0.6, wantMin: 1,
 		},
 		{
 			name: "ties take the middle threshold",
@@ -123,53 +123,76 @@ func TestCalibrate(t *testing.T) {
 			// item costs nothing.
 			gold:          []string{"a", "oos", "a"},
 			preds:         preds("a", 0.9, "b", 0.5, "b", 0.7),
-			wantThreshold: 0.7, wantObjective: 0.5,
+			wantThreshold: 0.7, wantMin: 0.5,
 		},
 		{
 			name:          "the smaller of the two counts, not the mean",
 			gold:          []string{"oos", "a", "oos", "a", "oos"},
 			preds:         preds("b", 0.1, "a", 0.5, "b", 0.6, "a", 0.8, "b", 0.9),
-			wantThreshold: 0.7, wantObjective: 0.5,
+			wantThreshold: 0.7, wantMin: 0.5,
 		},
 		{
 			name:          "equal scores move together",
 			gold:          []string{"a", "oos", "a"},
 			preds:         preds("a", 0.5, "b", 0.5, "a", 0.9),
-			wantThreshold: 0.7, wantObjective: 0.5,
+			wantThreshold: 0.7, wantMin: 0.5,
 		},
 		{
 			name:          "accept all is half the lowest confidence",
 			gold:          []string{"a", "oos"},
 			preds:         []prediction{{"a", 0.1}, {"", 0}},
-			wantThreshold: 0.05, wantObjective: 1,
+			wantThreshold: 0.05, wantMin: 1,
 		},
 		{
 			name:          "no answer and NaN are always rejected",
 			gold:          []string{"a", "oos", "oos"},
 			preds:         []prediction{{"a", 0.3}, {"", 0}, {"b", math.NaN()}},
-			wantThreshold: 0.15, wantObjective: 1,
+			wantThreshold: 0.15, wantMin: 1,
 		},
 		{
 			name:          "negative decision values",
 			gold:          []string{"a", "oos", "b"},
 			preds:         preds("a", -0.1, "a", -0.9, "b", 0.4),
-			wantThreshold: -0.5, wantObjective: 1,
+			wantThreshold: -0.5, wantMin: 1,
 		},
 		{
 			name:          "accept all with a negative lowest score is that score",
 			gold:          []string{"a", "oos"},
 			preds:         []prediction{{"a", -0.2}, {"", 0}},
-			wantThreshold: -0.2, wantObjective: 1,
+			wantThreshold: -0.2, wantMin: 1,
 		},
 	}
+	// 50 in-scope and 5 OOS items: at 0.45 accuracy is 50/50 and recall
+	// 4/5, at 0.8 39/50 and 5/5. The plain minimum prefers 0.45 (0.8
+	// against 0.78); a recall measured on five items counts at its lower
+	// bound, and 0.8 wins.
+	few := struct {
+		gold  []string
+		preds []prediction
+	}{}
+	for i := range 50 {
+		few.gold = append(few.gold, "a")
+		few.preds = append(few.preds, prediction{"a", map[bool]float64{true: 0.9, false: 0.6}[i < 39]})
+	}
+	for i := range 5 {
+		few.gold = append(few.gold, "oos")
+		few.preds = append(few.preds, prediction{"b", map[bool]float64{true: 0.3, false: 0.7}[i < 4]})
+	}
+	tests = append(tests, struct {
+		name          string
+		gold          []string
+		preds         []prediction
+		wantThreshold float64
+		wantMin       float64 // the smaller of in-scope accuracy and recall there
+	}{"a recall on few items counts at its lower bound", few.gold, few.preds, 0.8, 0.78})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := calibrate(tc.gold, tc.preds)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !near(got.Threshold, tc.wantThreshold) || !near(got.objective(), tc.wantObjective) {
-				t.Errorf("threshold %v objective %v, want %v and %v", got.Threshold, got.objective(), tc.wantThreshold, tc.wantObjective)
+			if m := min(got.InScopeAccuracy, got.Recall); !near(got.Threshold, tc.wantThreshold) || !near(m, tc.wantMin) {
+				t.Errorf("threshold %v, smaller figure %v; want %v and %v", got.Threshold, m, tc.wantThreshold, tc.wantMin)
 			}
 		})
 	}
@@ -195,6 +218,14 @@ func TestCalibrate(t *testing.T) {
 func parleyRule(gold []string, p []prediction) float64 {
 	cands := slices.Sorted(slices.Values(scoresOf(p)))
 	cands = slices.Compact(cands)
+	var nIn, nOOS int
+	for _, g := range gold {
+		if g == outOfScope {
+			nOOS++
+		} else {
+			nIn++
+		}
+	}
 	lo, hi, bestScore, prev := 0.0, 0.0, -1.0, 0.0
 	for k, c := range cands {
 		t := (prev + c) / 2
@@ -203,7 +234,7 @@ func parleyRule(gold []string, p []prediction) float64 {
 		}
 		prev = c
 		m, _ := evalOOS(gold, p, t)
-		switch v := m.objective(); {
+		switch v := m.objective(nIn, nOOS); {
 		case v > bestScore:
 			lo, hi, bestScore = t, t, v
 		case v == bestScore:

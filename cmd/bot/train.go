@@ -14,7 +14,8 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 		"Trains an NLU model (tokenizer, intent classifier with out-of-scope detection,\n"+
 			"entities) from a training-data file and writes it to a model directory.\n"+
 			"Validation data (the file's validation split, or a seeded 10% hold-out)\n"+
-			"decides when to stop and calibrates the out-of-scope threshold.")
+			"decides when to stop and calibrates the out-of-scope decision; after a\n"+
+			"hold-out, the networks are trained again on all the examples.")
 	data := fs.String("data", "", "training data `file` (required)")
 	format := fs.String("format", "auto", "data format: auto, parley, clinc150, csv or rasa")
 	out := fs.String("out", "model", "model `directory` to write (created if missing)")

@@ -89,13 +89,13 @@ func TestCalibrateThreshold(t *testing.T) {
 		{
 			name: "a recall measured on few examples counts at its lower bound",
 			// 50 in-scope and 5 out-of-scope messages. At 0.45 in-scope
-			// accuracy is 50/50 and recall 4/5; at 0.65, 39/50 and 5/5. The
+			// accuracy is 50/50 and recall 4/5; at 0.8, 39/50 and 5/5. The
 			// smaller figure is larger at 0.45 (0.8 against 0.78), but that
 			// recall was measured on five messages only.
 			scored: slices.Concat(repeat(Scored{0.9, true, false}, 39), repeat(Scored{0.6, true, false}, 11),
 				repeat(Scored{0.3, false, true}, 4), []Scored{{0.7, false, true}}),
 			check: func(t *testing.T, th float64, m OOSMetrics) {
-				if m.Recall != 1 || m.InScopeAccuracy != 0.78 {
+				if math.Abs(th-0.8) > 1e-12 || m.Recall != 1 || m.InScopeAccuracy != 0.78 {
 					t.Fatalf("threshold %v, metrics %+v: want every out-of-scope message rejected", th, m)
 				}
 			},
