@@ -311,7 +311,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 		}
 		files[name] = b
 	}
-	feat, net, err := intent.Load(bytes.NewReader(files[WeightsFile]))
+	feat, net, err := intent.Load(files[WeightsFile])
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w: %s: %v", dir, ErrModelCorrupt, WeightsFile, err)
 	}

@@ -2,6 +2,7 @@ package intent
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,17 +59,18 @@ func toHalf(xs []float32) []uint16 {
 	return out
 }
 
-// Load reads what Save wrote. Errors wrap ErrCorrupt when the content is not
-// a valid weights file of this version.
-func Load(r io.Reader) (*Featurizer, *Ensemble, error) {
-	br := bufio.NewReader(r)
-	magic := make([]byte, len(weightsMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic[:7]) != weightsMagic[:7] {
+// Load reads what Save wrote, the whole file in data. Errors wrap
+// ErrCorrupt when the content is not a valid weights file of this version.
+// The sizes in the header must account for every byte of data before
+// anything is allocated, so a damaged header cannot ask for gigabytes.
+func Load(data []byte) (*Featurizer, *Ensemble, error) {
+	if len(data) < len(weightsMagic) || string(data[:7]) != weightsMagic[:7] {
 		return nil, nil, fmt.Errorf("%w: not a Parley weights file", ErrCorrupt)
 	}
-	if magic[7] != weightsMagic[7] {
-		return nil, nil, fmt.Errorf("%w: weights format version %d, this build reads version %d", ErrCorrupt, magic[7], weightsMagic[7])
+	if data[7] != weightsMagic[7] {
+		return nil, nil, fmt.Errorf("%w: weights format version %d, this build reads version %d", ErrCorrupt, data[7], weightsMagic[7])
 	}
+	br := bytes.NewReader(data[len(weightsMagic):])
 	var sizes [5]uint32
 	if err := binary.Read(br, binary.LittleEndian, &sizes); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -77,6 +79,10 @@ func Load(r io.Reader) (*Featurizer, *Ensemble, error) {
 	if nets < 1 || nets > 16 || features < 1 || dim < 1 || classes < 2 || words > maxWeights ||
 		features*(dim+classes) > maxWeights || dim*classes > maxWeights {
 		return nil, nil, fmt.Errorf("%w: implausible sizes %v", ErrCorrupt, sizes)
+	}
+	perNet := 2*features*(dim+classes) + 4*(dim+dim*classes+classes)
+	if want := features*(8+4) + words + nets*perNet; br.Len() != want {
+		return nil, nil, fmt.Errorf("%w: the sizes %v need %d bytes after the header, the file has %d", ErrCorrupt, sizes, want, br.Len())
 	}
 	f := &Featurizer{Hashes: make([]uint64, features), IDF: make([]float32, features)}
 	wordBytes := make([]byte, words)
@@ -113,9 +119,6 @@ func Load(r io.Reader) (*Featurizer, *Ensemble, error) {
 			}
 		}
 		e.Nets = append(e.Nets, n)
-	}
-	if _, err := br.ReadByte(); err != io.EOF {
-		return nil, nil, fmt.Errorf("%w: data after the weights", ErrCorrupt)
 	}
 	for _, x := range f.IDF {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {

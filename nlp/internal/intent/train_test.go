@@ -29,7 +29,7 @@ var tinyData = []struct {
 	{"my login does not work", 2},
 }
 
-func tinySamples(t *testing.T) (*Featurizer, []Sample) {
+func tinySamples(t testing.TB) (*Featurizer, []Sample) {
 	t.Helper()
 	var sents [][]string
 	for _, d := range tinyData {
@@ -306,7 +306,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	saved := buf.Bytes()
-	f2, e2, err := Load(bytes.NewReader(saved))
+	f2, e2, err := Load(saved)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		{"empty word", saveWords(t, f, n, []string{"", "order"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, err := Load(bytes.NewReader(tc.data)); err == nil {
+			if _, _, err := Load(tc.data); err == nil {
 				t.Fatal("no error")
 			}
 		})
