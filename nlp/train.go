@@ -172,7 +172,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 	// trained again on all of them, each for the epochs that did best.
 	var refit *intent.Ensemble
 	if len(ds.Val) == 0 && len(val) > 0 {
-		all := append(samples(valWords, val), trainSamples...)
+		all := slices.Concat(stopSamples, trainSamples)
 		nets, _, err := run.train("refit", all, nil, members, func(k int) intent.Config {
 			c := cfg
 			c.Seed, c.Epochs = opts.Seed+uint64(k), best[k]

@@ -112,9 +112,9 @@ const fallbackKeep = 0.95
 // standard error): validation data has far fewer out-of-scope examples than
 // in-scope ones, so the recall measured on them is the less certain figure,
 // and the threshold leans its way. Of the thresholds that do as well, it
-// takes the middle one. Without out-of-scope
-// examples it keeps 95% of the correctly classified messages (rejecting the
-// least confident 5%). With no data at all it returns 0 (accept everything).
+// takes the middle one. Without out-of-scope examples it keeps 95% of the
+// correctly classified messages (rejecting the least confident 5%). With no
+// data at all it returns 0 (accept everything).
 func CalibrateThreshold(scored []Scored) float64 {
 	var nOOS int
 	var correct []float64

@@ -93,16 +93,16 @@ func wordHash(w string) uint64 {
 }
 
 // KnownShare returns the share of the words of a sentence that occur in the
-// training sentences, counting only words of letters (a word with a digit,
+// training sentences. Out-of-scope messages have more unknown words than
+// in-scope ones, and the model cannot see them: a word it never met has no
+// features of its own. Only words of letters count (a word with a digit,
 // such as an order number, an amount or a date, is neither known nor
-// unknown), and not counting an unknown word that was written with a
-// capital letter (capitalised[i], when capitalised is not nil): it is
-// likely a name. It is 1 when there is no word to count. Out-of-scope messages have
-// more unknown words than in-scope ones, and the model cannot see them: a
-// word it never met has no features of its own. A word of typoLength
-// letters or more that is one typo (a letter left out, added, changed, or
-// two swapped) away from a training word counts as known, so that "wher is
-// my ordr" is as known as "where is my order".
+// unknown), and an unknown word written with a capital letter
+// (capitalised[i], when capitalised is not nil) does not count either: it
+// is likely a name. A word of typoLength letters or more that is one typo (a
+// letter left out, added, changed, or two swapped) away from a training word
+// counts as known, so that "wher is my ordr" is as known as "where is my
+// order". The share is 1 when there is no word to count.
 func (f *Featurizer) KnownShare(words []string, capitalised []bool) float64 {
 	var counted, known int
 	for i, w := range words {

@@ -2,7 +2,6 @@ package intent
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"testing"
 )
@@ -11,13 +10,7 @@ import (
 // refuse them with an error, never panic, and what it accepts must save
 // back to a file it reads the same.
 func FuzzLoad(f *testing.F) {
-	feat, samples := tinySamples(f)
-	cfg := DefaultConfig
-	cfg.Dim, cfg.Batch, cfg.Epochs = 4, 4, 1
-	n, err := Train(context.Background(), samples, nil, feat.Len(), 3, cfg, nil, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
+	feat, n := tinyNet(f, 4, 1)
 	var buf bytes.Buffer
 	if err := Save(&buf, feat, &Ensemble{Nets: []*Net{n}}); err != nil {
 		f.Fatal(err)

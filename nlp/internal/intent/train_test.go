@@ -292,14 +292,21 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-func TestSaveLoadRoundTrip(t *testing.T) {
-	f, samples := tinySamples(t)
+// tinyNet trains a small net on tinyData for a few epochs.
+func tinyNet(tb testing.TB, dim, epochs int) (*Featurizer, *Net) {
+	tb.Helper()
+	f, samples := tinySamples(tb)
 	cfg := DefaultConfig
-	cfg.Dim, cfg.Batch, cfg.Epochs = 16, 4, 3
+	cfg.Dim, cfg.Batch, cfg.Epochs = dim, 4, epochs
 	n, err := Train(context.Background(), samples, nil, f.Len(), 3, cfg, nil, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return f, n
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	f, n := tinyNet(t, 16, 3)
 	n.roundHalf()
 	var buf bytes.Buffer
 	if err := Save(&buf, f, &Ensemble{Nets: []*Net{n}}); err != nil {
