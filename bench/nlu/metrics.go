@@ -131,13 +131,13 @@ func evalOOS(gold []string, preds []prediction, threshold float64) (oosMetrics, 
 // calibrate chooses the threshold that maximises the smaller of in-scope
 // accuracy and OOS recall, each at the lower end of its Wilson interval,
 // over gold and preds, which must be the validation split, by Parley's rule
-// (nlp/internal/intent.CalibrateThreshold): the candidates lie
-// half-way between neighbouring distinct scores, and below the lowest score
-// (Parley takes half the lowest confidence, as its confidences are >= 0; a
-// lowest score <= 0, as a LinearSVC decision value may be, is taken itself);
-// of equally good thresholds it takes the middle one. Missing answers and NaN scores are
-// rejected by every threshold. It runs in O(n log n). It returns an error
-// when the lengths differ or gold lacks in-scope or OOS items.
+// (nlp/internal/intent.CalibrateThreshold): the candidates lie half-way
+// between neighbouring distinct scores, and below the lowest score (Parley
+// takes half the lowest confidence, as its confidences are >= 0; a lowest
+// score <= 0, as a LinearSVC decision value may be, is taken itself); of
+// equally good thresholds it takes the middle one. Missing answers and NaN
+// scores are rejected by every threshold. It runs in O(n log n). It returns
+// an error when the lengths differ or gold lacks in-scope or OOS items.
 func calibrate(gold []string, preds []prediction) (oosMetrics, error) {
 	if len(gold) != len(preds) {
 		return oosMetrics{}, fmt.Errorf("calibrate: %d gold labels, %d predictions", len(gold), len(preds))

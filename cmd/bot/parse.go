@@ -102,11 +102,8 @@ func ensureShopModel(ctx context.Context, m *Main, dir string) error {
 		return err
 	}
 	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Progress: func(p nlp.Progress) {
-		switch p.Stage {
-		case "epoch":
+		if p.Stage == "epoch" { // the shop data has a validation split: no "refit"
 			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d, validation accuracy %.1f%%\n", p.Member, p.Members, p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
-		case "refit":
-			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d/%d on all examples\n", p.Member, p.Members, p.Epoch.Epoch, p.Epoch.Epochs)
 		}
 	}})
 	if err != nil {
