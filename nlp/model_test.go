@@ -245,6 +245,7 @@ func TestTrainRefit(t *testing.T) {
 	train := func(ds *Dataset) (*Model, map[string][]int) {
 		opts := quickOptions(2)
 		opts.Ensemble = 2
+		opts.Config.Epochs = 3       // the mechanics, not the model, are under test
 		stages := map[string][]int{} // stage: the epochs each network reported last
 		opts.Progress = func(p Progress) {
 			if p.Stage == "epoch" || p.Stage == "refit" {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -244,12 +245,20 @@ func padLen(n int) int {
 	return maxLen
 }
 
+// graphBuild serialises the building of training graphs: Gorgonia numbers
+// some ops from a global counter without a lock (Rectify's group, in
+// internal/encoding), so two trainers must not build at once. Running the
+// built graphs side by side is safe.
+var graphBuild sync.Mutex
+
 // graphFor returns the graph for batch size b, padded length l and u rows.
 func (t *trainer) graphFor(b, l, u int) (*graph, error) {
 	key := [3]int{b, l, u}
 	if g, ok := t.graphs[key]; ok {
 		return g, nil
 	}
+	graphBuild.Lock()
+	defer graphBuild.Unlock()
 	n := t.net
 	gr := &graph{g: G.NewGraph()}
 	g := gr.g

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -264,6 +265,36 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 	if c.E[0] == a.E[0] && c.W2[0] == a.W2[0] {
 		t.Fatal("another seed gave the same weights")
+	}
+}
+
+// TestTrainSideBySide trains nets on two goroutines at once, as an ensemble
+// does: each must come out as it does alone. (Under -race it may also catch
+// Gorgonia's unsynchronised state, when the goroutines happen to interleave
+// there; see graphBuild.)
+func TestTrainSideBySide(t *testing.T) {
+	f, samples := tinySamples(t)
+	cfg := DefaultConfig
+	cfg.Dim, cfg.Batch, cfg.Epochs = 8, 4, 2
+	train := func(seed uint64) *Net {
+		c := cfg
+		c.Seed = seed
+		n, err := Train(context.Background(), samples, samples[:6], f.Len(), 3, c, nil, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		return n
+	}
+	var together [2]*Net
+	var wg sync.WaitGroup
+	for k := range together {
+		wg.Go(func() { together[k] = train(uint64(k + 1)) })
+	}
+	wg.Wait()
+	for k, n := range together {
+		if alone := train(uint64(k + 1)); n == nil || !slices.Equal(n.E, alone.E) || !slices.Equal(n.W2, alone.W2) {
+			t.Fatalf("net %d trained beside another differs from the same net trained alone", k)
+		}
 	}
 }
 
