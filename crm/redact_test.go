@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/datasets"
 )
 
 func TestRedact(t *testing.T) {
@@ -187,10 +189,7 @@ func FuzzRedactJSON(f *testing.F) {
 // addDatasetSeeds adds a few customer utterances from the shared datasets,
 // when present, as fuzz seeds (never stored in the repository).
 func addDatasetSeeds(f *testing.F) {
-	dir := os.Getenv("PARLEY_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "datasets")
-	}
+	dir, _ := datasets.Dir()
 	matches, _ := filepath.Glob(filepath.Join(dir, "*", "*.csv"))
 	for _, m := range matches {
 		data, err := os.ReadFile(m)

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/datasets"
 )
 
 // The fuzz targets check that no input makes a parser panic, that failures
@@ -143,10 +146,11 @@ func checkParsed(t *testing.T, data []byte, ds *Dataset, err error) {
 	}
 }
 
-// findPublicDataset is publicDataset for fuzz seeds: a missing file only
+// findPublicDataset is datasets.Path for fuzz seeds: a missing file only
 // means fewer seeds.
 func findPublicDataset(rel string) (string, bool) {
-	path := publicDatasetPath(rel)
+	dir, _ := datasets.Dir()
+	path := filepath.Join(dir, rel)
 	_, err := os.Stat(path)
 	return path, err == nil
 }

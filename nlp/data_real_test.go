@@ -2,38 +2,13 @@ package nlp
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/datasets"
 )
 
-// publicDataset returns the path of a file of the public datasets, found
-// through PARLEY_DATASETS or ../shared/datasets beside the repository. It
-// skips the test when the file is missing, or fails it when CI=true.
-func publicDataset(tb testing.TB, rel string) string {
-	tb.Helper()
-	path := publicDatasetPath(rel)
-	if _, err := os.Stat(path); err != nil {
-		msg := "public dataset " + rel + " not found (set PARLEY_DATASETS to the datasets folder): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return path
-}
-
-// publicDatasetPath is where the public dataset file rel should be.
-func publicDatasetPath(rel string) string {
-	dir := os.Getenv("PARLEY_DATASETS")
-	if dir == "" {
-		// Tests run in the package directory, nlp/, one below the root.
-		dir = filepath.Join("..", "..", "shared", "datasets")
-	}
-	return filepath.Join(dir, rel)
-}
-
 func TestLoadCLINC150Full(t *testing.T) {
-	path := publicDataset(t, "clinc150/data_full.json")
+	path := datasets.Path(t, "clinc150/data_full.json")
 	ds, err := LoadDataset(path, FormatAuto)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +57,7 @@ func TestLoadCLINC150Variants(t *testing.T) {
 		{"data_oos_plus.json", 15250, 250},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			ds, err := LoadDataset(publicDataset(t, "clinc150/"+tc.file), FormatAuto)
+			ds, err := LoadDataset(datasets.Path(t, "clinc150/"+tc.file), FormatAuto)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +84,7 @@ func TestLoadBanking77(t *testing.T) {
 		{"test.csv", 3080, 77},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			path := publicDataset(t, "banking77/"+tc.file)
+			path := datasets.Path(t, "banking77/"+tc.file)
 			ds, err := LoadDataset(path, FormatAuto)
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +105,7 @@ func TestLoadBanking77(t *testing.T) {
 }
 
 func BenchmarkLoadCLINC150Full(b *testing.B) {
-	path := publicDataset(b, "clinc150/data_full.json")
+	path := datasets.Path(b, "clinc150/data_full.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
@@ -144,7 +119,7 @@ func BenchmarkLoadCLINC150Full(b *testing.B) {
 }
 
 func BenchmarkLoadBanking77Train(b *testing.B) {
-	path := publicDataset(b, "banking77/train.csv")
+	path := datasets.Path(b, "banking77/train.csv")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

@@ -5,36 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/datasets"
 	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
-
-// publicDataset returns the path of a file of the public datasets, found
-// through PARLEY_DATASETS or ../shared/datasets beside the repository. It
-// skips the test when the file is missing, or fails it when CI=true.
-func publicDataset(tb testing.TB, rel string) string {
-	tb.Helper()
-	dir := os.Getenv("PARLEY_DATASETS")
-	if dir == "" {
-		// Tests run in internal/insight, two below the root.
-		dir = filepath.Join("..", "..", "..", "shared", "datasets")
-	}
-	path := filepath.Join(dir, rel)
-	if _, err := os.Stat(path); err != nil {
-		msg := "public dataset " + rel + " not found (set PARLEY_DATASETS to the datasets folder): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return path
-}
 
 // unknownIntents are CLINC150 intents the demo shop's bot knows nothing
 // about: what a support lead should find as new intents.
@@ -51,7 +29,7 @@ func TestRecoverCLINC150Intents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains the shop model")
 	}
-	ds, err := nlp.LoadDataset(publicDataset(t, "clinc150/data_full.json"), nlp.FormatAuto)
+	ds, err := nlp.LoadDataset(datasets.Path(t, "clinc150/data_full.json"), nlp.FormatAuto)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,60 +2,23 @@ package entity
 
 import (
 	"encoding/csv"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"testing"
-)
 
-// datasetsDir finds the shared public datasets: $PARLEY_DATASETS, else
-// ../shared/datasets beside the repository root. It returns "" when neither
-// exists.
-func datasetsDir() string {
-	if d := os.Getenv("PARLEY_DATASETS"); d != "" {
-		return d
-	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	// This file is <root>/nlp/internal/entity/dataset_test.go.
-	d := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "datasets")
-	if _, err := os.Stat(d); err != nil {
-		return ""
-	}
-	return d
-}
+	"github.com/parleyhq/parley/internal/datasets"
+)
 
 // banking77 returns the texts of the Banking77 test split, skipping the test
 // (failing it when CI=true) when the dataset is missing.
 func banking77(t testing.TB) []string {
 	t.Helper()
-	dir := datasetsDir()
-	if dir == "" {
-		missingDataset(t, "no datasets folder (set PARLEY_DATASETS or provide ../shared/datasets)")
-		return nil
-	}
-	texts, err := readBanking77(filepath.Join(dir, "banking77", "test.csv"))
-	if errors.Is(err, fs.ErrNotExist) {
-		missingDataset(t, err.Error())
-		return nil
-	}
+	texts, err := readBanking77(datasets.Path(t, "banking77/test.csv"))
 	if err != nil {
 		t.Fatalf("read banking77: %v", err)
 	}
 	return texts
-}
-
-func missingDataset(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("dataset missing in CI: %s", why)
-	}
-	t.Skipf("dataset missing, skipping: %s", why)
 }
 
 func readBanking77(path string) ([]string, error) {
@@ -80,10 +43,7 @@ func readBanking77(path string) ([]string, error) {
 // datasetSeeds returns up to n Banking77 texts for a fuzz corpus, or none
 // when the dataset is missing: seeds are a bonus, not a requirement.
 func datasetSeeds(f *testing.F, n int) []string {
-	dir := datasetsDir()
-	if dir == "" {
-		return nil
-	}
+	dir, _ := datasets.Dir()
 	texts, err := readBanking77(filepath.Join(dir, "banking77", "test.csv"))
 	if err != nil {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/parleyhq/parley/internal/datasets"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -54,52 +55,15 @@ var teamCorpus = []string{
 	"I was charged €49.99 instead of €39.99",
 }
 
-// datasetRoot returns the public datasets folder: $PARLEY_DATASETS, or
-// ../shared/datasets next to the repository root, if it exists.
-func datasetRoot() (string, bool) {
-	dir := os.Getenv("PARLEY_DATASETS")
-	if dir == "" {
-		root, ok := repoRoot()
-		if !ok {
-			return "", false
-		}
-		dir = filepath.Join(root, "..", "shared", "datasets")
-	}
-	st, err := os.Stat(dir)
-	return dir, err == nil && st.IsDir()
-}
-
-// datasetDir returns datasetRoot, skipping the test when it is missing and
-// failing it when CI=true.
+// datasetDir returns the public datasets folder, skipping the test when it
+// is missing and failing it when CI=true.
 func datasetDir(t testing.TB) string {
 	t.Helper()
-	dir, ok := datasetRoot()
-	if ok {
-		return dir
+	dir, ok := datasets.Dir()
+	if !ok {
+		datasets.Missing(t, "public datasets not found: set PARLEY_DATASETS or provide ../shared/datasets")
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("public datasets not found (set PARLEY_DATASETS or provide ../shared/datasets)")
-	}
-	t.Skip("public datasets not found: set PARLEY_DATASETS or provide ../shared/datasets")
-	return ""
-}
-
-// repoRoot finds the folder holding go.mod, upwards from the working directory.
-func repoRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // readCLINC returns the texts of CLINC150's "train" split under dir.
@@ -135,7 +99,7 @@ func clincTrain(t testing.TB) []string {
 // optionalCLINC returns CLINC150's training texts when the dataset is there,
 // as extra inputs and fuzz seeds, and nil otherwise.
 func optionalCLINC() []string {
-	dir, ok := datasetRoot()
+	dir, ok := datasets.Dir()
 	if !ok {
 		return nil
 	}
