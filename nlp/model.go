@@ -211,7 +211,11 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 		}
 	}
 	res.Intent, res.Confidence = res.Ranking[0].Intent, res.Ranking[0].Confidence
-	res.ScopeScore = m.scopeScore(logits, words, caps, probs)
+	known := 1.0
+	if m.meta.ScopePower > 0 {
+		known = m.feat.KnownShare(words, caps)
+	}
+	res.ScopeScore = m.scopeScore(logits, known, probs)
 	// A message with no known feature carries no evidence for any intent.
 	res.InScope = len(vec.Rows) > 0 && res.ScopeScore >= m.meta.Threshold
 	res.Entities = m.ents.Extract(text, m.now())
@@ -220,15 +224,11 @@ func (m *Model) Parse(ctx context.Context, text string) (*Result, error) {
 }
 
 // scopeScore is the score of the in-scope decision for a message's logits
-// and words, and which words were written with a capital letter (see Meta);
-// probs is scratch space of the logits' length.
-func (m *Model) scopeScore(logits []float32, words []string, caps []bool, probs []float64) float64 {
+// and the share of its words the model knows (see Meta); probs is scratch
+// space of the logits' length.
+func (m *Model) scopeScore(logits []float32, known float64, probs []float64) float64 {
 	intent.Softmax(logits, m.meta.ScopeTemperature, probs)
-	score := probs[m.topIntent(probs)]
-	if m.meta.ScopePower > 0 {
-		score *= math.Pow(m.feat.KnownShare(words, caps), m.meta.ScopePower)
-	}
-	return score
+	return probs[m.topIntent(probs)] * math.Pow(known, m.meta.ScopePower)
 }
 
 // Save writes the model directory dir (created if needed): tokenizer.json,

@@ -444,3 +444,18 @@ func TestTrainWithUserTokenizer(t *testing.T) {
 		t.Fatal("a missing tokenizer file trained")
 	}
 }
+
+func TestSplitWordsCapitals(t *testing.T) {
+	m := trainedShop(t)
+	words, caps := splitWords(m.tok, "Ça va, Élodie? où est Zoë 42")
+	// ça va , élodie ? où est zoë 42
+	want := []bool{true, false, false, true, false, false, false, true, false}
+	if len(caps) != len(want) || len(words) != len(want) {
+		t.Fatalf("words %q, capitals %v: want %d words", words, caps, len(want))
+	}
+	for i := range want {
+		if caps[i] != want[i] {
+			t.Fatalf("words %q, capitals %v, want %v", words, caps, want)
+		}
+	}
+}

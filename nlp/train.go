@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/nlp/internal/intent"
 	"github.com/parleyhq/parley/nlp/internal/tokenize"
@@ -216,7 +217,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		z := make([]float32, ens.Dim())
 		l := make([]float32, ens.Classes())
 		ens.Forward(s.Vec, z, l)
-		held = append(held, heldOut{logits: l, label: s.Label, oos: oos, words: valWords[i], caps: valCaps[i]})
+		held = append(held, heldOut{logits: l, label: s.Label, oos: oos, known: feat.KnownShare(valWords[i], valCaps[i])})
 	}
 	m.calibrate(held)
 	if refit != nil {
@@ -273,10 +274,9 @@ func (r memberRun) train(stage string, fit, stop []intent.Sample, members int, c
 // heldOut is a validation example as the model sees it.
 type heldOut struct {
 	logits []float32
-	label  int  // its class; -1 when the model has none (an out-of-scope example)
-	oos    bool // an out-of-scope example
-	words  []string
-	caps   []bool // which words were written with a capital letter
+	label  int     // its class; -1 when the model has none (an out-of-scope example)
+	oos    bool    // an out-of-scope example
+	known  float64 // the share of its words the model knows (Featurizer.KnownShare)
 }
 
 // calibrate fits the temperature on the validation examples, then, when
@@ -304,7 +304,7 @@ func (m *Model) calibrate(held []heldOut) {
 		for i, h := range held {
 			intent.Softmax(h.logits, m.meta.Temperature, probs)
 			top := m.topIntent(probs)
-			out[i] = intent.Scored{Confidence: m.scopeScore(h.logits, h.words, h.caps, probs), Correct: !h.oos && top == h.label, OOS: h.oos}
+			out[i] = intent.Scored{Confidence: m.scopeScore(h.logits, h.known, probs), Correct: !h.oos && top == h.label, OOS: h.oos}
 		}
 		return out
 	}
@@ -473,13 +473,17 @@ func splitWords(tok *tokenize.Tokenizer, text string) ([]string, []bool) {
 	enc := tok.Encode(text)
 	words := make([]string, len(enc.Words))
 	caps := make([]bool, len(enc.Words))
-	var runes []rune // text as runes, once a word needs it
+	pos, index := 0, 0 // the byte offset of the rune with that index
 	for j, w := range enc.Words {
 		words[j] = w.Text
-		if runes == nil {
-			runes = []rune(text)
+		for index < w.Start && pos < len(text) { // Start never decreases
+			_, size := utf8.DecodeRuneInString(text[pos:])
+			pos, index = pos+size, index+1
 		}
-		caps[j] = w.Start < len(runes) && unicode.IsUpper(runes[w.Start])
+		if index == w.Start && pos < len(text) {
+			r, _ := utf8.DecodeRuneInString(text[pos:])
+			caps[j] = unicode.IsUpper(r)
+		}
 	}
 	return words, caps
 }
