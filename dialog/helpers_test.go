@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -85,27 +86,6 @@ func scripted(text, spec string) (*nlp.Result, error) {
 	return r, nil
 }
 
-var shopLabels = sync.OnceValues(func() ([]string, error) {
-	ds, err := nlp.ParseDataset("nlu.yml", shop.NLU(), nlp.FormatParley)
-	if err != nil {
-		return nil, err
-	}
-	return ds.Intents(), nil
-})
-
-func shopDomain(t testing.TB) *dialog.Domain {
-	t.Helper()
-	labels, err := shopLabels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dialog.ParseDomain("domain.yml", shop.Domain(), labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // seededDB is a store in t.TempDir() holding the demo shop's seed.
 func seededDB(t testing.TB) *crm.DB {
 	t.Helper()
@@ -137,7 +117,7 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	return newHarnessWith(t, shopDomain(t))
+	return newHarnessWith(t, shoptest.Domain(t))
 }
 
 // newHarnessWith runs domain d, with a fakeCaller for its webhooks.
@@ -192,16 +172,12 @@ func (h *harness) say(t testing.TB, convID, text, spec string) dialog.Outcome {
 // webhookDomain loads testdata/webhook/domain.yml against the shop's labels.
 func webhookDomain(t testing.TB) *dialog.Domain {
 	t.Helper()
-	labels, err := shopLabels()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join("testdata", "webhook", "domain.yml")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := dialog.ParseDomain(path, data, labels)
+	d, err := dialog.ParseDomain(path, data, shoptest.Labels(t))
 	if err != nil {
 		t.Fatal(err)
 	}

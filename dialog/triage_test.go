@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/shoptest"
 )
 
 // fakeRouter answers with a fixed routing, or fails, and keeps the
@@ -68,7 +69,7 @@ func triageHarness(t *testing.T, r dialog.Router, s dialog.Scorer) *harness {
 	t.Cleanup(h.bus.Close)
 	var err error
 	h.engine, err = dialog.New(dialog.Config{
-		Domain: shopDomain(t), Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+		Domain: shoptest.Domain(t), Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
 		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)),
 		Router: r, Scorer: s,
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/shoptest"
 )
 
 // withHooks is minimal with a webhook, an intent that calls it and the
@@ -79,7 +80,7 @@ func TestNewNeedsCaller(t *testing.T) {
 	if !errors.Is(err, dialog.ErrConfig) {
 		t.Errorf("New without a caller = %v, want ErrConfig", err)
 	}
-	if _, err := dialog.New(dialog.Config{Domain: shopDomain(t), Parser: &fakeNLU{}, Store: seededDB(t)}); err != nil {
+	if _, err := dialog.New(dialog.Config{Domain: shoptest.Domain(t), Parser: &fakeNLU{}, Store: seededDB(t)}); err != nil {
 		t.Errorf("New for a domain without webhooks: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -50,22 +50,6 @@ func (p *stubParser) Parse(ctx context.Context, text string) (*nlp.Result, error
 	}, nil
 }
 
-// shopLabels are the intents of the shop's NLU data, so that the shop's
-// domain parses without training a model.
-var shopLabels = sync.OnceValues(func() ([]string, error) {
-	ds, err := nlp.ParseDataset("nlu.yml", shop.NLU(), nlp.FormatParley)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, ex := range ds.Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
-			out = append(out, ex.Intent)
-		}
-	}
-	return out, nil
-})
-
 // apiFixture is a server over a seeded store in t.TempDir(), with a real
 // engine (stub parser) whose store is measured by metrics.
 type apiFixture struct {
@@ -94,14 +78,7 @@ func newAPIFixture(t testing.TB, opts ...fixtureOption) *apiFixture {
 	if _, err := shop.EnsureSeeded(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
-	labels, err := shopLabels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	domain, err := dialog.ParseDomain("domain.yml", shop.Domain(), labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	domain := shoptest.Domain(t)
 	f := &apiFixture{db: db, parser: &stubParser{intent: "greet"}, metrics: NewMetrics(), logs: &syncBuffer{}}
 	f.engine, err = dialog.New(dialog.Config{Domain: domain, Parser: f.metrics.Parser(f.parser), Store: f.metrics.Store(db)})
 	if err != nil {

@@ -10,15 +10,14 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -75,14 +74,6 @@ func (p *keywordParser) Parse(ctx context.Context, text string) (*nlp.Result, er
 	}, nil
 }
 
-var shopLabels = sync.OnceValues(func() ([]string, error) {
-	ds, err := nlp.ParseDataset("nlu.yml", shop.NLU(), nlp.FormatParley)
-	if err != nil {
-		return nil, err
-	}
-	return ds.Intents(), nil
-})
-
 // stack is a web chat server over a real engine and a seeded store.
 type stack struct {
 	db      *crm.DB
@@ -99,14 +90,7 @@ type stackOption func(*Config, *httptest.Server)
 // server's listener before it starts).
 func newStack(t testing.TB, opts ...stackOption) *stack {
 	t.Helper()
-	labels, err := shopLabels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	domain, err := dialog.ParseDomain("domain.yml", shop.Domain(), labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	domain := shoptest.Domain(t)
 	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

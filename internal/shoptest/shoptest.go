@@ -1,6 +1,7 @@
 // Package shoptest gives tests of other packages the demo shop's trained NLU
-// model. Training takes seconds (much longer under -race), so it happens once
-// per test binary and every test shares the read-only model.
+// model, its intents and its dialog domain. Training takes seconds (much
+// longer under -race), so it happens once per test binary and every test
+// shares the read-only model.
 package shoptest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp"
 )
@@ -53,4 +55,33 @@ func ModelDir(tb testing.TB) string {
 		tb.Fatalf("save the shop model: %v", err)
 	}
 	return dir
+}
+
+var labels = sync.OnceValues(func() ([]string, error) {
+	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	if err != nil {
+		return nil, err
+	}
+	return ds.Intents(), nil
+})
+
+// Labels returns the intents of the demo shop's NLU data (what its model
+// knows), without training a model.
+func Labels(tb testing.TB) []string {
+	tb.Helper()
+	l, err := labels()
+	if err != nil {
+		tb.Fatalf("read the shop's NLU data: %v", err)
+	}
+	return l
+}
+
+// Domain returns the demo shop's dialog domain, checked against Labels.
+func Domain(tb testing.TB) *dialog.Domain {
+	tb.Helper()
+	d, err := dialog.ParseDomain("shop/domain.yml", shop.Domain(), Labels(tb))
+	if err != nil {
+		tb.Fatalf("parse the shop's domain: %v", err)
+	}
+	return d
 }

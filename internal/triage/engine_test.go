@@ -2,32 +2,14 @@ package triage
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/internal/shop"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/internal/shoptest"
 )
-
-// shopIntents are the intents of the demo shop's NLU data.
-func shopIntents(t *testing.T) []string {
-	t.Helper()
-	ds, err := nlp.ParseDataset("nlu.yml", shop.NLU(), nlp.FormatParley)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, ex := range ds.Train {
-		if ex.Intent != nlp.OutOfScope && !slices.Contains(out, ex.Intent) {
-			out = append(out, ex.Intent)
-		}
-	}
-	return out
-}
 
 // TestEngineWithModels runs the dialog engine with the models loaded from
 // disk, as "bot serve" does: every message is scored, and a handoff is
@@ -38,12 +20,8 @@ func TestEngineWithModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain, err := dialog.ParseDomain("domain.yml", shop.Domain(), shopIntents(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	db := seededStore(t)
-	e, err := dialog.New(dialog.Config{Domain: domain, Parser: keywordNLU{}, Store: db,
+	e, err := dialog.New(dialog.Config{Domain: shoptest.Domain(t), Parser: keywordNLU{}, Store: db,
 		Now: func() time.Time { return now }, Router: router, Scorer: scorer})
 	if err != nil {
 		t.Fatal(err)
