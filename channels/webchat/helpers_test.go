@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
@@ -90,17 +88,10 @@ type stackOption func(*Config, *httptest.Server)
 // server's listener before it starts).
 func newStack(t testing.TB, opts ...stackOption) *stack {
 	t.Helper()
-	domain := shoptest.Domain(t)
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := shop.EnsureSeeded(context.Background(), db, now); err != nil {
-		t.Fatal(err)
-	}
+	db := shoptest.Store(t, now)
 	s := &stack{db: db, bus: dialog.NewBus(), parser: newKeywordParser()}
-	s.engine, err = dialog.New(dialog.Config{Domain: domain, Parser: s.parser, Store: db, Events: s.bus, Now: func() time.Time { return now }})
+	var err error
+	s.engine, err = dialog.New(dialog.Config{Domain: shoptest.Domain(t), Parser: s.parser, Store: db, Events: s.bus, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package shoptest gives tests of other packages the demo shop's trained NLU
-// model, its intents and its dialog domain. Training takes seconds (much
+// model, its intents, its dialog domain and a seeded store. Training takes seconds (much
 // longer under -race), so it happens once per test binary and every test
 // shares the read-only model.
 package shoptest
@@ -7,9 +7,12 @@ package shoptest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp"
@@ -84,4 +87,20 @@ func Domain(tb testing.TB) *dialog.Domain {
 		tb.Fatalf("parse the shop's domain: %v", err)
 	}
 	return d
+}
+
+// Store returns a store in tb.TempDir(), closed when the test ends, whose
+// clock stands at now, seeded with the demo shop's customers, orders and
+// history relative to now.
+func Store(tb testing.TB, now time.Time) *crm.DB {
+	tb.Helper()
+	db, err := crm.Open(filepath.Join(tb.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := shop.EnsureSeeded(context.Background(), db, now); err != nil {
+		tb.Fatal(err)
+	}
+	return db
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -79,18 +80,7 @@ func (keywordNLU) Parse(_ context.Context, text string) (*nlp.Result, error) {
 
 // seededStore is a store in t.TempDir() with the demo shop's seed and
 // history.
-func seededStore(t testing.TB) *crm.DB {
-	t.Helper()
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := shop.EnsureSeeded(context.Background(), db, now); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func seededStore(t testing.TB) *crm.DB { return shoptest.Store(t, now) }
 
 func seedCustomerIDs(t testing.TB) []string {
 	t.Helper()
