@@ -186,39 +186,35 @@ func (c *conn) closeWith(code int, text string) {
 // The writer's deadline bounds the wait. It reports false when the socket
 // ended.
 func (c *conn) sendFrame(b []byte) bool {
-	select {
-	case c.send <- outItem{data: b}:
-		c.h.stats.framesOut.Add(1)
-		return true
-	case <-c.done:
-		return false
-	}
+	queued, _ := c.enqueue(b, nil)
+	return queued
 }
 
 // push queues a frame for an event. When the queue stays full for the write
 // timeout, the client is too slow: it is dropped, so that the pump keeps
 // draining the engine's subscription.
 func (c *conn) push(b []byte) bool {
-	select {
-	case c.send <- outItem{data: b}:
-		c.h.stats.framesOut.Add(1)
-		return true
-	case <-c.done:
-		return false
-	default:
-	}
 	t := time.NewTimer(c.h.limits.WriteTimeout)
 	defer t.Stop()
+	queued, expired := c.enqueue(b, t.C)
+	if expired {
+		c.h.stats.dropped.Add(1)
+		c.kill("send queue full")
+	}
+	return queued
+}
+
+// enqueue waits for room in the send queue until the socket ends or expire
+// fires (a nil expire never does).
+func (c *conn) enqueue(b []byte, expire <-chan time.Time) (queued, expired bool) {
 	select {
 	case c.send <- outItem{data: b}:
 		c.h.stats.framesOut.Add(1)
-		return true
+		return true, false
 	case <-c.done:
-		return false
-	case <-t.C:
-		c.h.stats.dropped.Add(1)
-		c.kill("send queue full")
-		return false
+		return false, false
+	case <-expire:
+		return false, true
 	}
 }
 
