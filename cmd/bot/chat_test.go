@@ -44,18 +44,11 @@ intents:
 
 func TestChat(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "nlu.yml")
 	domain := filepath.Join(dir, "domain.yml")
-	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(domain, []byte(tinyDomain), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	model := filepath.Join(dir, "model")
-	if code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
-		t.Fatalf("train exit %d: %s %s", code, out, errOut)
-	}
+	model := trainTiny(t, dir)
 	store := filepath.Join(dir, "data")
 	args := []string{"chat", "--data-dir", store, "--model", model, "--domain", domain}
 

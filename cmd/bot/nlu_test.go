@@ -42,6 +42,21 @@ func runBot(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// trainTiny trains tinyNLU with "bot train" into dir/model and returns that
+// directory.
+func trainTiny(t *testing.T, dir string) string {
+	t.Helper()
+	data := filepath.Join(dir, "nlu.yml")
+	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model")
+	if code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
+		t.Fatalf("train exit %d: %s %s", code, out, errOut)
+	}
+	return model
+}
+
 func TestTrainEvalParse(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "nlu.yml")

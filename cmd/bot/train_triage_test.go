@@ -17,14 +17,7 @@ import (
 // them as "bot serve" does.
 func TestTrainTriage(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "nlu.yml")
-	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(dir, "model")
-	if code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
-		t.Fatalf("train exit %d: %s %s", code, out, errOut)
-	}
+	model := trainTiny(t, dir)
 	store := filepath.Join(dir, "data")
 
 	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", store, "--model-dir", model, "--folds", "3", "--seed", "2")
@@ -104,14 +97,7 @@ func TestTrainTriageErrors(t *testing.T) {
 // TestTrainTriageStoreInUse holds the store the way "bot serve" does.
 func TestTrainTriageStoreInUse(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "nlu.yml")
-	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(dir, "model")
-	if code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
-		t.Fatalf("train exit %d: %s %s", code, out, errOut)
-	}
+	model := trainTiny(t, dir)
 	store, _ := seedStore(t)
 	held, err := crm.Open(filepath.Join(store, storeFile), nil)
 	if err != nil {
