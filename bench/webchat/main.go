@@ -113,7 +113,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 }
 
 // phrases are what the simulated customers say: in scope, answered by the
-// bot, and never a reason to hand off (a handed-off conversation is silent).
+// bot, and never a request for a person. A customer who keeps asking may
+// still be handed off by the satisfaction model; that client then stops, as
+// its conversation is with a person (the table's notes count them).
 // "%s" is one of orderIDs, so that the clients are spread over the demo's
 // customers as real visitors would be.
 var phrases = []string{
@@ -197,7 +199,7 @@ func converse(ctx context.Context, url, origin string, cfg config, stderr io.Wri
 					res.latencies = append(res.latencies, lat)
 				}
 				mu.Unlock()
-				if err != nil && ctx.Err() != nil {
+				if err != nil && (ctx.Err() != nil || errors.Is(err, errHandedOff)) {
 					return
 				}
 			}
@@ -231,6 +233,9 @@ func converse(ctx context.Context, url, origin string, cfg config, stderr io.Wri
 	return res, ctx.Err()
 }
 
+// errHandedOff ends a client's conversation: it is with a person now.
+var errHandedOff = errKind("handed off to a person")
+
 // errKind turns an error into a short kind for the table's notes.
 type errKind string
 
@@ -259,6 +264,11 @@ func (c *client) roundTrip(ctx context.Context, id, text string) (time.Duration,
 			acked = f.Seq
 		case f.Type == "message" && f.Sender == "bot" && acked > 0 && f.Seq > acked:
 			return time.Since(sent), nil
+		case f.Type == "state" && (f.State == "waiting" || f.State == "agent"):
+			// The bot handed the conversation to a person (the satisfaction
+			// model can, when a customer keeps asking): no bot replies
+			// follow, and a real visitor would wait for the agent.
+			return 0, errHandedOff
 		case f.Type == "error":
 			return 0, errKind("error " + f.Code)
 		}

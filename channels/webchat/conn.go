@@ -194,6 +194,13 @@ func (c *conn) sendFrame(b []byte) bool {
 // timeout, the client is too slow: it is dropped, so that the pump keeps
 // draining the engine's subscription.
 func (c *conn) push(b []byte) bool {
+	// Most events find room at once, and need no timer.
+	select {
+	case c.send <- outItem{data: b}:
+		c.h.stats.framesOut.Add(1)
+		return true
+	default:
+	}
 	t := time.NewTimer(c.h.limits.WriteTimeout)
 	defer t.Stop()
 	queued, expired := c.enqueue(b, t.C)
