@@ -22,6 +22,9 @@ var (
 	// ErrSchemaNewer means the file was written by a newer Parley whose schema
 	// this program does not know.
 	ErrSchemaNewer = errors.New("store schema is newer than this program")
+	// ErrAnswered means CommitTurn was given a turn for a customer message
+	// that already had one: the message was answered before.
+	ErrAnswered = errors.New("message already answered")
 	// ErrClosed means the store has been closed.
 	ErrClosed = errors.New("store closed")
 )

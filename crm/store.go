@@ -22,6 +22,7 @@ type Store interface {
 	FeedbackStore
 	AgentStore
 	PrivacyStore
+	HistoryStore
 
 	// Import loads a snapshot in one transaction: all of it or, on any error,
 	// none of it. Records that already exist fail it with ErrConflict; broken
@@ -81,7 +82,8 @@ type ConversationStore interface {
 	// Conversation returns the conversation with the id, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (Conversation, error)
 	// UpdateConversation applies fn to the stored conversation and stores the
-	// result, keeping ID, LastSeq and CreatedAt, setting UpdatedAt, and setting
+	// result, keeping ID, LastSeq, LastCustomerSeq and CreatedAt (fn may
+	// raise AnsweredSeq, up to LastCustomerSeq, never lower it), setting UpdatedAt, and setting
 	// (or clearing) ClosedAt when the state becomes (or stops being) resolved.
 	// fn runs inside the write transaction: it must be quick and must not call
 	// the store. An error from fn is returned as is and nothing is written.
@@ -100,16 +102,32 @@ type ConversationStore interface {
 	ConversationsByCustomer(ctx context.Context, customerID string, limit int) ([]Conversation, error)
 
 	// AppendMessage stores a message at the end of its conversation and
-	// returns it with ID, Seq and CreatedAt set; it returns only after the
-	// message is durably committed. Text (and the string values in Parse) are
-	// redacted first (see Redact). A message with the same non-empty
-	// (ConversationID, ClientID) as a stored one is not stored again: the
-	// stored one is returned. Fails with ErrNotFound for an unknown
-	// conversation, ErrTooLarge for a text over the size limit and ErrInvalid
-	// for invalid UTF-8 or a malformed message. When ctx ends while the commit
-	// is under way the message may still be stored; resending it with the
-	// same ClientID is safe.
-	AppendMessage(ctx context.Context, m Message) (Message, error)
+	// returns it with ID, Seq and CreatedAt set, and created true; it returns
+	// only after the message is durably committed. Text (and the string
+	// values in Parse) are redacted first (see Redact). A message with the
+	// same non-empty (ConversationID, ClientID) as a stored one is not stored
+	// again: the stored one is returned with created false, and nothing is
+	// written. A customer message raises the conversation's LastCustomerSeq
+	// and reopens a resolved conversation (state bot, ClosedAt cleared).
+	// Fails with ErrNotFound for an unknown conversation, ErrTooLarge for a
+	// text over the size limit and ErrInvalid for invalid UTF-8 or a
+	// malformed message. When ctx ends while the commit is under way the
+	// message may still be stored; resending it with the same ClientID is
+	// safe.
+	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// CommitTurn stores the outcome of one turn of the dialog engine in one
+	// transaction: t.Update (when not nil) is applied to the conversation as
+	// UpdateConversation would, the parse is attached to message t.Seq as
+	// SetMessageParse would, t.Replies are appended in order as
+	// AppendMessage would (their ConversationID is set from t), and the
+	// conversation's AnsweredSeq becomes t.Seq. All of it is stored, or
+	// none. It returns the conversation and the stored replies.
+	//
+	// Fails with ErrAnswered when AnsweredSeq is already t.Seq or more (a
+	// turn for that message was committed before: nothing is written), with
+	// an error of t.Update's as is, and otherwise as UpdateConversation,
+	// SetMessageParse and AppendMessage fail (nothing is written).
+	CommitTurn(ctx context.Context, t Turn) (Conversation, []Message, error)
 	// SetMessageParse attaches the NLU result to a stored message: the dialog
 	// engine stores a customer message before it parses it. String values in
 	// parse are redacted as message text is. Setting it again replaces it.
@@ -122,6 +140,18 @@ type ConversationStore interface {
 	// RecentMessages returns the last n messages of the conversation (n > 0) in
 	// order. ErrNotFound for an unknown conversation.
 	RecentMessages(ctx context.Context, conversationID string, n int) ([]Message, error)
+}
+
+// HistoryStore reads a conversation with what is known around it: the one
+// read the dialog engine makes per customer message, and the one training
+// makes per past conversation.
+type HistoryStore interface {
+	// History returns conversation conversationID, its latest messages, and
+	// its customer's history as it stood at q.AsOf (see History), read
+	// consistently (one transaction). ErrNotFound for an unknown
+	// conversation; a conversation whose customer is unknown or erased has a
+	// nil Customer and an empty history.
+	History(ctx context.Context, conversationID string, q HistoryQuery) (History, error)
 }
 
 // TicketStore holds tickets.

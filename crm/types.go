@@ -153,6 +153,15 @@ type Conversation struct {
 	ActiveForm    string            `json:"active_form,omitempty"`    // form being filled, if any
 	LastSeq       uint64            `json:"last_seq"`                 // Seq of the newest message; kept by the store
 
+	// LastCustomerSeq is the Seq of the newest customer message, kept by the
+	// store; AnsweredSeq is the Seq of the newest customer message the
+	// dialog engine has finished a turn for, set by CommitTurn (and by an
+	// update that hands the conversation back to the bot). A conversation
+	// the bot holds with LastCustomerSeq > AnsweredSeq has a message that was
+	// acknowledged but not yet answered (see Unanswered).
+	LastCustomerSeq uint64 `json:"last_customer_seq,omitempty"`
+	AnsweredSeq     uint64 `json:"answered_seq,omitempty"`
+
 	// SatisfactionRisk is the latest predicted chance (0..1) that the customer
 	// ends up dissatisfied; RoutingReason says why the conversation went to its
 	// queue. Both are written by the dialog engine.
@@ -166,6 +175,12 @@ type Conversation struct {
 
 // Open reports whether the conversation is not resolved.
 func (c Conversation) Open() bool { return c.State != StateResolved }
+
+// Unanswered reports whether the bot holds the conversation and owes an
+// answer to a customer message it has acknowledged.
+func (c Conversation) Unanswered() bool {
+	return c.State == StateBot && c.LastCustomerSeq > c.AnsweredSeq
+}
 
 // Sender is who wrote a message.
 type Sender string
@@ -319,7 +334,10 @@ type Erasure struct {
 type ConversationFilter struct {
 	State ConversationState
 	Queue string
-	Limit int // at most this many; 0 means no limit
+	// Unanswered keeps only conversations for which Unanswered is true
+	// (the engine answers them when it starts).
+	Unanswered bool
+	Limit      int // at most this many; 0 means no limit
 }
 
 // Stats counts the records in the store.

@@ -41,7 +41,7 @@
 // no slot of the reply is kept and no failure is counted against the bot
 // (a form whose action failed is not resumed; the customer asks again).
 //
-// With Config.Router set (internal/triage trains one from the CRM history),
+// With Config.Router set (dialog/triage trains one from the CRM history),
 // a handoff takes its queue and priority from the model and stores the
 // model's reason (the tree path or the top features) in the conversation's
 // RoutingReason; without one, or when it fails, the rules above decide.

@@ -55,7 +55,7 @@ type Routing struct {
 }
 
 // Router chooses the queue and priority of a conversation being handed off
-// (internal/triage trains one from the CRM's history). An error makes the
+// (dialog/triage trains one from the CRM's history). An error makes the
 // engine fall back to its own rules (the topic's queue, priority from tier,
 // last rating and frustration); an empty Queue or Priority keeps the rule's.
 type Router interface {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/atomicfile"
-	"github.com/parleyhq/parley/internal/insight"
+	"github.com/parleyhq/parley/insight"
 )
 
 func runInsight(ctx context.Context, m *Main, args []string) error {
@@ -90,7 +90,7 @@ func runInsight(ctx context.Context, m *Main, args []string) error {
 // weakSilhouette is the silhouette below which the groups are said to
 // barely separate. Unit embeddings of short messages score low even when
 // grouped well: six unknown CLINC150 intents regrouped with purity 0.88
-// scored 0.08-0.09 (internal/insight's TestRecoverCLINC150Intents), the demo
+// scored 0.08-0.09 (insight's TestRecoverCLINC150Intents), the demo
 // shop's unrelated chit-chat 0.03.
 const weakSilhouette = 0.05
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/internal/insight"
+	"github.com/parleyhq/parley/insight"
 	"github.com/parleyhq/parley/internal/shoptest"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/parleyhq/parley/channels/webchat"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/atomicfile"
-	"github.com/parleyhq/parley/internal/triage"
+	"github.com/parleyhq/parley/dialog/triage"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/web"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/internal/triage"
+	"github.com/parleyhq/parley/dialog/triage"
 )
 
 // triageFlags are the flags train-routing and train-satisfaction share.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/internal/triage"
+	"github.com/parleyhq/parley/dialog/triage"
 )
 
 // TestTrainTriage trains both models end to end on a fresh store (seeded

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/internal/insight"
+	"github.com/parleyhq/parley/insight"
 	"github.com/parleyhq/parley/nlp"
 )
 

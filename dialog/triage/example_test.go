@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/parleyhq/parley/internal/triage"
+	"github.com/parleyhq/parley/dialog/triage"
 )
 
 // The features a model sees, by name: fixed one-hot columns, the
