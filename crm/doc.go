@@ -1,78 +1,41 @@
-// Package crm is Parley's store: customers, orders, conversations and their
-// messages, tickets, feedback and agents.
+// Package crm is Parley's customer database contract: the records
+// (customers, orders, conversations and their messages, tickets, feedback,
+// agents), the Store interfaces the dialog engine and the web server use,
+// the errors they return, and the rules every implementation applies.
 //
-// Store is the contract the dialog engine and the web server use; *DB is its
-// implementation on one bbolt file (go.etcd.io/bbolt, imported by this package
-// only). Record types (types.go) are plain structs, so a second implementation
-// (a shared SQL database) needs no change to its callers.
+// It holds no storage: implementations live in their own packages, one per
+// storage library (crm/boltdb: one bbolt file, the default; an in-memory one
+// for tests; a shared SQL database for several nodes), and all of them pass
+// one conformance suite. Record types (types.go) are plain structs, so a
+// caller never depends on an implementation.
 //
 // # What it owns
 //
-//   - Durable messages: AppendMessage returns only after the message is
-//     committed with fsync, so a message acknowledged to its sender survives a
-//     crash. Each message gets a random server id and the next sequence number
-//     of its conversation (1, 2, 3, ...); a reconnecting client asks for
-//     MessagesAfter(last seq it saw). A resend with the same ClientID returns
-//     the stored message instead of storing a copy. Concurrent appends, and
-//     the other small writes of conversations, parses, ratings and tickets,
-//     share commits (commit.go: one goroutine commits every call waiting,
-//     without waiting for more), so many writers pay for about one fsync
-//     per group.
-//   - Privacy: message text is passed through Redact (card numbers, one-time
-//     codes) before it is stored; EraseCustomer removes a customer and
-//     everything of theirs in one transaction; ExportCustomer writes it all
-//     as one JSON document.
-//   - Schema: a version number in the meta bucket and a list of migration
-//     steps run by Open. A file from a newer Parley is refused (ErrSchemaNewer).
-//   - Backup: Backup copies the file consistently while it is in use; Check
-//     verifies the file and the store's invariants.
-//
-// # Bucket layout (schema version 1)
-//
-// Values are JSON. Keys join their parts with a 0 byte, which no id, client
-// id, queue or topic may contain; "seq" and "time" are 8-byte big-endian
-// numbers (time: Unix nanoseconds with the sign bit flipped), so keys sort in
-// numeric and time order.
-//
-//	meta                       schema_version -> uint64
-//	customers                  id -> Customer
-//	orders                     id -> Order
-//	conversations              id -> Conversation
-//	messages                   conversation id, seq -> Message
-//	tickets                    id -> Ticket
-//	feedback                   id -> Feedback
-//	agents                     login -> Agent
-//	idx_customer_email         lower-case e-mail -> customer id
-//	idx_customer_phone         "+" and digits -> customer id
-//	idx_customer_identity      channel, external id -> customer id
-//	idx_order_customer         customer id, placed time, order id -> (empty)
-//	idx_conversation_customer  customer id, created time, conversation id -> (empty)
-//	idx_conversation_open      state, queue, conversation id -> (empty); unresolved only
-//	idx_message_client         conversation id, client id -> seq
-//	idx_ticket_customer        customer id, ticket id -> (empty)
-//	idx_ticket_open            customer id, topic, ticket id -> (empty); open and pending only
-//	idx_feedback_customer      customer id, created time, feedback id -> (empty)
-//
-// Every write keeps its records and their index entries in step in one
-// transaction; Check proves it.
+//   - The contract (store.go, history.go): what each method stores and
+//     returns, and which errors (errors.go) mean what. Messages are durable
+//     once AppendMessage returns, numbered 1, 2, 3, ... within their
+//     conversation, and idempotent by (ConversationID, ClientID); CommitTurn
+//     stores a dialog turn in one transaction and marks its message
+//     answered exactly once (ErrAnswered); History is the one bounded read
+//     the engine makes per customer message.
+//   - The rules (validate.go): validation of every record
+//     (ValidateCustomer, ValidateOrder, ...), the normal forms e-mail
+//     addresses and phone numbers are compared in, defaults of new records,
+//     ids (NewID), agent passwords (HashPassword, CheckPassword, bcrypt), and
+//     PrepareMessage, which checks and redacts a message before it is stored.
+//     Implementations call them, so they accept and reject the same records
+//     with the same errors.
+//   - Privacy (redact.go): message text, ticket text and feedback comments
+//     are passed through Redact (card numbers, one-time codes) before they
+//     are stored, and the string values of an NLU result through
+//     RedactParse. PrivacyStore erases and exports a customer.
 //
 // # Caveats
 //
-//   - One process per file: bbolt locks the file (flock). A second Open, from
-//     another process or the same one, waits Options.Timeout and fails with
-//     ErrInUse. Tools that need the data of a running server (backup, export)
-//     must go through that server.
-//   - The file never shrinks: deleted records free pages for reuse, but the
-//     file keeps its size. Erased data stays in those free pages, and so in
-//     a Backup copy, until bbolt overwrites them; compacting the file into a
-//     new one (bbolt's compact) removes it for good.
-//   - Read transactions are short on purpose (records are copied out before
-//     a transaction ends). Backup and Check are the exceptions: a long read
-//     transaction keeps freed pages from being reused and holds up a writer
-//     that needs to grow the file.
-//   - Update* callbacks run inside the write transaction: they must be quick
-//     and must not call the store.
 //   - Redact knows ASCII digits only, and the Parse field of a message is
 //     redacted string by string: an NLU result that splits a card number into
 //     tokens defeats it, so callers should parse Redact(text), not the raw text.
+//   - Update callbacks (UpdateCustomer, UpdateConversation, UpdateTicket,
+//     Turn.Update) run inside the implementation's write transaction: they
+//     must be quick, must not call the store, and may run more than once.
 package crm

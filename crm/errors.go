@@ -13,11 +13,14 @@ var (
 	// ErrInvalid means a record or argument broke a rule of the store (a missing
 	// or malformed field, a reference to nothing, invalid UTF-8).
 	ErrInvalid = errors.New("invalid")
-	// ErrTooLarge means a message text is longer than Options.MaxMessageBytes.
+	// ErrTooLarge means a message text is longer than the store's limit
+	// (DefaultMaxMessageBytes unless configured), or an NLU result longer
+	// than MaxParseBytes.
 	ErrTooLarge = errors.New("message too large")
 	// ErrUnauthorized means an agent login and password did not match.
 	ErrUnauthorized = errors.New("wrong login or password")
-	// ErrInUse means another process holds the store file open.
+	// ErrInUse means another process holds the store file open (stores on
+	// one file, such as crm/boltdb).
 	ErrInUse = errors.New("store in use by another process")
 	// ErrSchemaNewer means the file was written by a newer Parley whose schema
 	// this program does not know.

@@ -31,6 +31,11 @@ type HistoryQuery struct {
 	// orders placed, tickets, other conversations and feedback created
 	// before it.
 	AsOf time.Time
+	// CustomerID, when set, is the customer whose history is read instead
+	// of the conversation's own (the engine identified the customer during
+	// a turn, before the conversation records it). ErrNotFound when there
+	// is no such customer.
+	CustomerID string
 }
 
 // History is a conversation with what the store knows around it, as read by

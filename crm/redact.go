@@ -282,11 +282,13 @@ func redactCodes(s string) string {
 	return out.String()
 }
 
-// redactJSON applies Redact to every string (keys included) in a JSON value,
-// and replaces numbers that are card numbers with CardPlaceholder. A value
-// without digits, or with nothing to redact, comes back unchanged. It fails
-// on anything but one valid JSON value.
-func redactJSON(raw json.RawMessage) (json.RawMessage, error) {
+// RedactParse applies Redact to every string (keys included) in a JSON
+// value, such as an NLU result (Message.Parse), and replaces numbers that are
+// card numbers with CardPlaceholder. A value without digits, or with nothing
+// to redact, comes back unchanged. It fails on anything but one valid JSON
+// value, with an error that wraps no sentinel (stores report ErrInvalid). It
+// does not limit the size: stores refuse a parse over MaxParseBytes first.
+func RedactParse(raw json.RawMessage) (json.RawMessage, error) {
 	if !json.Valid(raw) {
 		return nil, errInvalidJSON
 	}

@@ -86,7 +86,7 @@ func TestRedactJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := redactJSON(json.RawMessage(tt.in))
+			got, err := RedactParse(json.RawMessage(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,8 +96,8 @@ func TestRedactJSON(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{``, `{`, `{} {}`, `nul`} {
-		if _, err := redactJSON(json.RawMessage(bad)); err == nil {
-			t.Errorf("redactJSON(%q) accepted", bad)
+		if _, err := RedactParse(json.RawMessage(bad)); err == nil {
+			t.Errorf("RedactParse(%q) accepted", bad)
 		}
 	}
 }
@@ -169,7 +169,7 @@ func FuzzRedactJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		out, err := redactJSON(raw)
+		out, err := RedactParse(raw)
 		if err != nil {
 			if json.Valid(raw) {
 				t.Fatalf("valid JSON %q refused: %v", raw, err)
@@ -179,7 +179,7 @@ func FuzzRedactJSON(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("%q gave invalid JSON %q", raw, out)
 		}
-		again, err := redactJSON(out)
+		again, err := RedactParse(out)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("not idempotent: %q -> %q -> %q (%v)", raw, out, again, err)
 		}

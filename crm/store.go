@@ -7,8 +7,9 @@ import (
 )
 
 // Store is the contract between Parley and its customer database: the dialog
-// engine and the web server use it, *DB (bbolt, one file) implements it, and a
-// shared SQL database is meant to be a second implementation. Smaller
+// engine and the web server use it, *boltdb.DB (package crm/boltdb: bbolt,
+// one file) implements it, and a shared SQL database is meant to be another
+// implementation. Smaller
 // interfaces below let a caller (or a test fake) depend on only the part it
 // uses.
 //
@@ -108,7 +109,9 @@ type ConversationStore interface {
 	// same non-empty (ConversationID, ClientID) as a stored one is not stored
 	// again: the stored one is returned with created false, and nothing is
 	// written. A customer message raises the conversation's LastCustomerSeq
-	// and reopens a resolved conversation (state bot, ClosedAt cleared).
+	// and reopens a resolved conversation: State becomes bot, and ClosedAt
+	// is kept until the next update, so that the dialog engine sees the
+	// conversation was reopened by a message it has not answered yet.
 	// Fails with ErrNotFound for an unknown conversation, ErrTooLarge for a
 	// text over the size limit and ErrInvalid for invalid UTF-8 or a
 	// malformed message. When ctx ends while the commit is under way the

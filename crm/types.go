@@ -170,7 +170,7 @@ type Conversation struct {
 
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
-	ClosedAt  time.Time `json:"closed_at,omitzero"` // set when the state becomes resolved, cleared on reopening
+	ClosedAt  time.Time `json:"closed_at,omitzero"` // set when the state becomes resolved; cleared by the first update after it reopens
 }
 
 // Open reports whether the conversation is not resolved.

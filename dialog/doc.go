@@ -4,13 +4,24 @@
 // human queue with a priority, and the event stream to subscribers.
 //
 // The engine is pure logic over interfaces: a Parser (satisfied by
-// *nlp.Model), a Store (satisfied by *crm.DB) and Events (Bus is the
-// in-process implementation). It imports no HTTP, websocket or database
-// package itself (deps_test.go enforces it), so it runs in tests with
-// hand-written fakes.
+// *nlp.Model; results are nlp/nlu types; SwapParser is the one parser a
+// server shares with its API and can replace while serving), a Store (the
+// crm contract, satisfied by crm/boltdb, crm/inmem in tests) and Events (Bus
+// is the in-process implementation). It links no HTTP, websocket, storage
+// engine or Gorgonia package (deps_test.go enforces it).
 //
-// Engine.Handle stores the customer's message before anything else, then,
-// while the bot holds the conversation, parses it and runs the policy:
+// A turn has two phases. Engine.Receive stores the customer's message
+// durably and returns it, and the channel acknowledges it from that;
+// Engine.Answer then publishes it and, while the bot holds the
+// conversation, parses the stored (redacted) text, reads the conversation's
+// Situation in one store read (ReadSituation: the conversation, its latest
+// messages with their parses, the customer, their latest orders, open
+// tickets, past handoffs and last rating), runs the policy, and commits the
+// replies, the change of state and the mark that the message is answered
+// in one store write (crm.ConversationStore.CommitTurn). A message that was
+// acknowledged but never answered (the process died in between) is answered
+// on its resend or by AnswerPending when the server starts, once. The
+// policy:
 //
 //   - a request for a person, or a complaint with frustration cues, hands off
 //     (state waiting, the topic's queue, priority high for gold and platinum
@@ -49,7 +60,7 @@
 // conversation's SatisfactionRisk, and a risk at the model's threshold hands
 // the conversation off early.
 //
-// Besides Handle: Post stores an agent's, the system's or another system's
+// Besides Receive and Answer (and Handle, which does both): Post stores an agent's, the system's or another system's
 // message without an answer from the bot; Resolve closes a conversation (the
 // resolve action does it after its reply, as the demo's goodbye does) and
 // Rate stores the customer's rating of a resolved conversation, once.

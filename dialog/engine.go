@@ -2,31 +2,27 @@ package dialog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
-// Parser turns a customer's text into meaning. *nlp.Model implements it.
-type Parser interface {
-	Parse(ctx context.Context, text string) (*nlp.Result, error)
-}
-
-// Store is the part of the CRM the engine uses. *crm.DB implements it.
+// Store is the part of the CRM the engine uses; every crm.Store implements
+// it.
 type Store interface {
 	crm.CustomerStore
 	crm.OrderStore
 	crm.ConversationStore
 	crm.TicketStore
 	crm.FeedbackStore
+	crm.HistoryStore
 }
 
 // Errors of the engine, wrapped with the operation that failed.
@@ -36,6 +32,8 @@ var (
 	// ErrConfig means Config lacks a domain, a parser or a store, or a
 	// caller for a domain with webhook actions.
 	ErrConfig = errors.New("incomplete engine config")
+	// ErrNoParser means a SwapParser has no model (yet).
+	ErrNoParser = errors.New("no NLU model loaded")
 )
 
 // Config is what an Engine needs. Domain, Parser and Store are required.
@@ -58,9 +56,10 @@ type Config struct {
 	Scorer Scorer
 }
 
-// Engine answers customers: it stores each message, parses it, decides what
-// to do from the conversation's state, the domain and the CRM, and stores
-// and publishes the replies. Messages of one conversation are handled one at
+// Engine answers customers in two phases: Receive stores each message
+// durably (the channel acknowledges it then), Answer parses it, decides what
+// to do from the conversation's situation, the domain and the CRM, and
+// stores and publishes the replies. Messages of one conversation are handled one at
 // a time, in order; different conversations run in parallel. An Engine is
 // safe for concurrent use.
 type Engine struct {
@@ -70,13 +69,11 @@ type Engine struct {
 	now    func() time.Time
 	log    *slog.Logger
 	caller Caller
-	router Router                    // nil: the rules route
-	scorer Scorer                    // nil: no scoring
-	parser atomic.Pointer[parserBox] // swapped by SetParser while serving
+	router Router // nil: the rules route
+	scorer Scorer // nil: no scoring
+	parser Parser
 	locks  keyedMutex
 }
-
-type parserBox struct{ p Parser }
 
 // New returns an engine, or an error wrapping ErrConfig when cfg lacks a
 // domain, a parser or a store, or a caller for a domain that uses webhooks.
@@ -88,7 +85,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("new engine: domain uses webhooks but no caller: %w", ErrConfig)
 	}
 	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
-		router: cfg.Router, scorer: cfg.Scorer}
+		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser}
 	if e.events == nil {
 		e.events = NewBus()
 	}
@@ -98,16 +95,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.parser.Store(&parserBox{cfg.Parser})
 	return e, nil
-}
-
-// SetParser swaps the NLU model; messages already being handled finish with
-// the old one. A nil p is ignored.
-func (e *Engine) SetParser(p Parser) {
-	if p != nil {
-		e.parser.Store(&parserBox{p})
-	}
 }
 
 // Domain returns the engine's domain (read-only).
@@ -146,11 +134,19 @@ type Inbound struct {
 	ClientID string
 }
 
-// Outcome is what the engine did with one inbound message.
+// Received is a customer message as Receive stored it.
+type Received struct {
+	Message crm.Message // the stored message, with its ID and Seq
+	// New is false for a resend of a message stored before: nothing was
+	// written, and Answer does not publish it again.
+	New bool
+}
+
+// Outcome is what the engine did with a conversation's unanswered messages.
 type Outcome struct {
 	Inbound   crm.Message // the stored customer message
-	Duplicate bool        // the message had been received before: nothing else was done
-	Parse     *nlp.Result // nil when the message was not parsed (duplicate, agent holds it)
+	Duplicate bool        // the message had been received before
+	Parse     *nlu.Result // the last message parsed; nil when none was (answered before, agent holds it)
 	// Actions names what the policy did, in order, such as "respond greet",
 	// "lookup_order", "ask order_id", "clarify", "handoff" or "silent".
 	Actions      []string
@@ -158,93 +154,187 @@ type Outcome struct {
 	Conversation crm.Conversation
 }
 
-// Handle takes one customer message: it stores it (durably, before anything
-// else), and, when the bot holds the conversation, parses it, decides, and
-// stores and publishes the replies and any change of state. In the waiting
-// and agent states it only stores and publishes the message. A resolved
-// conversation is reopened. When an agent takes the conversation while the
-// policy runs, the bot's replies and state change are dropped (Actions ends
-// with "taken_over"); what the turn already did in the CRM (a ticket, a
-// cancelled order) stands and is visible to the agent there.
+// Receive stores a customer's message durably and returns it: the caller
+// acknowledges it to the sender from that, then calls Answer. A message sent
+// again with the same ClientID is not stored again (Received.New is false).
 //
-// Errors: ErrNoConversation; the store's errors for the message
-// (crm.ErrNotFound for an unknown conversation, crm.ErrTooLarge,
-// crm.ErrInvalid for invalid UTF-8), in which case nothing was stored; the
-// parser's errors (the message is stored, not answered); ctx's error while
-// waiting for an earlier message of the same conversation.
-func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+// Errors: ErrNoConversation; the store's (crm.ErrNotFound for an unknown
+// conversation, crm.ErrTooLarge, crm.ErrInvalid for invalid UTF-8), in which
+// case nothing was stored.
+func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 	if in.ConversationID == "" {
-		return Outcome{}, fmt.Errorf("handle message: %w", ErrNoConversation)
+		return Received{}, fmt.Errorf("receive message: %w", ErrNoConversation)
 	}
-	unlock, err := e.locks.lock(ctx, in.ConversationID)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("handle message: %w", err)
-	}
-	defer unlock()
-
-	conv, err := e.store.Conversation(ctx, in.ConversationID)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("handle message: %w", err)
-	}
-	msg, err := e.store.AppendMessage(ctx, crm.Message{
+	m, created, err := e.store.AppendMessage(ctx, crm.Message{
 		ConversationID: in.ConversationID, Sender: crm.SenderCustomer, Text: in.Text, ClientID: in.ClientID,
 	})
 	if err != nil {
-		return Outcome{}, fmt.Errorf("handle message: %w", err)
+		return Received{}, fmt.Errorf("receive message: %w", err)
 	}
-	out := Outcome{Inbound: msg, Conversation: conv}
-	if msg.Seq <= conv.LastSeq {
-		out.Duplicate = true
-		return out, nil
-	}
-	conv.LastSeq = msg.Seq
-	out.Conversation = conv
-	e.publishMessage(msg)
-	if conv.State == crm.StateWaiting || conv.State == crm.StateAgent {
-		out.Actions = []string{"silent"}
-		return out, nil
-	}
+	return Received{Message: m, New: created}, nil
+}
 
-	e.events.Publish(Event{Type: EventTyping, ConversationID: conv.ID, Typing: true})
-	defer e.events.Publish(Event{Type: EventTyping, ConversationID: conv.ID, Typing: false})
-	res, err := e.parser.Load().p.Parse(ctx, in.Text)
+// Answer publishes a message Receive stored (when it was new) to the
+// conversation's subscribers and, when the bot holds the conversation,
+// answers every customer message it has not answered yet, in order: for
+// each it parses the stored (redacted) text, reads the situation once,
+// decides, and commits the replies and the change of state together with
+// the mark that the message is answered (crm.ConversationStore.CommitTurn),
+// then publishes them. A message is answered once, also when Answer runs
+// again for it (a resend, another node, recovery at start). In the waiting
+// and agent states nothing is answered. A conversation that the customer's
+// message reopened is held by the bot again. When an agent takes the
+// conversation while the policy runs, the bot's replies and state change
+// are dropped (Actions ends with "taken_over"); what the turn already did
+// in the CRM (a ticket, a cancelled order) stands and is visible to the
+// agent there.
+//
+// Errors: the store's; the parser's (the message is left without an answer;
+// when ctx ended during the parse it is answered when Answer runs again for
+// the conversation); ctx's error while waiting for an earlier turn of the
+// same conversation.
+func (e *Engine) Answer(ctx context.Context, r Received) (Outcome, error) {
+	out := Outcome{Inbound: r.Message, Duplicate: !r.New}
+	if err := e.answer(ctx, r.Message.ConversationID, &out, func() {
+		if r.New {
+			e.publishMessage(r.Message)
+		}
+	}); err != nil {
+		return out, fmt.Errorf("answer message: %w", err)
+	}
+	return out, nil
+}
+
+// Handle is Receive followed by Answer, for callers that acknowledge
+// nothing before the answer (the terminal chat, tests).
+func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	r, err := e.Receive(ctx, in)
 	if err != nil {
-		return out, fmt.Errorf("handle message: parse: %w", err)
+		return Outcome{}, err
+	}
+	return e.Answer(ctx, r)
+}
+
+// AnswerPending answers the messages that were acknowledged but not answered
+// (the process stopped between Receive and Answer), and returns how many
+// conversations it answered. A server calls it when it starts. A failure in
+// one conversation is logged and the others go on; the error is ctx's or
+// the store's listing.
+func (e *Engine) AnswerPending(ctx context.Context) (int, error) {
+	convs, err := e.store.OpenConversations(ctx, crm.ConversationFilter{State: crm.StateBot, Unanswered: true})
+	if err != nil {
+		return 0, fmt.Errorf("answer pending: %w", err)
+	}
+	n := 0
+	for _, c := range convs {
+		var out Outcome
+		if err := e.answer(ctx, c.ID, &out, func() {}); err != nil {
+			if ctx.Err() != nil {
+				return n, fmt.Errorf("answer pending: %w", ctx.Err())
+			}
+			e.log.Error("answer pending message", "conversation", c.ID, "err", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
+}
+
+// answer runs the conversation's turns under its lock; first runs once the
+// lock is held.
+func (e *Engine) answer(ctx context.Context, id string, out *Outcome, first func()) error {
+	if id == "" {
+		return ErrNoConversation
+	}
+	unlock, err := e.locks.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	first()
+	for {
+		done, err := e.step(ctx, id, out)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// step answers the conversation's oldest unanswered customer message; done
+// is true when there was none left.
+func (e *Engine) step(ctx context.Context, id string, out *Outcome) (done bool, err error) {
+	now := e.now()
+	sit, err := ReadSituation(ctx, e.store, id, crm.HistoryQuery{}, now)
+	if err != nil {
+		return true, err
+	}
+	conv := sit.Conversation
+	out.Conversation = conv
+	if !conv.Unanswered() {
+		if conv.State == crm.StateWaiting || conv.State == crm.StateAgent {
+			out.Actions = append(out.Actions, "silent")
+		}
+		return true, nil
+	}
+	i := slices.IndexFunc(sit.Messages, func(l Line) bool {
+		return l.Sender == crm.SenderCustomer && l.Seq > conv.AnsweredSeq
+	})
+	if i < 0 || i == 0 && sit.Messages[0].Seq > conv.AnsweredSeq+1 {
+		// More unanswered messages than a situation holds (rare): read
+		// the situation as it stood after the oldest of them.
+		next, err := e.store.MessagesAfter(ctx, id, conv.AnsweredSeq, 0)
+		if err != nil {
+			return true, err
+		}
+		k := slices.IndexFunc(next, func(m crm.Message) bool { return m.Sender == crm.SenderCustomer })
+		if k < 0 {
+			return true, fmt.Errorf("conversation %s: no customer message after %d: %w", id, conv.AnsweredSeq, crm.ErrInvalid)
+		}
+		if sit, err = ReadSituation(ctx, e.store, id, crm.HistoryQuery{UpToSeq: next[k].Seq}, now); err != nil {
+			return true, err
+		}
+		i = len(sit.Messages) - 1
+	}
+	sit.Messages = sit.Messages[:i+1]
+	msg := sit.Messages[i].Message
+
+	e.events.Publish(Event{Type: EventTyping, ConversationID: id, Typing: true})
+	defer e.events.Publish(Event{Type: EventTyping, ConversationID: id, Typing: false})
+	res, err := e.parser.Parse(ctx, msg.Text)
+	if err != nil {
+		if ctx.Err() == nil {
+			// The parser refuses this text: trying again would fail again
+			// and hold up the conversation's later messages.
+			if _, _, cerr := e.store.CommitTurn(ctx, crm.Turn{ConversationID: id, Seq: msg.Seq}); cerr != nil && !errors.Is(cerr, crm.ErrAnswered) {
+				e.log.Error("mark unparsed message", "conversation", id, "seq", msg.Seq, "err", cerr)
+			}
+		}
+		return true, fmt.Errorf("parse: %w", err)
 	}
 	out.Parse = res
-	// The parse is kept for agents and training, not needed for the reply:
-	// it is stored after the replies, off the customer's wait.
-	defer e.storeParse(ctx, msg, res)
+	parse, err := storedParse(res)
+	if err != nil {
+		return true, fmt.Errorf("parse: %w", err)
+	}
+	sit.Messages[i].Parse = res
 
-	t := &turn{e: e, conv: conv, res: res, text: in.Text, now: e.now(), seq: msg.Seq}
+	t := &turn{e: e, conv: conv, sit: sit, customer: sit.Customer, res: res, text: msg.Text, now: now, seq: msg.Seq}
 	t.conv.Slots = maps.Clone(conv.Slots)
 	if t.conv.Slots == nil {
 		t.conv.Slots = make(map[string]string)
 	}
-	if t.conv.State == crm.StateResolved {
-		t.conv.State = crm.StateBot
-	}
-	if conv.CustomerID != "" {
-		c, err := e.store.Customer(ctx, conv.CustomerID)
-		if err != nil && !errors.Is(err, crm.ErrNotFound) {
-			return out, fmt.Errorf("handle message: %w", err)
-		}
-		if err == nil {
-			t.customer = &c
-		}
-	}
+	reopened := conv.State == crm.StateBot && !conv.ClosedAt.IsZero()
 	if err := t.decide(ctx); err != nil {
-		return out, fmt.Errorf("handle message: %w", err)
+		return true, err
 	}
-	out.Actions = t.actions
+	out.Actions = append(out.Actions, t.actions...)
 
 	// An agent may have taken the conversation (from the console, outside
 	// this lock) while the policy ran: then the bot keeps quiet and leaves
 	// the conversation as the agent set it.
-	before := out.Conversation.State
-	if changed(conv, t.conv) {
-		next := t.conv
-		updated, err := e.store.UpdateConversation(ctx, conv.ID, func(c *crm.Conversation) error {
+	before, next := conv.State, t.conv
+	commit := crm.Turn{ConversationID: id, Seq: msg.Seq, Parse: parse,
+		Update: func(c *crm.Conversation) error {
 			if c.State != before {
 				return errTakenOver
 			}
@@ -252,67 +342,50 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			c.Slots, c.ActiveForm, c.RoutingReason = next.Slots, next.ActiveForm, next.RoutingReason
 			c.SatisfactionRisk = next.SatisfactionRisk
 			return nil
+		}}
+	for k, r := range t.replies {
+		commit.Replies = append(commit.Replies, crm.Message{
+			Sender: crm.SenderBot, Text: r.text, QuickReplies: r.quick, ClientID: fmt.Sprintf("reply:%s:%d", msg.ID, k),
 		})
-		if errors.Is(err, errTakenOver) {
-			return e.takenOver(ctx, out)
-		}
-		if err != nil {
-			return out, fmt.Errorf("handle message: %w", err)
-		}
-		conv = updated
-	} else if len(t.replies) > 0 {
-		now, err := e.store.Conversation(ctx, conv.ID)
-		if err != nil {
-			return out, fmt.Errorf("handle message: %w", err)
-		}
-		if now.State != before {
-			return e.takenOver(ctx, out)
-		}
 	}
-	for i, r := range t.replies {
-		m, err := e.store.AppendMessage(ctx, crm.Message{
-			ConversationID: conv.ID, Sender: crm.SenderBot, Text: r.text, QuickReplies: r.quick,
-			ClientID: fmt.Sprintf("reply:%s:%d", msg.ID, i),
-		})
-		if err != nil {
-			return out, fmt.Errorf("handle message: store reply: %w", err)
+	updated, replies, err := e.store.CommitTurn(ctx, commit)
+	switch {
+	case errors.Is(err, errTakenOver):
+		out.Actions = append(out.Actions, "taken_over")
+		// The parse is still worth keeping for the agent and for training.
+		if err := e.store.SetMessageParse(ctx, id, msg.Seq, parse); err != nil {
+			e.log.Error("store message parse", "conversation", id, "seq", msg.Seq, "err", err)
 		}
-		conv.LastSeq = m.Seq
-		out.Replies = append(out.Replies, m)
+		c, err := e.store.Conversation(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		out.Conversation = c
+		return true, nil
+	case errors.Is(err, crm.ErrAnswered):
+		return false, nil // answered meanwhile elsewhere: look again
+	case err != nil:
+		return true, fmt.Errorf("store turn: %w", err)
+	}
+	for _, m := range replies {
 		e.publishMessage(m)
 	}
+	out.Replies = append(out.Replies, replies...)
 	// The state change goes out after the replies that announce it ("I'm
 	// passing you to a person", "Goodbye"), so a channel shows them first.
-	if stateChanged(out.Conversation, conv) {
-		c := conv
-		e.events.Publish(Event{Type: EventState, ConversationID: c.ID, Conversation: &c})
+	if reopened || stateChanged(conv, updated) {
+		c := updated
+		e.events.Publish(Event{Type: EventState, ConversationID: id, Conversation: &c})
 	}
-	out.Conversation = conv
-	return out, nil
+	out.Conversation = updated
+	return !updated.Unanswered(), nil
 }
 
 // errTakenOver aborts the engine's update when the state changed under it.
 var errTakenOver = errors.New("conversation taken over")
 
-// takenOver ends a turn whose conversation changed state while the policy
-// ran: nothing of the bot's is stored.
-func (e *Engine) takenOver(ctx context.Context, out Outcome) (Outcome, error) {
-	out.Actions = append(out.Actions, "taken_over")
-	c, err := e.store.Conversation(ctx, out.Conversation.ID)
-	if err != nil {
-		return out, fmt.Errorf("handle message: %w", err)
-	}
-	out.Conversation = c
-	return out, nil
-}
-
 func (e *Engine) publishMessage(m crm.Message) {
 	e.events.Publish(Event{Type: EventMessage, ConversationID: m.ConversationID, Message: &m})
-}
-
-func changed(a, b crm.Conversation) bool {
-	return stateChanged(a, b) || a.CustomerID != b.CustomerID || a.ActiveForm != b.ActiveForm ||
-		a.RoutingReason != b.RoutingReason || a.SatisfactionRisk != b.SatisfactionRisk || !maps.Equal(a.Slots, b.Slots)
 }
 
 func stateChanged(a, b crm.Conversation) bool {
@@ -356,22 +429,5 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 	case <-ctx.Done():
 		release()
 		return nil, ctx.Err()
-	}
-}
-
-// storeParse attaches the parse to the stored customer message, for agents
-// and for training later. The reply does not depend on it, so a failure is
-// logged and the turn goes on. The embedding is left out: it is most of the
-// parse's size, every read of the conversation would decode it, and the
-// model gives it again from the text when it is wanted (insight does so).
-func (e *Engine) storeParse(ctx context.Context, msg crm.Message, res *nlp.Result) {
-	slim := *res
-	slim.Embedding = nil
-	data, err := json.Marshal(&slim)
-	if err == nil {
-		err = e.store.SetMessageParse(ctx, msg.ConversationID, msg.Seq, data)
-	}
-	if err != nil {
-		e.log.Error("store message parse", "conversation", msg.ConversationID, "seq", msg.Seq, "err", err)
 	}
 }

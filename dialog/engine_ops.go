@@ -53,21 +53,16 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error
 		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
 	defer unlock()
-	conv, err := e.store.Conversation(ctx, o.ConversationID)
-	if err != nil {
-		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
-	}
 	agent := ""
 	if o.Sender == crm.SenderAgent {
 		agent = o.AgentID
 	}
-	m, err := e.store.AppendMessage(ctx, crm.Message{
+	m, fresh, err := e.store.AppendMessage(ctx, crm.Message{
 		ConversationID: o.ConversationID, Sender: o.Sender, AgentID: agent, Text: o.Text, ClientID: o.ClientID,
 	})
 	if err != nil {
 		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
-	fresh := m.Seq > conv.LastSeq
 	if fresh {
 		e.publishMessage(m)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/inmem"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
@@ -86,13 +87,10 @@ func scripted(text, spec string) (*nlp.Result, error) {
 	return r, nil
 }
 
-// seededDB is a store in t.TempDir() holding the demo shop's seed.
-func seededDB(t testing.TB) *crm.DB {
+// seededDB is an in-memory store holding the demo shop's seed.
+func seededDB(t testing.TB) crm.Store {
 	t.Helper()
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := inmem.New(&inmem.Options{Now: func() time.Time { return now }})
 	t.Cleanup(func() { db.Close() })
 	// The seed without the synthetic history: the transcripts do not need
 	// it, and importing it costs most of a second under -race.
@@ -107,8 +105,9 @@ func seededDB(t testing.TB) *crm.DB {
 }
 
 type harness struct {
-	db     *crm.DB
+	db     crm.Store
 	nlu    *fakeNLU
+	parser *dialog.SwapParser // the engine's parser: h.nlu until swapped
 	engine *dialog.Engine
 	bus    *dialog.Bus
 	caller *fakeCaller
@@ -124,10 +123,11 @@ func newHarness(t testing.TB) *harness {
 func newHarnessWith(t testing.TB, d *dialog.Domain) *harness {
 	t.Helper()
 	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus(), caller: &fakeCaller{}, logs: &bytes.Buffer{}}
+	h.parser = dialog.NewSwapParser(h.nlu)
 	t.Cleanup(h.bus.Close)
 	var err error
 	h.engine, err = dialog.New(dialog.Config{
-		Domain: d, Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+		Domain: d, Parser: h.parser, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
 		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)),
 	})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"unicode"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // Slots the engine keeps for itself in crm.Conversation.Slots; form slot
@@ -47,7 +47,7 @@ type turn struct {
 	e        *Engine
 	conv     crm.Conversation // working copy; Slots is owned by the turn
 	customer *crm.Customer    // nil while unknown
-	res      *nlp.Result
+	res      *nlu.Result
 	text     string
 	now      time.Time
 	seq      uint64
@@ -55,7 +55,9 @@ type turn struct {
 	actions  []string
 	failed   bool
 	handed   bool
-	sit      *Situation // gathered once per turn for the Router and Scorer
+	// sit is the situation read when the turn began; when the turn
+	// identifies the customer, their part is read again (see situation).
+	sit Situation
 }
 
 func (t *turn) act(a string) { t.actions = append(t.actions, a) }
@@ -348,15 +350,15 @@ func (t *turn) lookupOrder(ctx context.Context, it *Intent, orderID string) erro
 			t.askIdentity(it.Name)
 			return nil
 		}
-		orders, err := t.e.store.OrdersByCustomer(ctx, t.customer.ID, 1)
+		s, err := t.situation(ctx)
 		if err != nil {
 			return err
 		}
-		if len(orders) == 0 {
+		if len(s.Orders) == 0 {
 			t.respond(it, "no_orders", nil)
 			return nil
 		}
-		o = &orders[0]
+		o = &s.Orders[0]
 	} else {
 		var err error
 		if o, err = t.findOrder(ctx, orderID); err != nil {
@@ -463,13 +465,13 @@ func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, mess
 			vip = true
 			why = append(why, string(c.Tier)+" tier")
 		}
-		fb, err := t.e.store.LatestFeedback(ctx, c.ID)
-		switch {
-		case err == nil && fb.Score <= 2:
-			unhappy = true
-			why = append(why, fmt.Sprintf("last rating %d/5", fb.Score))
-		case err != nil && !errors.Is(err, crm.ErrNotFound):
+		s, err := t.situation(ctx)
+		if err != nil {
 			return err
+		}
+		if r := s.History.LastRating; r > 0 && r <= 2 {
+			unhappy = true
+			why = append(why, fmt.Sprintf("last rating %d/5", r))
 		}
 	}
 	prio := crm.PriorityNormal

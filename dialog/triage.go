@@ -2,49 +2,11 @@ package dialog
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/crm"
 )
-
-// Situation is what the engine knows of a conversation when a Router
-// routes its handoff or a Scorer scores it: the conversation, its messages
-// so far, the customer and their history with the shop. Training builds the
-// same from the CRM's past conversations, so that a model sees at serving
-// time what it saw in training.
-type Situation struct {
-	Conversation crm.Conversation
-	Customer     *crm.Customer // nil while the customer is unknown
-	// Messages are the conversation's latest messages (at most
-	// SituationMessages), oldest first, ending with the customer message
-	// being handled. Customer messages carry their NLU result in Parse
-	// when one was stored.
-	Messages []crm.Message
-	History  History // zero while the customer is unknown
-	Now      time.Time
-}
-
-// SituationMessages is how many of a conversation's latest messages a
-// Situation holds.
-const SituationMessages = 20
-
-// PastConversations is how many of the customer's latest conversations a
-// Situation counts past handoffs in: the engine builds a Situation for every
-// message, so its cost must not grow with a long history.
-const PastConversations = 100
-
-// History is what the CRM says about a customer at the time of a
-// conversation.
-type History struct {
-	OpenTickets    int // open or pending cases
-	PastHandoffs   int // the customer's other conversations that went to a queue (of the latest PastConversations)
-	LastRating     int // newest satisfaction rating, 1..5; 0 when never rated
-	LifetimeOrders int // orders placed
-}
 
 // Routing is a Router's decision: the queue and priority of a conversation
 // being handed off, and why, in words an agent reads.
@@ -83,58 +45,20 @@ type Scorer interface {
 	Score(ctx context.Context, s Situation) (Risk, error)
 }
 
-// situation gathers the Situation of the turn's conversation once per turn.
+// situation returns the turn's situation as it stands: with the customer
+// the turn identified, whose history is read then (one more read, only in
+// the turn that identifies them), and with the conversation as the turn has
+// changed it so far.
 func (t *turn) situation(ctx context.Context) (Situation, error) {
-	if t.sit != nil {
-		return *t.sit, nil
-	}
-	s := Situation{Conversation: t.conv, Customer: t.customer, Now: t.now}
-	msgs, err := t.e.store.RecentMessages(ctx, t.conv.ID, SituationMessages)
-	if err != nil {
-		return s, fmt.Errorf("situation: %w", err)
-	}
-	// The message being handled has no stored parse yet (storeParse runs
-	// after the turn): give it the parse as it will be stored, without the
-	// embedding, which no feature reads and which is most of its size.
-	if n := len(msgs); n > 0 && msgs[n-1].Seq == t.seq && len(msgs[n-1].Parse) == 0 {
-		slim := *t.res
-		slim.Embedding = nil
-		if data, err := json.Marshal(&slim); err == nil {
-			msgs[n-1].Parse = data
-		}
-	}
-	s.Messages = msgs
-	if c := t.customer; c != nil {
-		st := t.e.store
-		open, err := st.OpenTickets(ctx, c.ID)
+	if c := t.customer; c != nil && (t.sit.Customer == nil || t.sit.Customer.ID != c.ID) {
+		h, err := t.e.store.History(ctx, t.conv.ID, crm.HistoryQuery{Messages: 1, CustomerID: c.ID})
 		if err != nil {
-			return s, fmt.Errorf("situation: %w", err)
+			return t.sit, fmt.Errorf("situation: %w", err)
 		}
-		s.History.OpenTickets = len(open)
-		convs, err := st.ConversationsByCustomer(ctx, c.ID, PastConversations)
-		if err != nil {
-			return s, fmt.Errorf("situation: %w", err)
-		}
-		for _, o := range convs {
-			if o.ID != t.conv.ID && o.Queue != "" {
-				s.History.PastHandoffs++
-			}
-		}
-		fb, err := st.LatestFeedback(ctx, c.ID)
-		switch {
-		case err == nil:
-			s.History.LastRating = fb.Score
-		case !errors.Is(err, crm.ErrNotFound):
-			return s, fmt.Errorf("situation: %w", err)
-		}
-		orders, err := st.OrdersByCustomer(ctx, c.ID, 0)
-		if err != nil {
-			return s, fmt.Errorf("situation: %w", err)
-		}
-		s.History.LifetimeOrders = len(orders)
+		t.sit.withCustomer(h)
 	}
-	t.sit = &s
-	return s, nil
+	t.sit.Conversation = t.conv
+	return t.sit, nil
 }
 
 // route asks the Router for the queue and priority of a handoff. ok is

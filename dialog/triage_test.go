@@ -3,7 +3,6 @@ package dialog_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
@@ -66,10 +65,11 @@ func (f *fakeScorer) Score(_ context.Context, s dialog.Situation) (dialog.Risk, 
 func triageHarness(t *testing.T, r dialog.Router, s dialog.Scorer) *harness {
 	t.Helper()
 	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus(), caller: &fakeCaller{}, logs: &bytes.Buffer{}}
+	h.parser = dialog.NewSwapParser(h.nlu)
 	t.Cleanup(h.bus.Close)
 	var err error
 	h.engine, err = dialog.New(dialog.Config{
-		Domain: shoptest.Domain(t), Parser: h.nlu, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
+		Domain: shoptest.Domain(t), Parser: h.parser, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
 		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)),
 		Router: r, Scorer: s,
 	})
@@ -110,10 +110,7 @@ func TestRouterDecidesHandoff(t *testing.T) {
 	// hi, hello-reply, the request: the situation ends with the request,
 	// parsed.
 	last := s.Messages[len(s.Messages)-1]
-	var parse struct {
-		Intent string `json:"intent"`
-	}
-	if len(s.Messages) != 3 || last.Sender != crm.SenderCustomer || json.Unmarshal(last.Parse, &parse) != nil || parse.Intent != "human_agent" {
+	if len(s.Messages) != 3 || last.Sender != crm.SenderCustomer || last.Parse == nil || last.Parse.Intent != "human_agent" {
 		t.Errorf("situation messages end with %+v (%d messages)", last, len(s.Messages))
 	}
 	// Ana (c-001) has orders and rated her last conversation 5.

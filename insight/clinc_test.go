@@ -11,7 +11,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/internal/datasets"
 	"github.com/parleyhq/parley/internal/shoptest"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 // unknownIntents are CLINC150 intents the demo shop's bot knows nothing
@@ -29,7 +29,7 @@ func TestRecoverCLINC150Intents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains the shop model")
 	}
-	ds, err := nlp.LoadDataset(datasets.Path(t, "clinc150/data_full.json"), nlp.FormatAuto)
+	ds, err := dataset.Load(datasets.Path(t, "clinc150/data_full.json"), dataset.FormatAuto)
 	if err != nil {
 		t.Fatal(err)
 	}

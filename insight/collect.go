@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // Page sizes for reading the Source.
@@ -143,7 +143,7 @@ func (c *collector) parse(ctx context.Context, text string) (*parsed, error) {
 	}
 	r, err := c.parser.Parse(ctx, text)
 	switch {
-	case errors.Is(err, nlp.ErrEmptyText), errors.Is(err, nlp.ErrInvalidUTF8):
+	case errors.Is(err, nlu.ErrEmptyText), errors.Is(err, nlu.ErrInvalidUTF8):
 		c.cache[text] = nil
 		return nil, nil
 	case err != nil:
@@ -170,7 +170,7 @@ func (c *collector) parse(ctx context.Context, text string) (*parsed, error) {
 	return res, nil
 }
 
-// storedParse is the part of a stored nlp.Result that Analyze reads.
+// storedParse is the part of a stored nlu.Result that Analyze reads.
 // Pointers tell a missing field from a zero one.
 type storedParse struct {
 	Intent     string   `json:"intent"`
@@ -185,7 +185,7 @@ type storedParse struct {
 }
 
 // decodeParse reads a stored parse and the intents of its ranking. It
-// returns nil when there is no parse or it is not the JSON of an nlp.Result;
+// returns nil when there is no parse or it is not the JSON of an nlu.Result;
 // the embedding is nil when the parse has none.
 func decodeParse(raw json.RawMessage) (*parsed, []string) {
 	if len(raw) == 0 {

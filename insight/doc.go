@@ -49,7 +49,7 @@
 //
 // # Caveats
 //
-//   - The embeddings are the intent classifier's (nlp.Result.Embedding):
+//   - The embeddings are the intent classifier's (nlu.Result.Embedding):
 //     trained to tell the known intents apart, they place an unknown
 //     question partly by the known intents it resembles. They still carry
 //     topic: six CLINC150 intents the demo shop's model never saw (180

@@ -8,10 +8,10 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/insight"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
-// memory is a store of one conversation; *crm.DB plays this part in Parley.
+// memory is a store of one conversation; a crm.Store such as *boltdb.DB plays this part in Parley.
 type memory []crm.Message
 
 func (m memory) Conversations(_ context.Context, afterID string, _ int) ([]crm.Conversation, error) {
@@ -29,7 +29,7 @@ func (m memory) MessagesAfter(_ context.Context, _ string, afterSeq uint64, _ in
 // *nlp.Model plays this part in Parley.
 type keywords struct{}
 
-func (keywords) Parse(_ context.Context, text string) (*nlp.Result, error) {
+func (keywords) Parse(_ context.Context, text string) (*nlu.Result, error) {
 	emb := []float32{0.1, 0.1}
 	switch {
 	case strings.Contains(text, "gift"):
@@ -37,9 +37,9 @@ func (keywords) Parse(_ context.Context, text string) (*nlp.Result, error) {
 	case strings.Contains(text, "points"):
 		emb[1] = 1
 	default:
-		return &nlp.Result{Intent: "order_status", Confidence: 0.95, InScope: true, Embedding: emb}, nil
+		return &nlu.Result{Intent: "order_status", Confidence: 0.95, InScope: true, Embedding: emb}, nil
 	}
-	return &nlp.Result{Intent: "order_status", Confidence: 0.2, InScope: false, Embedding: emb}, nil
+	return &nlu.Result{Intent: "order_status", Confidence: 0.2, InScope: false, Embedding: emb}, nil
 }
 
 func ExampleAnalyze() {

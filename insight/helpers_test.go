@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // fakeSource is an in-memory Source.
@@ -71,12 +71,12 @@ func (s *fakeSource) add(conv string, m crm.Message) {
 
 // fakeParser answers from a table; texts not in it are refused as empty.
 type fakeParser struct {
-	results map[string]*nlp.Result
+	results map[string]*nlu.Result
 	calls   int
 	err     error // returned for every text when set
 }
 
-func (p *fakeParser) Parse(ctx context.Context, text string) (*nlp.Result, error) {
+func (p *fakeParser) Parse(ctx context.Context, text string) (*nlu.Result, error) {
 	p.calls++
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (p *fakeParser) Parse(ctx context.Context, text string) (*nlp.Result, error
 	}
 	r, ok := p.results[text]
 	if !ok {
-		return nil, nlp.ErrEmptyText
+		return nil, nlu.ErrEmptyText
 	}
 	c := *r
 	c.Embedding = slices.Clone(r.Embedding)
@@ -165,13 +165,13 @@ func testData(t testing.TB) (*fakeSource, *fakeParser) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 7))
 	src := &fakeSource{}
-	p := &fakeParser{results: map[string]*nlp.Result{}}
+	p := &fakeParser{results: map[string]*nlu.Result{}}
 	n := 0
 	for _, g := range groups {
 		emb := embeddings(g, rng)
 		for i, text := range g.texts {
-			res := &nlp.Result{Text: text, Intent: "product_info", Confidence: 0.2 + 0.05*float64(i%4), InScope: i%2 == 0,
-				Ranking:   []nlp.IntentScore{{Intent: "product_info", Confidence: 0.3}, {Intent: "order_status", Confidence: 0.1}},
+			res := &nlu.Result{Text: text, Intent: "product_info", Confidence: 0.2 + 0.05*float64(i%4), InScope: i%2 == 0,
+				Ranking:   []nlu.IntentScore{{Intent: "product_info", Confidence: 0.3}, {Intent: "order_status", Confidence: 0.1}},
 				Embedding: emb[i]}
 			if res.InScope {
 				res.Confidence = 0.45
@@ -195,7 +195,7 @@ func testData(t testing.TB) (*fakeSource, *fakeParser) {
 	}
 	// Questions the bot knows well: never analysed.
 	for i, text := range []string{"where is my order 1042", "I want a refund", "cancel my order please"} {
-		res := &nlp.Result{Text: text, Intent: "order_status", Confidence: 0.95, InScope: true, Embedding: embeddings(groups[0], rng)[1]}
+		res := &nlu.Result{Text: text, Intent: "order_status", Confidence: 0.95, InScope: true, Embedding: embeddings(groups[0], rng)[1]}
 		p.results[text] = res
 		src.add(fmt.Sprintf("conv-%03d", i), crm.Message{Text: text, CreatedAt: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)})
 	}

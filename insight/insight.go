@@ -10,7 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/models"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // Defaults of Options.
@@ -42,7 +42,7 @@ type Source interface {
 // without it), and parses messages stored without a parse. *nlp.Model
 // implements it.
 type Parser interface {
-	Parse(ctx context.Context, text string) (*nlp.Result, error)
+	Parse(ctx context.Context, text string) (*nlu.Result, error)
 }
 
 // Options tune Analyze. The zero value is ready to use.
@@ -211,8 +211,8 @@ func (o Options) withDefaults() (Options, error) {
 // Errors: ErrOption for bad options; ErrTooFewMessages when opts.K exceeds
 // the distinct messages; ErrNonFinite for a NaN or infinite embedding and
 // ErrDimension for embeddings of different sizes, both naming the message;
-// the Source's errors; the Parser's errors other than nlp.ErrEmptyText and
-// nlp.ErrInvalidUTF8 (which leave the message out); ctx's error.
+// the Source's errors; the Parser's errors other than nlu.ErrEmptyText and
+// nlu.ErrInvalidUTF8 (which leave the message out); ctx's error.
 func Analyze(ctx context.Context, src Source, p Parser, opts Options) (*Report, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 func TestAnalyzeFindsGroups(t *testing.T) {
@@ -171,7 +171,7 @@ func TestAnalyzeMap(t *testing.T) {
 // withParse returns a customer message with a stored parse.
 func withParse(t *testing.T, text string, inScope bool, conf float64, emb []float32) crm.Message {
 	t.Helper()
-	raw, err := json.Marshal(nlp.Result{Text: text, Intent: "order_status", Confidence: conf, InScope: inScope, Embedding: emb})
+	raw, err := json.Marshal(nlu.Result{Text: text, Intent: "order_status", Confidence: conf, InScope: inScope, Embedding: emb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestAnalyzeReparse(t *testing.T) {
 	if !errors.Is(err, ErrDimension) || !strings.Contains(err.Error(), "conversation a message 2") {
 		t.Fatalf("mixed sizes: err = %v, want ErrDimension naming message 2", err)
 	}
-	p := &fakeParser{results: map[string]*nlp.Result{
+	p := &fakeParser{results: map[string]*nlu.Result{
 		"alpha": {Embedding: []float32{1, 0}},
 		"beta":  {Embedding: []float32{0, 1}},
 		"gamma": {Embedding: []float32{0, 1}, InScope: true, Confidence: 0.9},
@@ -251,7 +251,7 @@ func TestAnalyzeSlimParses(t *testing.T) {
 	src.add("a", withParse(t, "known", true, 0.95, nil))
 	src.add("a", withParse(t, "unknown", false, 0.2, nil))
 	src.add("a", withParse(t, "learnt since", false, 0.2, nil))
-	p := &fakeParser{results: map[string]*nlp.Result{
+	p := &fakeParser{results: map[string]*nlu.Result{
 		"known":        {Embedding: []float32{1, 0}, InScope: true, Confidence: 0.95},
 		"unknown":      {Embedding: []float32{0, 1}},
 		"learnt since": {Embedding: []float32{1, 1}, InScope: true, Confidence: 0.9},
@@ -266,8 +266,8 @@ func TestAnalyzeSlimParses(t *testing.T) {
 }
 
 func TestAnalyzeBadInput(t *testing.T) {
-	nan := &fakeParser{results: map[string]*nlp.Result{"x": {Embedding: []float32{1, float32(math.NaN())}}}}
-	empty := &fakeParser{results: map[string]*nlp.Result{"x": {}}}
+	nan := &fakeParser{results: map[string]*nlu.Result{"x": {Embedding: []float32{1, float32(math.NaN())}}}}
+	empty := &fakeParser{results: map[string]*nlu.Result{"x": {}}}
 	broken := &fakeParser{err: errors.New("model gone")}
 	one := func() *fakeSource {
 		s := &fakeSource{}
@@ -463,7 +463,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			emb[j] += float32(r2.NormFloat64() * 0.5)
 		}
 		text := vocab[g*3] + " " + vocab[g*3+1] + " " + vocab[rng.IntN(len(vocab))] + " " + strings.Repeat("x", v%7+2)
-		raw, _ := json.Marshal(nlp.Result{Text: text, Confidence: 0.1, Embedding: emb})
+		raw, _ := json.Marshal(nlu.Result{Text: text, Confidence: 0.1, Embedding: emb})
 		src.add("c"+string(rune('a'+i%20)), crm.Message{Text: text, Parse: raw})
 	}
 	b.ResetTimer()

@@ -3,10 +3,8 @@
 // sentence embedding. It owns the whole path from training data to a loaded
 // model:
 //
-//   - data_*.go load training data: Parley's YAML format (see FORMAT.md),
-//     CLINC150 JSON, text,category CSV and Rasa nlu.yml. Every error is a
-//     *ParseError with file, line and reason; nothing is half-loaded. YAML
-//     syntax errors point at the start of the enclosing block.
+//   - Package nlp/dataset loads training data: Parley's YAML format (see
+//     dataset/FORMAT.md), CLINC150 JSON, text,category CSV and Rasa nlu.yml.
 //   - Train builds a model: a WordPiece tokenizer learned from the training
 //     text (internal/tokenize, on github.com/sugarme/tokenizer), TF-IDF word
 //     and character n-gram features, and an ensemble of wide-and-deep
@@ -16,7 +14,12 @@
 //     calibrated on validation data only: confidences, and the scope score
 //     and threshold of the in-scope decision.
 //   - Model.Parse runs the model on one message; Evaluate scores a model on
-//     labelled data.
+//     labelled data. The Result of a parse, its parts and the errors for
+//     unreadable text are defined in package nlp/nlu, which links no
+//     Gorgonia: code that only acts on results (the dialog engine, triage,
+//     insight) imports nlu, not nlp. Result, IntentScore, Entity,
+//     ErrEmptyText, ErrInvalidUTF8 and MaxTextBytes here are the same
+//     things under their old names.
 //
 // A model directory holds tokenizer.json, weights.bin and meta.json (format
 // version, labels, threshold, temperatures, scope power, seed, data hash,

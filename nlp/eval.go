@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 )
 
@@ -66,7 +67,7 @@ const maxConfusions = 10
 
 // Evaluate parses every example one at a time, as a live message would be,
 // and scores the results.
-func Evaluate(ctx context.Context, m *Model, exs []Example) (*Report, error) {
+func Evaluate(ctx context.Context, m *Model, exs []dataset.Example) (*Report, error) {
 	r := &Report{}
 	known := map[string]bool{}
 	for _, l := range m.meta.Labels {
@@ -90,7 +91,7 @@ func Evaluate(ctx context.Context, m *Model, exs []Example) (*Report, error) {
 		}
 		micros = append(micros, float64(elapsed.Nanoseconds())/1e3)
 		r.N++
-		oos := ex.Intent == OutOfScope
+		oos := ex.Intent == dataset.OutOfScope
 		right := !oos && res.Intent == ex.Intent
 		scored = append(scored, intent.Scored{Confidence: res.ScopeScore, Correct: right, OOS: oos})
 		if oos {

@@ -20,9 +20,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/internal/entity"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 	"github.com/parleyhq/parley/nlp/internal/tokenize"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // FormatVersion is the version of the model directory layout this build
@@ -39,52 +41,34 @@ const (
 // MaxTextBytes is how much of a message Parse reads; the rest is ignored
 // and the result says Truncated. Tokens past the tokenizer's maximum are
 // dropped as well.
-const MaxTextBytes = 4096
+const MaxTextBytes = nlu.MaxTextBytes
 
 // rankingSize is how many intents a Result ranks.
 const rankingSize = 5
 
-// Errors from Parse and Load, to be tested with errors.Is.
+// Errors from Parse and Load, to be tested with errors.Is. ErrEmptyText
+// and ErrInvalidUTF8 are nlu's errors, so either name matches.
 var (
-	ErrEmptyText    = errors.New("empty text")
-	ErrInvalidUTF8  = errors.New("text is not valid UTF-8")
+	ErrEmptyText    = nlu.ErrEmptyText
+	ErrInvalidUTF8  = nlu.ErrInvalidUTF8
 	ErrModelMissing = errors.New("model file missing")
 	ErrModelCorrupt = errors.New("model file corrupted")
 	ErrModelVersion = errors.New("model format version not supported")
 )
 
-// Entity is an entity found in a message, with rune offsets into its text.
-type Entity = entity.Entity
-
-// IntentScore is one ranked intent with its calibrated confidence.
-type IntentScore struct {
-	Intent     string  `json:"intent"`
-	Confidence float64 `json:"confidence"`
-}
-
-// Result is what Parse understood of one message.
-type Result struct {
-	Text string `json:"text"`
-	// Intent is the top intent, also when it is not InScope. Confidences
-	// are probabilities over the intents and, when the model was trained
-	// with out-of-scope examples, an out-of-scope class that takes its
-	// share without ever being ranked.
-	Intent     string  `json:"intent"`
-	Confidence float64 `json:"confidence"`
-	// InScope says whether ScopeScore reached the model's calibrated
-	// threshold; when false the message should be treated as out of scope.
-	InScope bool `json:"in_scope"`
-	// ScopeScore is what InScope compares with the model's threshold: the
-	// top intent's probability at a temperature chosen to tell in-scope
-	// messages from out-of-scope ones, lowered when the message has words
-	// the model never saw (see Meta).
-	ScopeScore float64       `json:"scope_score"`
-	Ranking    []IntentScore `json:"ranking"`
-	Entities   []Entity      `json:"entities"`
-	Embedding  []float32     `json:"embedding"`
-	// Truncated says that only the first MaxTextBytes bytes were read.
-	Truncated bool `json:"truncated,omitempty"`
-}
+// The result types of Parse are defined in package nlu, which links no
+// Gorgonia; these aliases keep existing code compiling. New code that only
+// reads results (the dialog engine, triage, insight, the channels) should
+// import github.com/parleyhq/parley/nlp/nlu instead.
+type (
+	// Result is what Parse understood of one message (see nlu.Result).
+	Result = nlu.Result
+	// IntentScore is one ranked intent with its calibrated confidence.
+	IntentScore = nlu.IntentScore
+	// Entity is an entity found in a message, with rune offsets into its
+	// text.
+	Entity = nlu.Entity
+)
 
 // Meta is the model's meta.json.
 type Meta struct {
@@ -101,18 +85,18 @@ type Meta struct {
 	ScopePower       float64 `json:"scope_power"`
 	Seed             uint64  `json:"seed"`
 	// DataHash is the SHA-256 of the training data file.
-	DataHash     string        `json:"data_hash"`
-	DataFile     string        `json:"data_file"`
-	DataFormat   Format        `json:"data_format"`
-	Validation   ValMetrics    `json:"validation"`
-	TrainSeconds float64       `json:"train_seconds"`
-	Epochs       []int         `json:"epochs"` // per member of the ensemble: the epochs its weights are from (see Train)
-	Config       intent.Config `json:"config"`
-	Features     int           `json:"features"`
-	Vectors      string        `json:"vectors,omitempty"`
+	DataHash     string         `json:"data_hash"`
+	DataFile     string         `json:"data_file"`
+	DataFormat   dataset.Format `json:"data_format"`
+	Validation   ValMetrics     `json:"validation"`
+	TrainSeconds float64        `json:"train_seconds"`
+	Epochs       []int          `json:"epochs"` // per member of the ensemble: the epochs its weights are from (see Train)
+	Config       intent.Config  `json:"config"`
+	Features     int            `json:"features"`
+	Vectors      string         `json:"vectors,omitempty"`
 	// Entities are the domain's entity declarations.
-	Entities  []EntityDef `json:"entities,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
+	Entities  []dataset.EntityDef `json:"entities,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
 	// Checksums holds the SHA-256 of the other files, to detect damage.
 	Checksums map[string]string `json:"checksums"`
 }
@@ -142,7 +126,7 @@ type Model struct {
 	net       *intent.Ensemble
 	ents      *entity.Extractor
 	now       func() time.Time
-	oos       int // the index of the OutOfScope class; -1 when the model has none
+	oos       int // the index of the dataset.OutOfScope class; -1 when the model has none
 }
 
 // Meta returns the model's metadata.
@@ -150,7 +134,7 @@ func (m *Model) Meta() Meta { return m.meta }
 
 // Labels returns the intents the model knows.
 func (m *Model) Labels() []string {
-	return slices.DeleteFunc(slices.Clone(m.meta.Labels), func(l string) bool { return l == OutOfScope })
+	return slices.DeleteFunc(slices.Clone(m.meta.Labels), func(l string) bool { return l == dataset.OutOfScope })
 }
 
 // topIntent returns the index of the most probable intent other than the
@@ -337,10 +321,10 @@ func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.F
 		o.Location = time.Local
 	}
 	// An entity declared only by annotations has nothing to match with.
-	var defs []EntityDef
+	var defs []entity.Def
 	for _, d := range meta.Entities {
 		if d.Pattern != "" || len(d.Values) > 0 || len(d.Synonyms) > 0 {
-			defs = append(defs, d)
+			defs = append(defs, entity.Def(d))
 		}
 	}
 	ents, err := entity.New(defs, &entity.Options{Location: o.Location})
@@ -348,5 +332,5 @@ func newModel(meta Meta, tokJSON []byte, tok *tokenize.Tokenizer, feat *intent.F
 		return nil, fmt.Errorf("entities: %w", err)
 	}
 	return &Model{meta: meta, tokenizer: tokJSON, tok: tok, feat: feat, net: net, ents: ents, now: o.Now,
-		oos: slices.Index(meta.Labels, OutOfScope)}, nil
+		oos: slices.Index(meta.Labels, dataset.OutOfScope)}, nil
 }

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 )
 
 // shopModel trains the embedded shop domain once per test binary: the
 // model is read-only, so tests share it.
 var shopModel = sync.OnceValues(func() (*Model, error) {
-	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func quickOptions(seed uint64) TrainOptions {
 
 func TestSameSeedSamePredictions(t *testing.T) {
 	t.Parallel()
-	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,11 +239,11 @@ func TestSameSeedSamePredictions(t *testing.T) {
 // not.
 func TestTrainRefit(t *testing.T) {
 	t.Parallel()
-	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}
-	train := func(ds *Dataset) (*Model, map[string][]int) {
+	train := func(ds *dataset.Dataset) (*Model, map[string][]int) {
 		opts := quickOptions(2)
 		opts.Ensemble = 2
 		opts.Config.Epochs = 3       // the mechanics, not the model, are under test
@@ -415,7 +416,7 @@ func BenchmarkParseParallel(b *testing.B) {
 
 func TestTrainWithUserTokenizer(t *testing.T) {
 	t.Parallel()
-	ds, err := ParseDataset("shop/nlu.yml", shop.NLU(), FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 // Pseudo out-of-scope examples. A model trained with out-of-scope examples
@@ -30,11 +32,11 @@ const (
 // from the in-scope ones among sentences (exs gives their intents). It is
 // deterministic for a seed, and returns nothing when the vocabulary has no
 // word beyond the frame.
-func pseudoOutOfScope(sentences [][]string, exs []Example, seed uint64) [][]string {
+func pseudoOutOfScope(sentences [][]string, exs []dataset.Example, seed uint64) [][]string {
 	df := map[string]int{} // in how many sentences each word occurs
 	var sources []int
 	for i, words := range sentences {
-		if exs[i].Intent != OutOfScope {
+		if exs[i].Intent != dataset.OutOfScope {
 			sources = append(sources, i)
 		}
 		for j, w := range words {

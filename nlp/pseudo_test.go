@@ -4,21 +4,23 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 func TestPseudoOutOfScope(t *testing.T) {
 	// 150 sentences: a shared frame of common words around words that are
 	// rarer, and a few out-of-scope examples that must not be used.
 	var sentences [][]string
-	var exs []Example
+	var exs []dataset.Example
 	for i := range 150 {
 		words := []string{"how", "do", "i", fmt.Sprintf("verb%d", i%40), "my", fmt.Sprintf("thing%d", i)}
 		intent := fmt.Sprintf("intent%d", i%5)
 		if i%50 == 0 {
-			words, intent = []string{"tell", "me", "a", "joke", fmt.Sprintf("oos%d", i)}, OutOfScope
+			words, intent = []string{"tell", "me", "a", "joke", fmt.Sprintf("oos%d", i)}, dataset.OutOfScope
 		}
 		sentences = append(sentences, words)
-		exs = append(exs, Example{Intent: intent})
+		exs = append(exs, dataset.Example{Intent: intent})
 	}
 	vocab := map[string]bool{}
 	for _, words := range sentences {

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 	"github.com/parleyhq/parley/nlp/internal/tokenize"
 	"github.com/parleyhq/parley/nlp/internal/vectors"
@@ -76,7 +77,7 @@ const DefaultEnsemble = 2
 // examples in ds.Train are trained on as one more class, with pseudo ones
 // made from the in-scope examples (see pseudoOutOfScope); those in the
 // validation split calibrate the out-of-scope decision.
-func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) {
+func Train(ctx context.Context, ds *dataset.Dataset, opts TrainOptions) (*Model, error) {
 	start := time.Now()
 	progress := opts.Progress
 	if progress == nil {
@@ -88,8 +89,8 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 	if intents < 2 {
 		return nil, fmt.Errorf("train: %w", intent.ErrOneClass)
 	}
-	if slices.ContainsFunc(train, func(ex Example) bool { return ex.Intent == OutOfScope }) {
-		labels = append(labels, OutOfScope) // the last class
+	if slices.ContainsFunc(train, func(ex dataset.Example) bool { return ex.Intent == dataset.OutOfScope }) {
+		labels = append(labels, dataset.OutOfScope) // the last class
 	}
 	labelIndex := map[string]int{}
 	for i, l := range labels {
@@ -107,7 +108,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		minDF = 2
 	}
 	feat := intent.BuildFeaturizer(trainWords, minDF)
-	samples := func(words [][]string, exs []Example) []intent.Sample {
+	samples := func(words [][]string, exs []dataset.Example) []intent.Sample {
 		out := make([]intent.Sample, 0, len(exs))
 		for i, ex := range exs {
 			c, ok := labelIndex[ex.Intent]
@@ -119,7 +120,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 		return out
 	}
 	trainSamples := samples(trainWords, train)
-	if c, ok := labelIndex[OutOfScope]; ok {
+	if c, ok := labelIndex[dataset.OutOfScope]; ok {
 		pseudo := pseudoOutOfScope(trainWords, train, opts.Seed)
 		for _, words := range pseudo {
 			if v := feat.Vectorize(words, nil); len(v.Rows) > 0 {
@@ -211,7 +212,7 @@ func Train(ctx context.Context, ds *Dataset, opts TrainOptions) (*Model, error) 
 	}
 	var held []heldOut
 	for i, s := range valSamples {
-		oos := val[i].Intent == OutOfScope
+		oos := val[i].Intent == dataset.OutOfScope
 		if s.Label < 0 && !oos {
 			continue // an intent the training split lacks
 		}
@@ -378,7 +379,7 @@ func ratio(a, b int) float64 {
 
 // splitValidation returns the training and validation examples: ds.Val when
 // the data has one, else a seeded, per-intent hold-out of ds.Train.
-func splitValidation(ds *Dataset, opts TrainOptions) (train, val []Example) {
+func splitValidation(ds *dataset.Dataset, opts TrainOptions) (train, val []dataset.Example) {
 	if len(ds.Val) > 0 {
 		return ds.Train, ds.Val
 	}
@@ -414,23 +415,15 @@ func splitValidation(ds *Dataset, opts TrainOptions) (train, val []Example) {
 }
 
 // intentLabels returns the sorted distinct intents of exs, without
-// OutOfScope.
-func intentLabels(exs []Example) []string {
-	seen := map[string]bool{}
-	var labels []string
-	for _, ex := range exs {
-		if !seen[ex.Intent] && ex.Intent != OutOfScope {
-			seen[ex.Intent] = true
-			labels = append(labels, ex.Intent)
-		}
-	}
-	slices.Sort(labels)
-	return labels
+// dataset.OutOfScope: the rule of Dataset.Intents, so that a model's Labels
+// are the Intents of the data it was trained on.
+func intentLabels(exs []dataset.Example) []string {
+	return (&dataset.Dataset{Train: exs}).Intents()
 }
 
 // trainTokenizer builds the tokenizer from the training texts, or reads the
 // user's, and returns its tokenizer.json with the loaded tokenizer.
-func trainTokenizer(exs []Example, userPath string, progress func(Progress)) ([]byte, *tokenize.Tokenizer, error) {
+func trainTokenizer(exs []dataset.Example, userPath string, progress func(Progress)) ([]byte, *tokenize.Tokenizer, error) {
 	var data []byte
 	if userPath != "" {
 		b, err := os.ReadFile(userPath)
@@ -460,7 +453,7 @@ func trainTokenizer(exs []Example, userPath string, progress func(Progress)) ([]
 
 // wordsOf returns the normalised words of each example, and which were
 // written with a capital letter.
-func wordsOf(tok *tokenize.Tokenizer, exs []Example) (words [][]string, capitalised [][]bool) {
+func wordsOf(tok *tokenize.Tokenizer, exs []dataset.Example) (words [][]string, capitalised [][]bool) {
 	words, capitalised = make([][]string, len(exs)), make([][]bool, len(exs))
 	for i, ex := range exs {
 		words[i], capitalised[i] = splitWords(tok, ex.Text)
@@ -491,7 +484,7 @@ func splitWords(tok *tokenize.Tokenizer, text string) ([]string, []bool) {
 
 // hashExamples is the SHA-256 of the examples a model was trained and
 // validated on, independent of the file format they came in.
-func hashExamples(sets ...[]Example) string {
+func hashExamples(sets ...[]dataset.Example) string {
 	h := sha256.New()
 	for _, set := range sets {
 		for _, ex := range set {

@@ -115,13 +115,16 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	p := s.currentParser()
-	if p == nil {
+	if s.cfg.Parser == nil {
 		writeError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
 		return
 	}
-	res, err := p.Parse(r.Context(), req.Text)
-	if err != nil {
+	res, err := s.cfg.Parser.Parse(r.Context(), req.Text)
+	switch {
+	case errors.Is(err, dialog.ErrNoParser):
+		writeError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
+		return
+	case err != nil:
 		s.storeError(w, r, "model", fmt.Errorf("parse: %w", err))
 		return
 	}

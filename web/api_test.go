@@ -108,6 +108,23 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseWithSwapParser serves parse from the parser the engine shares:
+// 503 while it has no model, the new model's answer once one is swapped in.
+func TestParseWithSwapParser(t *testing.T) {
+	swap := dialog.NewSwapParser(nil)
+	f := newAPIFixture(t, func(c *Config) { c.Parser = swap })
+	wantError(t, f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"hi"}`), http.StatusServiceUnavailable, codeModelNotLoaded)
+	f.parser.intent = "order_status"
+	swap.Swap(f.parser)
+	rec := f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"where is my order 1042?"}`)
+	if rec.Code != 200 {
+		t.Fatalf("parse after the swap: %d %s", rec.Code, rec.Body)
+	}
+	if res := decodeAs[nlp.Result](t, rec); res.Intent != "order_status" {
+		t.Errorf("result %+v", res)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := newAPIFixture(t)
 	tests := []struct {

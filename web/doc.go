@@ -8,8 +8,9 @@
 // messages and customers from a crm store, posts messages through the
 // dialog engine, parses text with the NLU model it is given, and is the only
 // package that imports the Prometheus client. Metrics owns a registry of its
-// own (never the global one) and wraps the engine's store and parser to
-// measure them.
+// own (never the global one); it counts messages and handoffs from the
+// engine's events (Metrics.Events) and times the parser and the store's
+// writes with wrappers that make no calls of their own.
 //
 // Caveats:
 //   - The REST API has one shared bearer token, compared in constant time.

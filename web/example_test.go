@@ -8,18 +8,18 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/web"
 )
 
-// ExampleNew shows the wiring of a server: the metrics wrap the engine's
-// store and parser, so that every message, handoff, commit and parse is
-// measured, and the same parser answers /api/v1/parse.
+// ExampleNew shows the wiring of a server: the metrics count the engine's
+// events (messages, handoffs) and time its parser and store writes, and the
+// same parser, swappable while serving, answers /api/v1/parse.
 func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "parley-example-")
 	defer os.RemoveAll(dir)
-	db, err := crm.Open(filepath.Join(dir, "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(dir, "parley.db"), nil)
 	if err != nil {
 		return
 	}
@@ -32,13 +32,20 @@ func ExampleNew() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	metrics := web.NewMetrics()
-	engine, err := dialog.New(dialog.Config{Domain: domain, Parser: metrics.Parser(model), Store: metrics.Store(db), Logger: log})
+	parser := metrics.Parser(dialog.NewSwapParser(model)) // Swap a retrained model in while serving
+	engine, err := dialog.New(dialog.Config{
+		Domain: domain, Parser: parser, Store: metrics.Store(db), Events: metrics.Events(dialog.NewBus()), Logger: log,
+	})
 	if err != nil {
 		return // this sketch has no domain or model
 	}
+	// Answer what the last run acknowledged but did not answer, before serving.
+	if _, err := engine.AnswerPending(context.Background()); err != nil {
+		return
+	}
 	// metrics.Connections(func() float64 { return float64(chatHandler.Stats().Open) })
 	srv, err := web.New(web.Config{
-		Store: db, Engine: engine, Parser: metrics.Parser(model), Chat: chat,
+		Store: db, Engine: engine, Parser: parser, Chat: chat,
 		APIToken: os.Getenv("PARLEY_API_TOKEN"), Metrics: metrics, Logger: log,
 		Ready: func(ctx context.Context) error { _, err := db.Stats(ctx); return err },
 	})

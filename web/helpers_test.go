@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
@@ -51,12 +52,14 @@ func (p *stubParser) Parse(ctx context.Context, text string) (*nlp.Result, error
 }
 
 // apiFixture is a server over a seeded store in t.TempDir(), with a real
-// engine (stub parser) whose store is measured by metrics.
+// engine (stub parser) whose events, parser and store writes are measured by
+// metrics.
 type apiFixture struct {
-	db      *crm.DB
+	db      *boltdb.DB
 	engine  *dialog.Engine
 	parser  *stubParser
 	metrics *Metrics
+	events  dialog.Events // the engine's, counted by metrics
 	srv     *Server
 	logs    *syncBuffer
 	ready   error // returned by Ready; guarded by readyMu
@@ -70,7 +73,7 @@ func newAPIFixture(t testing.TB, opts ...fixtureOption) *apiFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +83,8 @@ func newAPIFixture(t testing.TB, opts ...fixtureOption) *apiFixture {
 	}
 	domain := shoptest.Domain(t)
 	f := &apiFixture{db: db, parser: &stubParser{intent: "greet"}, metrics: NewMetrics(), logs: &syncBuffer{}}
-	f.engine, err = dialog.New(dialog.Config{Domain: domain, Parser: f.metrics.Parser(f.parser), Store: f.metrics.Store(db)})
+	f.events = f.metrics.Events(dialog.NewBus())
+	f.engine, err = dialog.New(dialog.Config{Domain: domain, Parser: f.metrics.Parser(f.parser), Store: f.metrics.Store(db), Events: f.events})
 	if err != nil {
 		t.Fatal(err)
 	}

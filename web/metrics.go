@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,21 +14,22 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // Metrics owns Parley's Prometheus registry (not the global one) and the
 // series in it:
 //
-//	parley_messages_total{direction="in|out",sender}  messages stored (resends not counted)
+//	parley_messages_total{direction="in|out",sender}  messages the engine published (resends not counted)
 //	parley_parse_seconds                              NLU parse latency
 //	parley_handoffs_total{queue}                      conversations moved into the waiting state
 //	parley_websocket_connections                      open web chat connections (see Connections)
-//	parley_store_commit_seconds{op}                   latency of message appends and conversation updates
+//	parley_store_commit_seconds{op}                   latency of the engine's store writes
 //
-// plus the Go runtime and process collectors. A nil *Metrics measures
-// nothing: its wrappers return what they are given. Safe for concurrent
-// use.
+// plus the Go runtime and process collectors. The counters come from the
+// engine's events (see Events), the latencies from wrappers of the parser
+// and the store. A nil *Metrics measures nothing: its wrappers return what
+// they are given. Safe for concurrent use.
 type Metrics struct {
 	reg      *prometheus.Registry
 	messages *prometheus.CounterVec
@@ -39,8 +41,12 @@ type Metrics struct {
 // Store operations timed by parley_store_commit_seconds.
 const (
 	opAppendMessage      = "append_message"
+	opCommitTurn         = "commit_turn"
 	opUpdateConversation = "update_conversation"
 )
+
+// maxWaiting bounds the conversations Events remembers in the waiting state.
+const maxWaiting = 10000
 
 // NewMetrics returns a registry holding Parley's series, each labelled
 // series that a dashboard expects present from the start at zero.
@@ -49,7 +55,7 @@ func NewMetrics() *Metrics {
 		reg: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_messages_total",
-			Help: "Messages stored, by direction (in: from customers, out: to them) and sender; resends are not counted.",
+			Help: "Messages stored and published by the engine, by direction (in: from customers, out: to them) and sender; resends are not counted.",
 		}, []string{"direction", "sender"}),
 		parse: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "parley_parse_seconds",
@@ -72,8 +78,9 @@ func NewMetrics() *Metrics {
 	for _, s := range senders {
 		m.messages.WithLabelValues(direction(s), string(s))
 	}
-	m.commit.WithLabelValues(opAppendMessage)
-	m.commit.WithLabelValues(opUpdateConversation)
+	for _, op := range []string{opAppendMessage, opCommitTurn, opUpdateConversation} {
+		m.commit.WithLabelValues(op)
+	}
 	return m
 }
 
@@ -112,70 +119,116 @@ type timedParser struct {
 	h prometheus.Histogram
 }
 
-func (t *timedParser) Parse(ctx context.Context, text string) (*nlp.Result, error) {
+func (t *timedParser) Parse(ctx context.Context, text string) (*nlu.Result, error) {
 	start := time.Now()
 	res, err := t.p.Parse(ctx, text)
 	t.h.Observe(time.Since(start).Seconds())
 	return res, err
 }
 
-// Store returns s with AppendMessage and UpdateConversation measured:
-// their latency (failures included) goes to parley_store_commit_seconds,
-// each newly stored message counts in parley_messages_total, and each
-// update that moves a conversation into the waiting state counts in
-// parley_handoffs_total under its queue ("none" when it has none).
+// Events returns ev with its published events counted, for the engine's
+// Config.Events: each EventMessage counts in parley_messages_total (the
+// engine publishes a message once, when it is stored, so resends are not
+// counted), and each EventState that moves a conversation into the waiting
+// state counts in parley_handoffs_total under its queue ("none" when it has
+// none). Subscriptions pass through.
 //
-// A resend (same ClientID) returns the message stored before and is not
-// counted: for a message with a ClientID the wrapper reads the
-// conversation's LastSeq first, and a returned Seq at or below it is a
-// resend. Two resends racing with the first send of the same message can
-// count it twice; nothing else is miscounted.
+// A state event says where a conversation is, not where it was, so the
+// wrapper remembers the conversations it last saw enter the waiting state
+// (until one of their events shows another state) and counts a waiting
+// event only for a conversation it does not remember: a change of queue or
+// priority while waiting is not another handoff. It remembers at most
+// 10,000; beyond that, and after a restart, a conversation already waiting
+// whose queue or priority changes counts once more. Only this process's
+// events are counted; a customer message whose answer ran only in
+// Engine.AnswerPending (a crash between acknowledging and answering it) was
+// never published, and is not counted.
+func (m *Metrics) Events(ev dialog.Events) dialog.Events {
+	if m == nil || ev == nil {
+		return ev
+	}
+	return &countedEvents{Events: ev, m: m, waiting: make(map[string]struct{})}
+}
+
+type countedEvents struct {
+	dialog.Events
+	m *Metrics
+
+	mu      sync.Mutex
+	waiting map[string]struct{} // guarded by mu: conversations last seen entering the waiting state
+}
+
+func (e *countedEvents) Publish(ev dialog.Event) {
+	switch {
+	case ev.Type == dialog.EventMessage && ev.Message != nil:
+		e.m.messages.WithLabelValues(direction(ev.Message.Sender), senderLabel(ev.Message.Sender)).Inc()
+	case ev.Type == dialog.EventState && ev.Conversation != nil:
+		if e.enteredWaiting(ev.Conversation) {
+			q := ev.Conversation.Queue
+			if q == "" {
+				q = "none"
+			}
+			e.m.handoffs.WithLabelValues(q).Inc()
+		}
+	}
+	e.Events.Publish(ev)
+}
+
+// enteredWaiting notes c's state and reports whether c is waiting and was
+// not known to be.
+func (e *countedEvents) enteredWaiting(c *crm.Conversation) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.State != crm.StateWaiting {
+		delete(e.waiting, c.ID)
+		return false
+	}
+	if _, ok := e.waiting[c.ID]; ok {
+		return false
+	}
+	if len(e.waiting) >= maxWaiting {
+		for id := range e.waiting { // forget one, any one
+			delete(e.waiting, id)
+			break
+		}
+	}
+	e.waiting[c.ID] = struct{}{}
+	return true
+}
+
+// Store returns s with its writes timed: the latency of AppendMessage,
+// CommitTurn and UpdateConversation (failures included) goes to
+// parley_store_commit_seconds by operation. The wrapper makes no store call
+// of its own.
 func (m *Metrics) Store(s dialog.Store) dialog.Store {
 	if m == nil || s == nil {
 		return s
 	}
-	return &measuredStore{Store: s, m: m}
+	return &timedStore{Store: s, h: m.commit}
 }
 
-type measuredStore struct {
+type timedStore struct {
 	dialog.Store
-	m *Metrics
+	h *prometheus.HistogramVec
 }
 
-func (s *measuredStore) AppendMessage(ctx context.Context, msg crm.Message) (crm.Message, error) {
-	var last uint64
-	if msg.ClientID != "" {
-		c, err := s.Store.Conversation(ctx, msg.ConversationID)
-		if err != nil {
-			return crm.Message{}, err
-		}
-		last = c.LastSeq
-	}
-	start := time.Now()
-	out, err := s.Store.AppendMessage(ctx, msg)
-	s.m.commit.WithLabelValues(opAppendMessage).Observe(time.Since(start).Seconds())
-	if err == nil && (msg.ClientID == "" || out.Seq > last) {
-		s.m.messages.WithLabelValues(direction(out.Sender), senderLabel(out.Sender)).Inc()
-	}
-	return out, err
+func (s *timedStore) observe(op string, start time.Time) {
+	s.h.WithLabelValues(op).Observe(time.Since(start).Seconds())
 }
 
-func (s *measuredStore) UpdateConversation(ctx context.Context, id string, fn func(*crm.Conversation) error) (crm.Conversation, error) {
-	var before crm.ConversationState
-	start := time.Now()
-	c, err := s.Store.UpdateConversation(ctx, id, func(c *crm.Conversation) error {
-		before = c.State
-		return fn(c)
-	})
-	s.m.commit.WithLabelValues(opUpdateConversation).Observe(time.Since(start).Seconds())
-	if err == nil && before != crm.StateWaiting && c.State == crm.StateWaiting {
-		q := c.Queue
-		if q == "" {
-			q = "none"
-		}
-		s.m.handoffs.WithLabelValues(q).Inc()
-	}
-	return c, err
+func (s *timedStore) AppendMessage(ctx context.Context, msg crm.Message) (crm.Message, bool, error) {
+	defer s.observe(opAppendMessage, time.Now())
+	return s.Store.AppendMessage(ctx, msg)
+}
+
+func (s *timedStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+	defer s.observe(opCommitTurn, time.Now())
+	return s.Store.CommitTurn(ctx, t)
+}
+
+func (s *timedStore) UpdateConversation(ctx context.Context, id string, fn func(*crm.Conversation) error) (crm.Conversation, error) {
+	defer s.observe(opUpdateConversation, time.Now())
+	return s.Store.UpdateConversation(ctx, id, fn)
 }
 
 func direction(s crm.Sender) string {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
@@ -23,7 +22,7 @@ type Poster interface {
 	Post(ctx context.Context, o dialog.Outbound) (crm.Message, bool, error)
 }
 
-// Store is the part of the CRM the API reads. *crm.DB implements it.
+// Store is the part of the CRM the API reads. Every crm.Store implements it.
 type Store interface {
 	Conversation(ctx context.Context, id string) (crm.Conversation, error)
 	OpenConversations(ctx context.Context, f crm.ConversationFilter) ([]crm.Conversation, error)
@@ -34,7 +33,7 @@ type Store interface {
 
 var (
 	_ Poster = (*dialog.Engine)(nil)
-	_ Store  = (*crm.DB)(nil)
+	_ Store  = crm.Store(nil)
 )
 
 // ErrConfig means Config lacks its Store.
@@ -48,8 +47,9 @@ type Config struct {
 	// Engine posts API messages into conversations; nil: POST
 	// /api/v1/conversations/{id}/messages answers 503 unavailable.
 	Engine Poster
-	// Parser answers POST /api/v1/parse; nil: 503 model_not_loaded until
-	// SetParser is called.
+	// Parser answers POST /api/v1/parse: the one the engine parses with (a
+	// *dialog.SwapParser when the model may be swapped while serving). nil,
+	// or a parser that fails with dialog.ErrNoParser: 503 model_not_loaded.
 	Parser dialog.Parser
 	// Chat serves /ws (the web chat handler); nil: /ws answers 503.
 	Chat http.Handler
@@ -71,11 +71,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	token   tokenChecker
-	parser  atomic.Pointer[parserBox] // swapped by SetParser while serving
 	handler http.Handler
 }
-
-type parserBox struct{ p dialog.Parser }
 
 // New returns a server for cfg. It fails with an error wrapping ErrConfig
 // when cfg.Store is nil, and when the embedded static files are broken
@@ -97,7 +94,6 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.SetParser(cfg.Parser)
 	files, err := loadStatic(static)
 	if err != nil {
 		return nil, fmt.Errorf("new web server: %w", err)
@@ -118,23 +114,6 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 // Handler returns the server's routes with logging, panic recovery and
 // security headers around them.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-// SetParser sets the model that answers /api/v1/parse, for example once it
-// has been trained or reloaded. A nil p makes parse answer 503 again.
-func (s *Server) SetParser(p dialog.Parser) {
-	if p == nil {
-		s.parser.Store(nil)
-		return
-	}
-	s.parser.Store(&parserBox{p})
-}
-
-func (s *Server) currentParser() dialog.Parser {
-	if b := s.parser.Load(); b != nil {
-		return b.p
-	}
-	return nil
-}
 
 func (s *Server) chat() http.Handler {
 	if s.cfg.Chat != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/channels/webchat"
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
@@ -36,7 +37,7 @@ type stack struct {
 
 	// Set by start, cleared by stop.
 	addr   string
-	db     *crm.DB
+	db     *boltdb.DB
 	engine *dialog.Engine
 	chat   *webchat.Handler
 	srv    *http.Server
@@ -61,7 +62,7 @@ func (s *stack) start(addr string) {
 	t := s.t
 	t.Helper()
 	ctx := context.Background()
-	db, err := crm.Open(filepath.Join(s.dir, "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(s.dir, "parley.db"), nil)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -10,26 +10,27 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/channels/webchat"
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // greeter understands every message as a greeting: the bot answers each one
 // and never hands off.
 type greeter struct{}
 
-func (greeter) Parse(_ context.Context, text string) (*nlp.Result, error) {
-	return &nlp.Result{Text: text, Intent: "greet", Confidence: 0.99, InScope: true,
-		Ranking: []nlp.IntentScore{{Intent: "greet", Confidence: 0.99}}}, nil
+func (greeter) Parse(_ context.Context, text string) (*nlu.Result, error) {
+	return &nlu.Result{Text: text, Intent: "greet", Confidence: 0.99, InScope: true,
+		Ranking: []nlu.IntentScore{{Intent: "greet", Confidence: 0.99}}}, nil
 }
 
 // chatServer serves the web chat of a real engine and store in-process.
 func chatServer(t *testing.T) (url, origin string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func chatServer(t *testing.T) (url, origin string) {
 	if err := db.Import(ctx, seed); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,9 @@ type outItem struct {
 //   - the writer is the only one that writes frames, and sends pings;
 //   - the worker (from the first message or CSAT answer on) calls the
 //     engine, one frame at a time, in order;
-//   - the pump (after hello) turns the conversation's events into frames.
+//   - the pump (after hello) turns the conversation's events into frames
+//     and acks the messages the worker stored, so it alone orders the
+//     conversation's frames (sent).
 type conn struct {
 	h    *Handler
 	ws   *websocket.Conn
@@ -78,8 +80,11 @@ type conn struct {
 
 	inbox chan *clientFrame // reader to worker
 
-	pendMu  sync.Mutex
-	pending map[string]struct{} // guarded by pendMu: client ids the worker is handling; the pump acks them
+	// acks hands the pump each message the worker stored, unbuffered: the
+	// worker calls Answer (which publishes the message) only after the pump
+	// queued the ack, so the ack precedes the message's event, the replies
+	// and the worker's own frames about the message.
+	acks chan ackRequest
 
 	sent uint64 // owned by the pump: the highest seq the client has
 }
@@ -96,7 +101,7 @@ func newConn(h *Handler, ws *websocket.Conn, ip string) *conn {
 		pumpDone: make(chan struct{}),
 		limiter:  newBucket(h.limits.ConnRate, h.limits.ConnBurst, h.now()),
 		inbox:    make(chan *clientFrame, inboxSize),
-		pending:  make(map[string]struct{}),
+		acks:     make(chan ackRequest),
 	}
 }
 

@@ -3,7 +3,7 @@
 // is PROTOCOL.md in this directory; it is the contract between the three.
 //
 // The package owns the socket side only. It turns frames into calls of the
-// dialog engine (Start, Handle, Rate) and the engine's events of one
+// dialog engine (Start, Receive and Answer, Rate) and the engine's events of one
 // conversation into frames; the engine and the CRM own everything stored.
 // Its own state is per socket and in memory: a reconnecting client resumes
 // with its visitor token (the conversation id signed with HMAC-SHA256 over
@@ -13,7 +13,9 @@
 // Each socket has a reader, a writer (the only goroutine that writes to
 // it), after hello a pump that forwards the conversation's events, and from
 // the first message (or CSAT answer) on a worker that calls the engine one
-// frame at a time. The send queue
+// frame at a time. The worker hands each message Receive stored to the pump,
+// which acks it, before it calls Answer: the ack goes out before the
+// replies, and the message's own event is not sent back. The send queue
 // is bounded: a client that does not read is dropped when a write blocks
 // past Limits.WriteTimeout or the queue stays full that long, and the pump
 // keeps draining the engine's subscription meanwhile, so neither other

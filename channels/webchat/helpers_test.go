@@ -9,20 +9,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shoptest"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // The package's contracts are met by the real engine and store.
 var (
 	_ Engine = (*dialog.Engine)(nil)
-	_ Store  = (*crm.DB)(nil)
+	_ Store  = (*boltdb.DB)(nil)
 	_ Store  = dialog.Store(nil)
 )
 
@@ -34,17 +36,19 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // keywordParser is the tests' NLU: it picks an intent by keyword. Text with
 // "slow" blocks until release is closed (or ctx ends), and text with
-// "explode" fails, so tests can hold a message in flight or break a turn.
+// "explode" fails until defused is set, so tests can hold a message in
+// flight or break a turn.
 type keywordParser struct {
 	entered chan string   // gets the text of every "slow" message when its parse begins
 	release chan struct{} // closing it lets "slow" parses finish
+	defused atomic.Bool   // set: "explode" parses like any text
 }
 
 func newKeywordParser() *keywordParser {
 	return &keywordParser{entered: make(chan string, 16), release: make(chan struct{})}
 }
 
-func (p *keywordParser) Parse(ctx context.Context, text string) (*nlp.Result, error) {
+func (p *keywordParser) Parse(ctx context.Context, text string) (*nlu.Result, error) {
 	low := strings.ToLower(text)
 	if strings.Contains(low, "slow") {
 		p.entered <- text
@@ -54,7 +58,7 @@ func (p *keywordParser) Parse(ctx context.Context, text string) (*nlp.Result, er
 			return nil, ctx.Err()
 		}
 	}
-	if strings.Contains(low, "explode") {
+	if strings.Contains(low, "explode") && !p.defused.Load() {
 		return nil, errors.New("keyword parser: exploded")
 	}
 	intent := "greet"
@@ -66,15 +70,15 @@ func (p *keywordParser) Parse(ctx context.Context, text string) (*nlp.Result, er
 	case strings.Contains(low, "bot"):
 		intent = "bot_challenge"
 	}
-	return &nlp.Result{
+	return &nlu.Result{
 		Text: text, Intent: intent, Confidence: 0.97, InScope: true,
-		Ranking: []nlp.IntentScore{{Intent: intent, Confidence: 0.97}},
+		Ranking: []nlu.IntentScore{{Intent: intent, Confidence: 0.97}},
 	}, nil
 }
 
 // stack is a web chat server over a real engine and a seeded store.
 type stack struct {
-	db      *crm.DB
+	db      *boltdb.DB
 	bus     *dialog.Bus
 	engine  *dialog.Engine
 	parser  *keywordParser

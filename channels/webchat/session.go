@@ -274,23 +274,13 @@ func (c *conn) do(f clientFrame) {
 	}
 }
 
-// message hands one customer message to the engine. The pump acks it when
-// the engine publishes it, so the ack precedes the replies; a resend of a
-// stored message is not published again and is acked here.
+// message hands one customer message to the engine: Receive stores it, the
+// pump acks it, and only then does Answer publish it and the replies, so
+// that the ack comes before them (the pump skips the message's own event).
+// A resend of a stored message is acked again and not answered twice.
 func (c *conn) message(f clientFrame) {
-	c.setPending(f.ClientID, true)
-	out, err := c.h.engine.Handle(c.h.work, dialog.Inbound{ConversationID: c.convID, Text: f.Text, ClientID: f.ClientID})
-	switch {
-	case err == nil && out.Duplicate:
-		c.setPending(f.ClientID, false)
-		c.sendFrame(encodeAck(out.Inbound))
-	case err == nil:
-	case out.Inbound.Seq > 0:
-		// Stored (and acked by the pump) but not answered.
-		c.h.log.Error("webchat handle message", "conversation", c.convID, "seq", out.Inbound.Seq, "err", err)
-		c.sendError(&frameError{Code: codeInternal, Message: "your message was received but could not be answered"}, 0)
-	default:
-		c.setPending(f.ClientID, false)
+	r, err := c.h.engine.Receive(c.h.work, dialog.Inbound{ConversationID: c.convID, Text: f.Text, ClientID: f.ClientID})
+	if err != nil {
 		fe := &frameError{Code: codeInternal, Message: "the server could not take the message; resend it later", ClientID: f.ClientID}
 		switch {
 		case errors.Is(err, crm.ErrTooLarge):
@@ -300,9 +290,46 @@ func (c *conn) message(f clientFrame) {
 		case errors.Is(err, crm.ErrInvalid):
 			fe.Code, fe.Message = codeBadFrame, "message refused by the store"
 		default:
-			c.h.log.Error("webchat handle message", "conversation", c.convID, "err", err)
+			c.h.log.Error("webchat receive message", "conversation", c.convID, "err", err)
 		}
 		c.sendError(fe, 0)
+		return
+	}
+	// When the socket is ending the ack is lost (the client resends after
+	// it reconnects), but the stored message is answered all the same.
+	acked := c.handAck(r.Message)
+	if _, err := c.h.engine.Answer(c.h.work, r); err != nil {
+		c.h.log.Error("webchat answer message", "conversation", c.convID, "seq", r.Message.Seq, "err", err)
+		if acked {
+			c.sendError(&frameError{Code: codeInternal, Message: "your message was received but could not be answered"}, 0)
+		}
+	}
+}
+
+// ackRequest asks the pump to ack a stored message; it answers on done
+// once the ack is queued (false: the socket ended).
+type ackRequest struct {
+	m    crm.Message
+	done chan bool // buffered (1): the pump never waits on it
+}
+
+// handAck passes a stored message to the pump and waits until the pump has
+// queued its ack, so that what the worker sends next (an error, say)
+// follows it; false when the socket or the pump ended first.
+func (c *conn) handAck(m crm.Message) bool {
+	req := ackRequest{m: m, done: make(chan bool, 1)}
+	select {
+	case c.acks <- req:
+	case <-c.pumpDone:
+		return false
+	case <-c.done:
+		return false
+	}
+	select {
+	case ok := <-req.done:
+		return ok
+	case <-c.done:
+		return false
 	}
 }
 
@@ -317,26 +344,6 @@ func (c *conn) rate(f clientFrame) {
 		c.h.log.Error("webchat rate", "conversation", c.convID, "err", err)
 		c.sendError(&frameError{Code: codeInternal, Message: "the rating could not be stored; send it again later"}, 0)
 	}
-}
-
-func (c *conn) setPending(clientID string, on bool) {
-	c.pendMu.Lock()
-	defer c.pendMu.Unlock()
-	if on {
-		c.pending[clientID] = struct{}{}
-	} else {
-		delete(c.pending, clientID)
-	}
-}
-
-// takePending reports whether the worker is handling the client id, and
-// forgets it.
-func (c *conn) takePending(clientID string) bool {
-	c.pendMu.Lock()
-	defer c.pendMu.Unlock()
-	_, ok := c.pending[clientID]
-	delete(c.pending, clientID)
-	return ok
 }
 
 // pump turns the conversation's events into frames. It never blocks the
@@ -354,6 +361,12 @@ func (c *conn) pump(sub <-chan dialog.Event, unsubscribe func(), sent uint64) {
 				return
 			}
 			if !c.event(ev) {
+				return
+			}
+		case req := <-c.acks:
+			ok := c.ack(req.m)
+			req.done <- ok
+			if !ok {
 				return
 			}
 		case <-c.flushCh:
@@ -405,6 +418,17 @@ func (c *conn) event(ev dialog.Event) bool {
 	return true
 }
 
+// ack sends the ack of a customer message the worker stored, after any
+// stored message the client lacks before it. A resend of a message the
+// client has (its seq is not above sent) is acked again.
+func (c *conn) ack(m crm.Message) bool {
+	if !c.fill(m.Seq) {
+		return false
+	}
+	c.sent = max(c.sent, m.Seq)
+	return c.push(encodeAck(m))
+}
+
 // deliver sends a message the client lacks, after any stored message
 // between the last one it has and this one, so that it sees every seq once
 // and in order.
@@ -412,27 +436,31 @@ func (c *conn) deliver(m crm.Message) bool {
 	if m.Seq <= c.sent {
 		return true
 	}
-	if m.Seq > c.sent+1 {
-		gap, err := c.h.store.MessagesAfter(c.h.work, c.convID, c.sent, int(m.Seq-c.sent-1))
-		if err != nil {
-			c.h.log.Error("webchat fill gap", "conversation", c.convID, "after", c.sent, "err", err)
-		}
-		for _, g := range gap {
-			if g.Seq < m.Seq && !c.deliverOne(g) {
-				return false
-			}
-		}
-	}
-	return c.deliverOne(m)
-}
-
-func (c *conn) deliverOne(m crm.Message) bool {
-	if m.Seq <= c.sent {
-		return true
+	if !c.fill(m.Seq) {
+		return false
 	}
 	c.sent = m.Seq
-	if m.Sender == crm.SenderCustomer && m.ClientID != "" && c.takePending(m.ClientID) {
-		return c.push(encodeAck(m))
-	}
 	return c.push(encodeMessage(m))
+}
+
+// fill sends the stored messages after sent and before seq; false when the
+// socket ended.
+func (c *conn) fill(seq uint64) bool {
+	if seq <= c.sent+1 {
+		return true
+	}
+	gap, err := c.h.store.MessagesAfter(c.h.work, c.convID, c.sent, int(seq-c.sent-1))
+	if err != nil {
+		c.h.log.Error("webchat fill gap", "conversation", c.convID, "after", c.sent, "err", err)
+	}
+	for _, g := range gap {
+		if g.Seq <= c.sent || g.Seq >= seq {
+			continue
+		}
+		c.sent = g.Seq
+		if !c.push(encodeMessage(g)) {
+			return false
+		}
+	}
+	return true
 }

@@ -21,7 +21,8 @@ import (
 // *dialog.Engine implements it.
 type Engine interface {
 	Start(ctx context.Context, req dialog.StartRequest) (crm.Conversation, error)
-	Handle(ctx context.Context, in dialog.Inbound) (dialog.Outcome, error)
+	Receive(ctx context.Context, in dialog.Inbound) (dialog.Received, error)
+	Answer(ctx context.Context, r dialog.Received) (dialog.Outcome, error)
 	Subscribe(conversationID string, buffer int) (<-chan dialog.Event, func())
 	Rate(ctx context.Context, conversationID string, score int, comment string) (crm.Feedback, error)
 	Rated(ctx context.Context, conversationID string) (bool, error)
@@ -29,7 +30,7 @@ type Engine interface {
 
 // Store is the part of the CRM the web chat reads and writes besides the
 // engine: conversations and their messages for resuming, and customers for
-// linking a verified identity. *crm.DB and every dialog.Store implement it.
+// linking a verified identity. Every crm.Store and dialog.Store implements it.
 type Store interface {
 	Conversation(ctx context.Context, id string) (crm.Conversation, error)
 	UpdateConversation(ctx context.Context, id string, fn func(*crm.Conversation) error) (crm.Conversation, error)

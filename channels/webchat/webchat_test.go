@@ -85,6 +85,56 @@ func TestResendIsAckedNotAnsweredAgain(t *testing.T) {
 	}
 }
 
+// TestUnansweredResendIsAnswered covers a message that was acknowledged
+// but never answered (the server stopped between Receive and Answer): the
+// client resends it, gets its ack again and then the one answer.
+func TestUnansweredResendIsAnswered(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.dial(t)
+	w := c.hello("", 0)
+	r, err := s.engine.Receive(context.Background(), dialog.Inbound{ConversationID: w.ConversationID, Text: "hi there", ClientID: "c-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.message("c-1", "hi there")
+	ack := c.want(typeAck)
+	if ack.ID != r.Message.ID || ack.Seq != 1 || ack.ClientID != "c-1" {
+		t.Errorf("ack = %+v, want the stored message %+v", ack, r.Message)
+	}
+	if reply := c.want(typeMessage); reply.Seq != 2 || reply.Sender != "bot" {
+		t.Errorf("reply = %+v, want the bot's at seq 2", reply)
+	}
+	// Once answered, a resend is only acked.
+	c.message("c-1", "hi there")
+	c.want(typeAck)
+	if next, _ := c.exchange("c-2", "thanks"); next.Seq != 3 {
+		t.Errorf("next message at seq %d, want 3: the message was answered twice", next.Seq)
+	}
+}
+
+// TestAckFillsTheGap checks that the ack comes after the stored messages
+// the client lacks before it, and that no frame comes twice.
+func TestAckFillsTheGap(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.dial(t)
+	w := c.hello("", 0)
+	c.exchange("c-1", "hi") // seqs 1, 2
+	// Stored without an event: the client learns of it with the next ack.
+	if _, _, err := s.db.AppendMessage(context.Background(), crm.Message{ConversationID: w.ConversationID, Sender: crm.SenderSystem, Text: "Sam joined"}); err != nil {
+		t.Fatal(err)
+	}
+	c.message("c-2", "thanks")
+	got := []frame{c.want(typeMessage), c.want(typeAck), c.want(typeMessage)}
+	if got[0].Seq != 3 || got[0].Text != "Sam joined" || got[1].Seq != 4 || got[1].ClientID != "c-2" || got[2].Seq != 5 || got[2].Sender != "bot" {
+		t.Errorf("got %s, want message 3, ack 4, reply 5", fmtSeqs(got))
+	}
+	if _, reply := c.exchange("c-3", "bye"); reply.Seq != 7 {
+		t.Errorf("reply at seq %d, want 7", reply.Seq)
+	}
+}
+
 // awayScenario makes a conversation of 5 messages, of which the visitor's
 // socket saw the first 2 before it dropped.
 func awayScenario(t *testing.T, s *stack) frame {
@@ -371,26 +421,23 @@ func TestEngineFailureIsReported(t *testing.T) {
 	c := s.dial(t)
 	w := c.hello("", 0)
 	c.message("c-1", "explode")
-	// The message is stored, so it is acked (by the pump); the turn failed
-	// (the worker says so), so there is no reply.
-	var ack, f frame
-	for range 2 {
-		switch g := c.readSkip(); g.Type {
-		case typeAck:
-			ack = g
-		case typeError:
-			f = g
-		default:
-			t.Fatalf("got %+v, want an ack and an error", g)
-		}
-	}
-	if f.Code != codeInternal || f.ClientID != "" {
+	// The message is stored, so it is acked; the turn failed (the worker
+	// says so), so there is no reply.
+	ack := c.want(typeAck)
+	if f := c.wantError(codeInternal); f.ClientID != "" {
 		t.Errorf("error = %+v, want internal without a client id (the message is stored)", f)
 	}
 	if ms := s.messages(t, w.ConversationID); len(ms) != 1 || ms[0].Seq != ack.Seq {
 		t.Errorf("stored %+v", ms)
 	}
-	c.exchange("c-2", "hi")
+	// The message stays unanswered: the next turn answers it first, once
+	// the parser works again, then the new message.
+	s.parser.defused.Store(true)
+	c.message("c-2", "hi")
+	got := []frame{c.want(typeAck), c.want(typeMessage), c.want(typeMessage)}
+	if got[0].Seq != 2 || got[1].Seq != 3 || got[2].Seq != 4 || got[1].Sender != "bot" || got[2].Sender != "bot" {
+		t.Errorf("after the failure got %s, want ack 2 and replies 3 and 4", fmtSeqs(got))
+	}
 	if st := s.handler.Stats(); st.Errors[codeInternal] != 1 {
 		t.Errorf("stats errors = %v", st.Errors)
 	}
@@ -742,7 +789,7 @@ func TestEventsAreDeduplicatedAndGapsFilled(t *testing.T) {
 	// Messages stored without an event (3, 4) come before the next one
 	// that has one (5), in order.
 	for _, text := range []string{"three", "four"} {
-		if _, err := s.db.AppendMessage(ctx, crm.Message{ConversationID: w.ConversationID, Sender: crm.SenderSystem, Text: text}); err != nil {
+		if _, _, err := s.db.AppendMessage(ctx, crm.Message{ConversationID: w.ConversationID, Sender: crm.SenderSystem, Text: text}); err != nil {
 			t.Fatal(err)
 		}
 	}

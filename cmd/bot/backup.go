@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
@@ -23,7 +24,7 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 
 // openExistingStore opens DIR/parley.db for an offline tool; it refuses to
 // create a store, and explains what to do when a server holds the file.
-func openExistingStore(dir, task string) (*crm.DB, error) {
+func openExistingStore(dir, task string) (*boltdb.DB, error) {
 	path := filepath.Join(dir, storeFile)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -31,7 +32,7 @@ func openExistingStore(dir, task string) (*crm.DB, error) {
 		}
 		return nil, err
 	}
-	db, err := crm.Open(path, nil)
+	db, err := boltdb.Open(path, nil)
 	if errors.Is(err, crm.ErrInUse) {
 		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file, so %s must go through that server while it runs, or wait until it is stopped", err, task)
 	}
@@ -76,7 +77,7 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return fmt.Errorf("backup to %s: %w", *out, err)
 	}
-	cp, err := crm.Open(*out, nil)
+	cp, err := boltdb.Open(*out, nil)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", *out, err)
 	}

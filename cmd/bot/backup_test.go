@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 )
 
 func TestBackup(t *testing.T) {
@@ -19,7 +19,7 @@ func TestBackup(t *testing.T) {
 	if !strings.Contains(stdout, "and checked it: 2 customers, 1 conversations, 2 messages") {
 		t.Errorf("stdout %q", stdout)
 	}
-	cp, err := crm.Open(out, nil)
+	cp, err := boltdb.Open(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestBackup(t *testing.T) {
 // command must say that the backup has to go through the running server.
 func TestBackupStoreInUse(t *testing.T) {
 	dir, _ := seedStore(t)
-	held, err := crm.Open(filepath.Join(dir, storeFile), nil)
+	held, err := boltdb.Open(filepath.Join(dir, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/webhook"
@@ -178,7 +179,7 @@ func loadDomain(path string, labels []string) (*dialog.Domain, error) {
 // (training the demo-shop model into DATA-DIR/model when modelDir is empty
 // and there is none) and opens the serving store. It returns the model's
 // directory; the caller closes the store.
-func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (*nlp.Model, string, *crm.DB, error) {
+func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (*nlp.Model, string, *boltdb.DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, "", nil, err
 	}
@@ -196,9 +197,9 @@ func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (
 // openServingStore opens (creating if needed) DIR/parley.db for a command
 // that talks to customers, and loads the demo shop's data into a store with
 // no customers yet.
-func openServingStore(ctx context.Context, m *Main, dir string) (*crm.DB, error) {
+func openServingStore(ctx context.Context, m *Main, dir string) (*boltdb.DB, error) {
 	path := filepath.Join(dir, storeFile)
-	db, err := crm.Open(path, nil)
+	db, err := boltdb.Open(path, nil)
 	if errors.Is(err, crm.ErrInUse) {
 		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file: stop it, or use another --data-dir", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 )
 
 // seedStore makes DIR/parley.db with one customer who has an order, a
@@ -19,7 +20,7 @@ func seedStore(t *testing.T) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := crm.Open(filepath.Join(dir, storeFile), nil)
+	db, err := boltdb.Open(filepath.Join(dir, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func run(t *testing.T, input string, args ...string) (code int, stdout, stderr s
 
 func stats(t *testing.T, dir string) crm.Stats {
 	t.Helper()
-	db, err := crm.Open(filepath.Join(dir, storeFile), nil)
+	db, err := boltdb.Open(filepath.Join(dir, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 func runEval(ctx context.Context, m *Main, args []string) error {
@@ -28,7 +29,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	f, err := nlp.ParseFormat(*format)
+	f, err := dataset.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := nlp.LoadDataset(*data, f)
+	ds, err := dataset.Load(*data, f)
 	if err != nil {
 		return err
 	}
@@ -59,9 +60,9 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 
 // pickSplit returns the examples of the named split. A file that has only
 // one split (a CSV) is that split, whatever its name.
-func pickSplit(ds *nlp.Dataset, split string) ([]nlp.Example, error) {
+func pickSplit(ds *dataset.Dataset, split string) ([]dataset.Example, error) {
 	single := len(ds.Val) == 0 && len(ds.Test) == 0
-	var exs []nlp.Example
+	var exs []dataset.Example
 	switch split {
 	case "train":
 		exs = ds.Train

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/insight"
 	"github.com/parleyhq/parley/internal/shoptest"
 )
@@ -77,7 +78,7 @@ func insightStore(t *testing.T) string {
 		crm.Message{ConversationID: "conv_3", Sender: crm.SenderCustomer, Text: "an anonymous visitor's closed chat", Parse: raw},
 		crm.Message{ConversationID: "conv_4", Sender: crm.SenderCustomer, Text: "where is my order", Parse: raw})
 	dir := t.TempDir()
-	db, err := crm.Open(filepath.Join(dir, storeFile), nil)
+	db, err := boltdb.Open(filepath.Join(dir, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestInsightErrors(t *testing.T) {
 	dir := insightStore(t)
 	model := shoptest.ModelDir(t)
 	empty := t.TempDir()
-	db, err := crm.Open(filepath.Join(empty, storeFile), nil)
+	db, err := boltdb.Open(filepath.Join(empty, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

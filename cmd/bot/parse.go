@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 func runParse(ctx context.Context, m *Main, args []string) error {
@@ -97,7 +98,7 @@ func ensureShopModel(ctx context.Context, m *Main, dir string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "no model in %s: training the demo-shop model\n", dir)
-	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		return err
 	}

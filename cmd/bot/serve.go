@@ -19,8 +19,8 @@ import (
 
 	"github.com/parleyhq/parley/channels/webchat"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/internal/atomicfile"
 	"github.com/parleyhq/parley/dialog/triage"
+	"github.com/parleyhq/parley/internal/atomicfile"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/web"
 )
@@ -90,7 +90,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 
 	if *modelDir == "" {
-		if err := ensureTriageModels(ctx, m, db, model, dir); err != nil {
+		if err := ensureTriageModels(ctx, m, db, model, domain, dir); err != nil {
 			return err
 		}
 	}
@@ -102,13 +102,27 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		logger.Info("no routing model: handoffs use the domain's queues and the built-in priority rules (train one with bot train-routing)")
 	}
 	metrics := web.NewMetrics()
-	parser := metrics.Parser(model)
+	// One parser for the engine and the API, so that a model swapped in
+	// while serving answers both.
+	parser := metrics.Parser(dialog.NewSwapParser(model))
 	engine, err := dialog.New(dialog.Config{
-		Domain: domain, Parser: parser, Store: metrics.Store(db),
+		Domain: domain, Parser: parser, Store: metrics.Store(db), Events: metrics.Events(dialog.NewBus()),
 		Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
 	})
 	if err != nil {
 		return err
+	}
+	// Messages the last run acknowledged but did not answer (it stopped in
+	// between) are answered before anyone can send more.
+	n, err := engine.AnswerPending(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case n == 1:
+		fmt.Fprintln(m.Stdout, "answered 1 conversation left unanswered by the last run")
+	case n > 1:
+		fmt.Fprintf(m.Stdout, "answered %d conversations left unanswered by the last run\n", n)
 	}
 	limits := webchat.Limits{IPRate: *ipRate}
 	if *ipRate > 0 {

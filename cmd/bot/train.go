@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 func runTrain(ctx context.Context, m *Main, args []string) error {
@@ -30,11 +31,11 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	f, err := nlp.ParseFormat(*format)
+	f, err := dataset.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
-	ds, err := nlp.LoadDataset(*data, f)
+	ds, err := dataset.Load(*data, f)
 	if err != nil {
 		return err
 	}

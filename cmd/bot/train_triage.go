@@ -11,22 +11,23 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/dialog/triage"
 )
 
 // triageFlags are the flags train-routing and train-satisfaction share.
 type triageFlags struct {
-	dataDir, modelDir *string
-	folds             *int
-	seed              *uint64
+	dataDir, modelDir, domain *string
+	folds                     *int
+	seed                      *uint64
 }
 
 func addTriageFlags(fs *flag.FlagSet) triageFlags {
 	return triageFlags{
 		dataDir:  dataDirFlag(fs),
 		modelDir: fs.String("model-dir", "", "model `directory`: its NLU model parses stored messages that lack a parse, and the new model is written there (default: DATA-DIR/model)"),
+		domain:   fs.String("domain", os.Getenv("PARLEY_DOMAIN"), "domain `file` whose frustration cues the models count, as \"bot serve\" uses it (env PARLEY_DOMAIN; default: the embedded demo shop)"),
 		folds:    fs.Int("folds", 5, "cross-validation folds"),
 		seed:     fs.Uint64("seed", 1, "random seed: the same store and seed give the same model"),
 	}
@@ -40,7 +41,7 @@ const triageAbout = "The store is DATA-DIR/parley.db (a new one is seeded with t
 	"the new model."
 
 func runTrainRouting(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("train-routing", "[--data-dir DIR] [--model-dir DIR] [--model tree|logreg|svm|auto] [--folds 5] [--seed N]",
+	fs := m.flagSet("train-routing", "[--data-dir DIR] [--model-dir DIR] [--domain FILE] [--model tree|logreg|svm|auto] [--folds 5] [--seed N]",
 		"Learns the queue and priority agents gave handed-off conversations, from the CRM's\n"+
 			"resolved conversations, prints k-fold cross-validated accuracy and macro-F1 next\n"+
 			"to the majority-class baseline, and writes MODEL-DIR/"+triage.RoutingFile+". \"bot serve\"\n"+
@@ -56,11 +57,11 @@ func runTrainRouting(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	ds, dir, err := readTriageData(ctx, m, f)
+	ds, dir, domain, err := readTriageData(ctx, m, f)
 	if err != nil {
 		return err
 	}
-	model, rep, err := triage.TrainRouting(ctx, ds, triage.Options{Model: k, Folds: *f.folds, Seed: *f.seed})
+	model, rep, err := triage.TrainRouting(ctx, ds, triage.Options{Domain: domain, Model: k, Folds: *f.folds, Seed: *f.seed})
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func printTarget(w io.Writer, what string, r triage.TargetReport) {
 }
 
 func runTrainSatisfaction(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("train-satisfaction", "[--data-dir DIR] [--model-dir DIR] [--folds 5] [--seed N]",
+	fs := m.flagSet("train-satisfaction", "[--data-dir DIR] [--model-dir DIR] [--domain FILE] [--folds 5] [--seed N]",
 		"Learns the chance that a conversation ends with a rating of 1 or 2, from every\n"+
 			"customer message of the CRM's rated conversations, prints k-fold cross-validated\n"+
 			"AUC and Brier score next to the base rate, chooses the risk at which the bot hands\n"+
@@ -102,11 +103,11 @@ func runTrainSatisfaction(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	ds, dir, err := readTriageData(ctx, m, f)
+	ds, dir, domain, err := readTriageData(ctx, m, f)
 	if err != nil {
 		return err
 	}
-	model, rep, err := triage.TrainSatisfaction(ctx, ds, triage.Options{Folds: *f.folds, Seed: *f.seed})
+	model, rep, err := triage.TrainSatisfaction(ctx, ds, triage.Options{Domain: domain, Folds: *f.folds, Seed: *f.seed})
 	if err != nil {
 		return err
 	}
@@ -130,40 +131,41 @@ func runTrainSatisfaction(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-// readTriageData loads the NLU model, opens the store and reads the
-// training data. It returns the model directory to write to.
-func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Dataset, string, error) {
+// readTriageData loads the NLU model and the domain, opens the store and
+// reads the training data. It returns the model directory to write to.
+func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Dataset, string, *dialog.Domain, error) {
 	if *f.folds < 2 {
-		return nil, "", fmt.Errorf("--folds %d: want 2 or more", *f.folds)
+		return nil, "", nil, fmt.Errorf("--folds %d: want 2 or more", *f.folds)
 	}
 	nlu, dir, db, err := openModelAndStore(ctx, m, *f.dataDir, *f.modelDir)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	defer db.Close()
+	domain, err := loadDomain(*f.domain, nlu.Labels())
+	if err != nil {
+		return nil, "", nil, err
+	}
 	ds, err := triageDataset(ctx, db, nlu)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	fmt.Fprintf(m.Stdout, "read %d resolved conversations from %s; parsed %d stored messages with the NLU model in %s\n",
 		len(ds.Conversations), filepath.Join(*f.dataDir, storeFile), ds.Parsed, dir)
-	return ds, dir, nil
+	return ds, dir, domain, nil
 }
 
 // triageDataset reads every customer's history from the store.
-func triageDataset(ctx context.Context, db *crm.DB, nlu dialog.Parser) (*triage.Dataset, error) {
-	ids, err := db.CustomerIDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return triage.ReadDataset(ctx, db, ids, nlu)
+func triageDataset(ctx context.Context, db *boltdb.DB, nlu dialog.Parser) (*triage.Dataset, error) {
+	return triage.ReadDataset(ctx, db, nlu)
 }
 
 // ensureTriageModels trains the routing and satisfaction models into dir
-// with the defaults when it has none, so that a new "bot serve" routes with
-// the demo history from the start. A store without enough history to train
-// on is not an error: the engine then routes by the domain's rules.
-func ensureTriageModels(ctx context.Context, m *Main, db *crm.DB, nlu dialog.Parser, dir string) error {
+// with the defaults and the domain's frustration cues when it has none, so
+// that a new "bot serve" routes with the demo history from the start. A
+// store without enough history to train on is not an error: the engine then
+// routes by the domain's rules.
+func ensureTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.Parser, domain *dialog.Domain, dir string) error {
 	_, errR := os.Stat(filepath.Join(dir, triage.RoutingFile))
 	_, errS := os.Stat(filepath.Join(dir, triage.SatisfactionFile))
 	if !errors.Is(errR, fs.ErrNotExist) && !errors.Is(errS, fs.ErrNotExist) {
@@ -174,7 +176,7 @@ func ensureTriageModels(ctx context.Context, m *Main, db *crm.DB, nlu dialog.Par
 	if err != nil {
 		return err
 	}
-	opts := triage.Options{Folds: 5, Seed: 1}
+	opts := triage.Options{Domain: domain, Folds: 5, Seed: 1}
 	if errors.Is(errR, fs.ErrNotExist) {
 		model, rep, err := triage.TrainRouting(ctx, ds, opts)
 		switch {

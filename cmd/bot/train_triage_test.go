@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog/triage"
 )
 
@@ -99,7 +99,7 @@ func TestTrainTriageStoreInUse(t *testing.T) {
 	dir := t.TempDir()
 	model := trainTiny(t, dir)
 	store, _ := seedStore(t)
-	held, err := crm.Open(filepath.Join(store, storeFile), nil)
+	held, err := boltdb.Open(filepath.Join(store, storeFile), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,21 @@
 package triage
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"slices"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
-// Source is the part of the store training reads: everything about one
-// customer at a time, as crm.PrivacyStore.ExportCustomer writes it.
+// Source is the part of the store training reads: the conversations page by
+// page, and each one's situation through the same reader the engine uses.
 type Source interface {
-	ExportCustomer(ctx context.Context, id string, w io.Writer) error
+	crm.HistoryStore
+	Conversations(ctx context.Context, afterID string, limit int) ([]crm.Conversation, error)
+	ConversationFeedback(ctx context.Context, conversationID string) (crm.Feedback, error)
 }
 
 // Conversation is one past conversation as training sees it.
@@ -44,100 +44,95 @@ type Dataset struct {
 	Parsed, Unparsed int
 }
 
-// ReadDataset reads the resolved conversations of the customers from src.
-// Customer messages without a stored parse (imported history, say) are
-// parsed with p when it is not nil; each distinct text is parsed once.
-// Conversations without messages are skipped, as are conversations of
-// unknown customers, which no export holds. Features of the customer's
-// history are taken as of each conversation's start (a case counts as open
-// when it was opened before and is still open or was last updated after).
+// page is how many conversations ReadDataset lists at a time.
+const page = 500
+
+// ReadDataset reads the store's resolved conversations of known customers,
+// each with dialog.ReadSituation as the customer's history stood when the
+// conversation began (a case counts as open when it was opened before and
+// is still open or was last updated after). Customer messages without a
+// stored parse (imported history, say) are parsed with p when it is not
+// nil; each distinct text is parsed once. Conversations without messages
+// are skipped.
 //
-// Errors: the source's (crm.ErrNotFound for an unknown customer), an
-// export that does not decode, or ctx's.
-func ReadDataset(ctx context.Context, src Source, customerIDs []string, p dialog.Parser) (*Dataset, error) {
+// Errors: the source's, a stored parse that does not decode, or ctx's.
+func ReadDataset(ctx context.Context, src Source, p dialog.Parser) (*Dataset, error) {
 	ds := &Dataset{}
-	cache := map[string]json.RawMessage{}
-	var buf bytes.Buffer
-	for _, id := range customerIDs {
-		if err := ctx.Err(); err != nil {
+	cache := map[string]*nlu.Result{}
+	for after := ""; ; {
+		convs, err := src.Conversations(ctx, after, page)
+		if err != nil {
 			return nil, fmt.Errorf("read dataset: %w", err)
 		}
-		buf.Reset()
-		if err := src.ExportCustomer(ctx, id, &buf); err != nil {
-			return nil, fmt.Errorf("read dataset: customer %s: %w", id, err)
+		for _, c := range convs {
+			if c.State != crm.StateResolved || c.CustomerID == "" || c.LastSeq == 0 {
+				continue
+			}
+			if err := ds.add(ctx, src, c, p, cache); err != nil {
+				return nil, fmt.Errorf("read dataset: conversation %s: %w", c.ID, err)
+			}
 		}
-		var ex crm.Export
-		if err := json.Unmarshal(buf.Bytes(), &ex); err != nil {
-			return nil, fmt.Errorf("read dataset: customer %s: %w", id, err)
+		if len(convs) < page {
+			return ds, nil
 		}
-		if err := ds.add(ctx, &ex, p, cache); err != nil {
-			return nil, fmt.Errorf("read dataset: customer %s: %w", id, err)
-		}
+		after = convs[len(convs)-1].ID
 	}
-	return ds, nil
 }
 
-// add turns one customer's export into conversations.
-func (ds *Dataset) add(ctx context.Context, ex *crm.Export, p dialog.Parser, cache map[string]json.RawMessage) error {
-	rating := map[string]crm.Feedback{}
-	for _, f := range ex.Feedback {
-		if old, ok := rating[f.ConversationID]; f.ConversationID != "" && (!ok || f.CreatedAt.After(old.CreatedAt)) {
-			rating[f.ConversationID] = f
-		}
+// add reads one conversation's situations.
+func (ds *Dataset) add(ctx context.Context, src Source, c crm.Conversation, p dialog.Parser, cache map[string]*nlu.Result) error {
+	sit, err := dialog.ReadSituation(ctx, src, c.ID, crm.HistoryQuery{Messages: -1, AsOf: c.CreatedAt}, c.CreatedAt)
+	if err != nil {
+		return err
 	}
-	cust := ex.Customer
-	for _, ec := range ex.Conversations {
-		if ec.State != crm.StateResolved || len(ec.Messages) == 0 {
-			continue
-		}
-		msgs := slices.Clone(ec.Messages)
-		for i := range msgs {
-			m := &msgs[i]
-			if m.Sender != crm.SenderCustomer || len(m.Parse) > 0 {
-				continue
-			}
-			raw, err := ds.parse(ctx, p, m.Text, cache)
-			if err != nil {
+	if sit.Customer == nil { // erased since
+		return nil
+	}
+	rating := 0
+	switch fb, err := src.ConversationFeedback(ctx, c.ID); {
+	case err == nil:
+		rating = fb.Score
+	case !errors.Is(err, crm.ErrNotFound):
+		return err
+	}
+	lines := sit.Messages
+	for i := range lines {
+		if l := &lines[i]; l.Sender == crm.SenderCustomer && l.Parse == nil {
+			if l.Parse, err = ds.parse(ctx, p, l.Text, cache); err != nil {
 				return err
 			}
-			m.Parse = raw
 		}
-		c := Conversation{Queue: ec.Queue, Priority: ec.Priority, Rating: rating[ec.ID].Score}
-		h := historyAsOf(ex, ec.Conversation)
-		// The bot's part ends where an agent first writes.
-		end := len(msgs)
-		for i, m := range msgs {
-			if m.Sender == crm.SenderAgent {
-				end = i
-				break
-			}
+	}
+	out := Conversation{Queue: c.Queue, Priority: c.Priority, Rating: rating}
+	// The bot's part ends where an agent first writes.
+	for i, l := range lines {
+		if l.Sender == crm.SenderAgent {
+			break
 		}
-		for i := range end {
-			if msgs[i].Sender != crm.SenderCustomer {
-				continue
-			}
-			c.Situations = append(c.Situations, dialog.Situation{
-				Conversation: ec.Conversation, Customer: &cust, Messages: msgs[max(0, i+1-dialog.SituationMessages) : i+1],
-				History: h, Now: msgs[i].CreatedAt,
-			})
+		if l.Sender != crm.SenderCustomer {
+			continue
 		}
-		if len(c.Situations) > 0 {
-			ds.Conversations = append(ds.Conversations, c)
-		}
+		s := sit
+		s.Messages = lines[max(0, i+1-dialog.SituationMessages) : i+1]
+		s.Now = l.CreatedAt
+		out.Situations = append(out.Situations, s)
+	}
+	if len(out.Situations) > 0 {
+		ds.Conversations = append(ds.Conversations, out)
 	}
 	return nil
 }
 
-// parse returns the stored form of the NLU's parse of text, or nil when
-// there is no parser or it fails on the text (ctx's error is returned).
-func (ds *Dataset) parse(ctx context.Context, p dialog.Parser, text string, cache map[string]json.RawMessage) (json.RawMessage, error) {
-	if raw, ok := cache[text]; ok {
-		if raw == nil {
+// parse returns the NLU's parse of text, or nil when there is no parser or
+// it fails on the text (ctx's error is returned).
+func (ds *Dataset) parse(ctx context.Context, p dialog.Parser, text string, cache map[string]*nlu.Result) (*nlu.Result, error) {
+	if res, ok := cache[text]; ok {
+		if res == nil {
 			ds.Unparsed++
 		} else {
 			ds.Parsed++
 		}
-		return raw, nil
+		return res, nil
 	}
 	if p == nil {
 		cache[text] = nil
@@ -155,43 +150,10 @@ func (ds *Dataset) parse(ctx context.Context, p dialog.Parser, text string, cach
 		ds.Unparsed++
 		return nil, nil
 	}
-	// The features read no embedding: leave it out of the cache.
 	slim := *res
-	slim.Embedding = nil
-	raw, err := json.Marshal(&slim)
-	if err != nil {
-		return nil, err
-	}
-	cache[text] = raw
+	slim.Embedding = nil // the features read none; the cache need not hold it
+	res = &slim
+	cache[text] = res
 	ds.Parsed++
-	return raw, nil
-}
-
-// historyAsOf is the customer's history at the start of conversation c.
-func historyAsOf(ex *crm.Export, c crm.Conversation) dialog.History {
-	at := c.CreatedAt
-	var h dialog.History
-	for _, t := range ex.Tickets {
-		if t.CreatedAt.Before(at) && (t.Status.Open() || t.UpdatedAt.After(at)) {
-			h.OpenTickets++
-		}
-	}
-	for _, o := range ex.Conversations {
-		if o.ID != c.ID && o.Queue != "" && o.CreatedAt.Before(at) {
-			h.PastHandoffs++
-		}
-	}
-	var newest crm.Feedback
-	for _, f := range ex.Feedback {
-		if f.CreatedAt.Before(at) && f.CreatedAt.After(newest.CreatedAt) {
-			newest = f
-		}
-	}
-	h.LastRating = newest.Score
-	for _, o := range ex.Orders {
-		if o.PlacedAt.Before(at) {
-			h.LifetimeOrders++
-		}
-	}
-	return h
+	return res, nil
 }

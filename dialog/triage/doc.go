@@ -16,20 +16,22 @@
 // model), and counts: customer_messages, wait_minutes (first message to
 // the latest customer message), open_tickets, past_handoffs, last_rating
 // and last_rating_low, lifetime_orders, and the frustration cues shouting
-// (two words in capitals), exclamations ("!!"), cue_words (DefaultCues or
-// Options.Cues), out_of_scope and repeats (an intent asked for again).
+// (two words in capitals), exclamations ("!!"), cue_words (the domain's
+// policy.frustration_cues, the list the engine's policy uses, taken from
+// Options.Domain at training and saved with the model), out_of_scope and
+// repeats (an intent asked for again).
 // The features read only the situation, never the clock, so the same
 // situation always gives the same vector.
 //
 // # Training
 //
-// ReadDataset reads every resolved conversation of the given customers
-// through crm.PrivacyStore.ExportCustomer (the store has no other way to
-// list conversations with their ratings), parses customer messages that
-// were stored without a parse (imported history) with a dialog.Parser, and
-// rebuilds each conversation's situations as the engine saw them: one per
-// customer message before an agent first wrote, with the customer's
-// history as of the conversation's start.
+// ReadDataset pages through the store's resolved conversations of known
+// customers and reads each with dialog.ReadSituation, the reader the engine
+// uses, with the customer's history as of the conversation's start; it
+// parses customer messages that were stored without a parse (imported
+// history) with a dialog.Parser, and rebuilds each conversation's
+// situations as the engine saw them: one per customer message before an
+// agent first wrote.
 //
 // TrainRouting learns the queue and the priority agents finally gave the
 // handed-off conversations (those with a Queue), from the situation at the

@@ -15,8 +15,8 @@ var (
 	// priority, or only low or only good ratings), so there is nothing to
 	// learn.
 	ErrOneClass = errors.New("only one class in the training data")
-	// ErrOption: a bad option, such as an unknown learner or fewer than two
-	// folds.
+	// ErrOption: a bad option, such as an unknown learner, fewer than two
+	// folds or no domain.
 	ErrOption = errors.New("invalid option")
 	// ErrFormat: a model file that is not one, is corrupt or inconsistent.
 	ErrFormat = errors.New("malformed triage model")

@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,14 +8,6 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 )
-
-// DefaultCues are the words and phrases that, in a customer's message, count
-// as frustration cues when Options.Cues is nil. Matching is by lower-case
-// substring.
-var DefaultCues = []string{
-	"ridiculous", "unacceptable", "useless", "worst", "fed up", "sick of", "third time",
-	"joke", "furious", "never again", "waste of time", "disgusted", "three times", "still no",
-}
 
 // smallTalk intents are not counted as repeated requests.
 var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge"}
@@ -56,7 +47,10 @@ var numeric = []string{
 type Spec struct {
 	Intents  []string `json:"intents"`
 	Entities []string `json:"entities"`
-	Cues     []string `json:"cues"`
+	// Cues are the frustration cues cue_words counts (lower-case
+	// substrings): the domain's policy.frustration_cues at training. A
+	// saved model keeps its list, so it scores as it was trained.
+	Cues []string `json:"cues"`
 }
 
 // Names returns the name of each feature, in vector order.
@@ -102,27 +96,6 @@ func (s Spec) check() error {
 	return nil
 }
 
-// parsed is the part of a stored nlp.Result the features read.
-type parsed struct {
-	Intent   string `json:"intent"`
-	InScope  bool   `json:"in_scope"`
-	Entities []struct {
-		Type string `json:"type"`
-	} `json:"entities"`
-}
-
-// readParse decodes a message's stored parse. A message without one, or
-// with one that does not decode, counts as not understood: ok is false.
-func readParse(raw json.RawMessage) (p parsed, ok bool) {
-	if len(raw) == 0 {
-		return p, false
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return parsed{}, false
-	}
-	return p, true
-}
-
 // observation is what the features count in a situation's customer
 // messages, before the vocabularies turn it into a vector.
 type observation struct {
@@ -157,8 +130,8 @@ func observe(s dialog.Situation, cues []string) observation {
 				o.cues++
 			}
 		}
-		p, ok := readParse(m.Parse)
-		if !ok {
+		p := m.Parse
+		if p == nil { // not understood: counts in the text features only
 			continue
 		}
 		for _, e := range p.Entities {

@@ -9,26 +9,26 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // msg is a customer message at minute min, with the parse of spec: an
 // intent name, "oos", or "" for a message stored without a parse.
-func msg(min int, text, intent string, entities ...string) crm.Message {
-	m := crm.Message{Sender: crm.SenderCustomer, Text: text, CreatedAt: now.Add(time.Duration(min) * time.Minute)}
+func msg(min int, text, intent string, entities ...string) dialog.Line {
+	m := dialog.Line{Message: crm.Message{Sender: crm.SenderCustomer, Text: text, CreatedAt: now.Add(time.Duration(min) * time.Minute)}}
 	if intent == "" {
 		return m
 	}
-	r := nlp.Result{Text: text, Intent: intent, Confidence: 0.9, InScope: intent != "oos"}
+	r := nlu.Result{Text: text, Intent: intent, Confidence: 0.9, InScope: intent != "oos"}
 	for _, e := range entities {
-		r.Entities = append(r.Entities, nlp.Entity{Type: e, Text: "x", Value: "x"})
+		r.Entities = append(r.Entities, nlu.Entity{Type: e, Text: "x", Value: "x"})
 	}
-	m.Parse, _ = json.Marshal(r)
+	m.Parse = &r
 	return m
 }
 
-func bot(min int, text string) crm.Message {
-	return crm.Message{Sender: crm.SenderBot, Text: text, CreatedAt: now.Add(time.Duration(min) * time.Minute)}
+func bot(min int, text string) dialog.Line {
+	return dialog.Line{Message: crm.Message{Sender: crm.SenderBot, Text: text, CreatedAt: now.Add(time.Duration(min) * time.Minute)}}
 }
 
 var testSpec = Spec{
@@ -47,25 +47,25 @@ func TestVector(t *testing.T) {
 		{
 			name: "unknown visitor, one message",
 			sit: dialog.Situation{Conversation: crm.Conversation{Channel: crm.ChannelWeb},
-				Messages: []crm.Message{msg(0, "where is my order 1042", "order_status", "order_id")}},
+				Messages: []dialog.Line{msg(0, "where is my order 1042", "order_status", "order_id")}},
 			want: map[string]float64{"customer=unknown": 1, "channel=web": 1, "intent=order_status": 1, "entity=order_id": 1, "customer_messages": 1},
 		},
 		{
 			name: "gold customer with history on slack",
 			sit: dialog.Situation{Conversation: crm.Conversation{Channel: crm.ChannelSlack}, Customer: gold,
 				History:  dialog.History{OpenTickets: 2, PastHandoffs: 3, LastRating: 2, LifetimeOrders: 7},
-				Messages: []crm.Message{msg(0, "hi", "greet")}},
+				Messages: []dialog.Line{msg(0, "hi", "greet")}},
 			want: map[string]float64{"tier=gold": 1, "channel=slack": 1, "intent=greet": 1, "customer_messages": 1,
 				"open_tickets": 2, "past_handoffs": 3, "last_rating": 2, "last_rating_low": 1, "lifetime_orders": 7},
 		},
 		{
 			name: "good last rating is not low",
-			sit:  dialog.Situation{Customer: gold, History: dialog.History{LastRating: 4}, Messages: []crm.Message{msg(0, "hi", "")}},
+			sit:  dialog.Situation{Customer: gold, History: dialog.History{LastRating: 4}, Messages: []dialog.Line{msg(0, "hi", "")}},
 			want: map[string]float64{"tier=gold": 1, "customer_messages": 1, "last_rating": 4},
 		},
 		{
 			name: "frustration cues, shouting, exclamations and waiting",
-			sit: dialog.Situation{Customer: gold, Messages: []crm.Message{
+			sit: dialog.Situation{Customer: gold, Messages: []dialog.Line{
 				msg(0, "where is my refund", "refund_status"),
 				bot(1, "Let me check."),
 				msg(3, "WHERE IS MY REFUND!!", "refund_status"),
@@ -77,7 +77,7 @@ func TestVector(t *testing.T) {
 		},
 		{
 			name: "out of scope, small talk repeats and unknown intents",
-			sit: dialog.Situation{Messages: []crm.Message{
+			sit: dialog.Situation{Messages: []dialog.Line{
 				msg(0, "hi", "greet"), msg(1, "hello", "greet"),
 				msg(2, "what's the weather", "oos"),
 				msg(3, "sell me a boat", "buy_boat"),
@@ -87,18 +87,11 @@ func TestVector(t *testing.T) {
 		},
 		{
 			name: "agent and bot messages count for nothing",
-			sit: dialog.Situation{Messages: []crm.Message{
-				{Sender: crm.SenderAgent, Text: "THIS IS RIDICULOUS!!", CreatedAt: now},
-				{Sender: crm.SenderSystem, Text: "third time", CreatedAt: now},
+			sit: dialog.Situation{Messages: []dialog.Line{
+				{Message: crm.Message{Sender: crm.SenderAgent, Text: "THIS IS RIDICULOUS!!", CreatedAt: now}},
+				{Message: crm.Message{Sender: crm.SenderSystem, Text: "third time", CreatedAt: now}},
 			}},
 			want: map[string]float64{"customer=unknown": 1},
-		},
-		{
-			name: "a parse that does not decode is no parse",
-			sit: dialog.Situation{Messages: []crm.Message{
-				{Sender: crm.SenderCustomer, Text: "x", Parse: json.RawMessage(`{"intent": 3`), CreatedAt: now},
-			}},
-			want: map[string]float64{"customer=unknown": 1, "customer_messages": 1},
 		},
 	}
 	names := testSpec.Names()
@@ -128,8 +121,8 @@ func TestVector(t *testing.T) {
 
 func TestSpecFor(t *testing.T) {
 	sits := []dialog.Situation{
-		{Messages: []crm.Message{msg(0, "a", "refund_status", "order_id"), msg(1, "b", "oos")}},
-		{Messages: []crm.Message{msg(0, "c", "complaint", "email"), msg(1, "d", "")}},
+		{Messages: []dialog.Line{msg(0, "a", "refund_status", "order_id"), msg(1, "b", "oos")}},
+		{Messages: []dialog.Line{msg(0, "c", "complaint", "email"), msg(1, "d", "")}},
 	}
 	s := specFor(sits, []string{" Ridiculous", "ridiculous", ""})
 	want := Spec{Intents: []string{"complaint", "refund_status"}, Entities: []string{"email", "order_id"}, Cues: []string{"ridiculous"}}
@@ -138,15 +131,21 @@ func TestSpecFor(t *testing.T) {
 	}
 }
 
-// FuzzVector feeds arbitrary stored parses and texts (both come from the
-// store, where anything may have been written) to the features.
+// FuzzVector feeds arbitrary texts and parses (decoded as the situation
+// reader decodes a stored one; one that does not decode is left out) to the
+// features.
 func FuzzVector(f *testing.F) {
 	f.Add("where is my order 1042?", []byte(`{"intent":"order_status","in_scope":true,"entities":[{"type":"order_id"}]}`))
 	f.Add("THIS IS RIDICULOUS!!", []byte(`{"intent":"complaint","in_scope":true}`))
 	f.Add("hmm", []byte(`{"intent":null,"entities":[null,{"type":7}]}`))
 	f.Add("", []byte(`not json`))
 	f.Fuzz(func(t *testing.T, text string, parse []byte) {
-		s := dialog.Situation{Messages: []crm.Message{{Sender: crm.SenderCustomer, Text: text, Parse: parse, CreatedAt: now}}}
+		l := dialog.Line{Message: crm.Message{Sender: crm.SenderCustomer, Text: text, CreatedAt: now}}
+		var r nlu.Result
+		if json.Unmarshal(parse, &r) == nil {
+			l.Parse = &r
+		}
+		s := dialog.Situation{Messages: []dialog.Line{l}}
 		x := testSpec.Vector(s)
 		if len(x) != testSpec.Len() {
 			t.Fatalf("%d features, want %d", len(x), testSpec.Len())

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
+	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
-	"github.com/parleyhq/parley/nlp"
+	nludata "github.com/parleyhq/parley/nlp/dataset"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // now is the tests' clock.
@@ -53,9 +55,9 @@ var keywordRules = []struct {
 
 var orderNumber = regexp.MustCompile(`\b\d{4,6}\b`)
 
-func (keywordNLU) Parse(_ context.Context, text string) (*nlp.Result, error) {
+func (keywordNLU) Parse(_ context.Context, text string) (*nlu.Result, error) {
 	lower := strings.ToLower(text)
-	r := &nlp.Result{Text: text}
+	r := &nlu.Result{Text: text}
 	for _, rule := range keywordRules {
 		all := true
 		for _, w := range rule.words {
@@ -73,14 +75,14 @@ func (keywordNLU) Parse(_ context.Context, text string) (*nlp.Result, error) {
 		r.Intent, r.Confidence = "greet", 0.2
 	}
 	for _, loc := range orderNumber.FindAllStringIndex(text, -1) {
-		r.Entities = append(r.Entities, nlp.Entity{Type: "order_id", Text: text[loc[0]:loc[1]], Value: text[loc[0]:loc[1]], Start: loc[0], End: loc[1]})
+		r.Entities = append(r.Entities, nlu.Entity{Type: "order_id", Text: text[loc[0]:loc[1]], Value: text[loc[0]:loc[1]], Start: loc[0], End: loc[1]})
 	}
 	return r, nil
 }
 
 // seededStore is a store in t.TempDir() with the demo shop's seed and
 // history.
-func seededStore(t testing.TB) *crm.DB { return shoptest.Store(t, now) }
+func seededStore(t testing.TB) *boltdb.DB { return shoptest.Store(t, now) }
 
 func seedCustomerIDs(t testing.TB) []string {
 	t.Helper()
@@ -103,7 +105,7 @@ var historyData = sync.OnceValues(func() (*Dataset, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	db, err := crm.Open(filepath.Join(dir, "parley.db"), &crm.Options{Now: func() time.Time { return now }})
+	db, err := boltdb.Open(filepath.Join(dir, "parley.db"), &boltdb.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +114,30 @@ var historyData = sync.OnceValues(func() (*Dataset, error) {
 	if _, err := shop.EnsureSeeded(ctx, db, now); err != nil {
 		return nil, err
 	}
-	s, err := shop.Seed(now)
+	return ReadDataset(ctx, db, keywordNLU{})
+})
+
+// shopDomain is the demo shop's dialog domain (shoptest.Domain, without a
+// test to fail), parsed once per test binary: its frustration cues are the
+// ones training counts.
+var shopDomain = sync.OnceValues(func() (*dialog.Domain, error) {
+	ds, err := nludata.Parse("shop/nlu.yml", shop.NLU(), nludata.FormatParley)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, c := range s.Customers {
-		ids = append(ids, c.ID)
-	}
-	return ReadDataset(ctx, db, ids, keywordNLU{})
+	return dialog.ParseDomain("shop/domain.yml", shop.Domain(), ds.Intents())
 })
+
+// opts returns o with the demo shop's domain.
+func opts(t testing.TB, o Options) Options {
+	t.Helper()
+	d, err := shopDomain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Domain = d
+	return o
+}
 
 // dataset returns the demo history read through keywordNLU.
 func dataset(t testing.TB) *Dataset {

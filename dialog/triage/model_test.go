@@ -61,7 +61,11 @@ func train(t testing.TB) *trained {
 
 func trainTo(ds *Dataset, dir string) (*trained, error) {
 	ctx := context.Background()
-	opts := Options{Seed: 3, Now: func() time.Time { return now }}
+	d, err := shopDomain()
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{Domain: d, Seed: 3, Now: func() time.Time { return now }}
 	rm, _, err := TrainRouting(ctx, ds, opts)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,13 @@ import (
 	"github.com/parleyhq/parley/dialog"
 )
 
-// Options tune training. The zero value trains with defaults.
+// Options tune training. Domain is required; every other zero field takes
+// its default.
 type Options struct {
+	// Domain is the dialog domain the models serve: its
+	// Policy.FrustrationCues, the list the engine's policy uses, are the
+	// frustration cues the cue_words feature counts.
+	Domain *dialog.Domain
 	// Model is the routing learner: Tree (the default: its decisions read
 	// as rules), LogReg, SVM, or Auto (all three). For each of queue and
 	// priority, training keeps the candidate (tree depth, or C) with the
@@ -25,9 +30,6 @@ type Options struct {
 	// Seed drives the folds, the tree's feature order and the SVM's sample
 	// order: the same seed and data give the same model and numbers.
 	Seed uint64
-	// Cues are the frustration cues counted in messages; nil means
-	// DefaultCues.
-	Cues []string
 	// Now stamps the model; nil means time.Now.
 	Now func() time.Time
 }
@@ -39,14 +41,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Folds < 2 {
 		return o, fmt.Errorf("%w: %d folds, want 2 or more", ErrOption, o.Folds)
 	}
+	if o.Domain == nil {
+		return o, fmt.Errorf("%w: no domain (its frustration cues are a feature)", ErrOption)
+	}
 	if o.Model == "" {
 		o.Model = Tree
 	}
 	if _, err := ParseKind(string(o.Model)); err != nil {
 		return o, err
-	}
-	if o.Cues == nil {
-		o.Cues = DefaultCues
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -129,7 +131,7 @@ func TrainRouting(ctx context.Context, ds *Dataset, opts Options) (*RoutingModel
 			yp = append(yp, slices.Index(prioNames, string(prioOf(c.Priority))))
 		}
 	}
-	spec := specFor(sits, opts.Cues)
+	spec := specFor(sits, opts.Domain.Policy.FrustrationCues)
 	names := spec.Names()
 	X := make([][]float64, len(sits))
 	for i, s := range sits {
@@ -305,7 +307,7 @@ func TrainSatisfaction(ctx context.Context, ds *Dataset, opts Options) (*Satisfa
 			group = append(group, i)
 		}
 	}
-	spec := specFor(sits, opts.Cues)
+	spec := specFor(sits, opts.Domain.Policy.FrustrationCues)
 	names := spec.Names()
 	X := make([][]float64, len(sits))
 	for i, s := range sits {

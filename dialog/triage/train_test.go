@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,7 +14,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/models"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // TestTrainRoutingBeatsBaseline trains on the demo history (read through
@@ -22,7 +23,7 @@ func TestTrainRoutingBeatsBaseline(t *testing.T) {
 	ds := dataset(t)
 	for _, kind := range []Kind{Tree, LogReg, SVM} {
 		t.Run(string(kind), func(t *testing.T) {
-			m, rep, err := TrainRouting(context.Background(), ds, Options{Model: kind, Seed: 1, Folds: 4})
+			m, rep, err := TrainRouting(context.Background(), ds, opts(t, Options{Model: kind, Seed: 1, Folds: 4}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +54,7 @@ func TestTrainRoutingBeatsBaseline(t *testing.T) {
 }
 
 func TestTrainRoutingAutoChoosesBest(t *testing.T) {
-	_, rep, err := TrainRouting(context.Background(), dataset(t), Options{Model: Auto, Seed: 2})
+	_, rep, err := TrainRouting(context.Background(), dataset(t), opts(t, Options{Model: Auto, Seed: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestTrainRoutingAutoChoosesBest(t *testing.T) {
 }
 
 func TestTrainSatisfactionBeatsBaseline(t *testing.T) {
-	m, rep, err := TrainSatisfaction(context.Background(), dataset(t), Options{Seed: 1})
+	m, rep, err := TrainSatisfaction(context.Background(), dataset(t), opts(t, Options{Seed: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestTrainSatisfactionBeatsBaseline(t *testing.T) {
 // condition on it names a real feature.
 func TestRouteExplains(t *testing.T) {
 	ds := dataset(t)
-	m, _, err := TrainRouting(context.Background(), ds, Options{Seed: 1})
+	m, _, err := TrainRouting(context.Background(), ds, opts(t, Options{Seed: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestRouteExplains(t *testing.T) {
 
 func TestLinearRouteExplains(t *testing.T) {
 	ds := dataset(t)
-	m, _, err := TrainRouting(context.Background(), ds, Options{Model: LogReg, Seed: 1})
+	m, _, err := TrainRouting(context.Background(), ds, opts(t, Options{Model: LogReg, Seed: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func oneQueue(n int) *Dataset {
 	ds := &Dataset{}
 	for i := range n {
 		ds.Conversations = append(ds.Conversations, Conversation{
-			Situations: []dialog.Situation{{Messages: []crm.Message{msg(0, fmt.Sprint("m", i), "refund_status")}}},
+			Situations: []dialog.Situation{{Messages: []dialog.Line{msg(0, fmt.Sprint("m", i), "refund_status")}}},
 			Queue:      "billing", Priority: []crm.Priority{crm.PriorityHigh, crm.PriorityLow}[i%2], Rating: 4,
 		})
 	}
@@ -172,11 +173,12 @@ func TestTrainBadInput(t *testing.T) {
 		route error // nil: routing trains
 		sat   error
 	}{
-		{"empty", &Dataset{}, Options{}, ErrNoData, ErrNoData},
-		{"fewer conversations than folds", oneQueue(3), Options{}, ErrNoData, ErrNoData},
-		{"one queue, all ratings good", oneQueue(12), Options{}, ErrOneClass, ErrOneClass},
-		{"one fold", oneQueue(12), Options{Folds: 1}, ErrOption, ErrOption},
-		{"unknown learner", oneQueue(12), Options{Model: "forest"}, ErrOption, ErrOption},
+		{"empty", &Dataset{}, opts(t, Options{}), ErrNoData, ErrNoData},
+		{"fewer conversations than folds", oneQueue(3), opts(t, Options{}), ErrNoData, ErrNoData},
+		{"one queue, all ratings good", oneQueue(12), opts(t, Options{}), ErrOneClass, ErrOneClass},
+		{"one fold", oneQueue(12), opts(t, Options{Folds: 1}), ErrOption, ErrOption},
+		{"unknown learner", oneQueue(12), opts(t, Options{Model: "forest"}), ErrOption, ErrOption},
+		{"no domain", oneQueue(12), Options{}, ErrOption, ErrOption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +189,43 @@ func TestTrainBadInput(t *testing.T) {
 			s, _, err := TrainSatisfaction(ctx, tt.ds, tt.opts)
 			if !errors.Is(err, tt.sat) || s != nil {
 				t.Errorf("satisfaction: %v, want %v", err, tt.sat)
+			}
+		})
+	}
+}
+
+// TestCuesComeFromTheDomain: the cue_words feature counts the domain's
+// frustration cues (the list the engine's policy uses), and the model keeps
+// them.
+func TestCuesComeFromTheDomain(t *testing.T) {
+	ds := dataset(t)
+	o := opts(t, Options{Seed: 1, Folds: 2})
+	if want := o.Domain.Policy.FrustrationCues; len(want) == 0 {
+		t.Fatal("the demo shop's domain has no frustration cues")
+	}
+	own := *o.Domain
+	own.Policy.FrustrationCues = []string{"Banana", "banana"}
+	for _, tc := range []struct {
+		name   string
+		domain *dialog.Domain
+		want   []string
+	}{
+		{"the demo shop", o.Domain, o.Domain.Policy.FrustrationCues},
+		{"a domain of its own", &own, []string{"banana"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := o
+			o.Domain = tc.domain
+			rm, _, err := TrainRouting(context.Background(), ds, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm, _, err := TrainSatisfaction(context.Background(), ds, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rm.spec.Cues, tc.want) || !slices.Equal(sm.spec.Cues, tc.want) {
+				t.Errorf("routing cues %q, satisfaction cues %q, want %q", rm.spec.Cues, sm.spec.Cues, tc.want)
 			}
 		})
 	}
@@ -235,7 +274,7 @@ type countingNLU struct {
 	n  map[string]int // guarded by mu
 }
 
-func (c *countingNLU) Parse(ctx context.Context, text string) (*nlp.Result, error) {
+func (c *countingNLU) Parse(ctx context.Context, text string) (*nlu.Result, error) {
 	c.mu.Lock()
 	c.n[text]++
 	c.mu.Unlock()
@@ -245,9 +284,8 @@ func (c *countingNLU) Parse(ctx context.Context, text string) (*nlp.Result, erro
 func TestReadDataset(t *testing.T) {
 	ctx := context.Background()
 	db := seededStore(t)
-	ids := seedCustomerIDs(t)
 	p := &countingNLU{n: map[string]int{}}
-	ds, err := ReadDataset(ctx, db, ids, p)
+	ds, err := ReadDataset(ctx, db, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +307,7 @@ func TestReadDataset(t *testing.T) {
 		}
 		for _, s := range c.Situations {
 			last := s.Messages[len(s.Messages)-1]
-			if last.Sender != crm.SenderCustomer || len(last.Parse) == 0 || s.Customer == nil {
+			if last.Sender != crm.SenderCustomer || last.Parse == nil || s.Customer == nil {
 				t.Fatalf("situation ends with %+v", last)
 			}
 			for _, m := range s.Messages {
@@ -288,32 +326,30 @@ func TestReadDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := db.AppendMessage(ctx, crm.Message{ConversationID: conv.ID, Sender: crm.SenderCustomer, Text: "a text no one parses"})
+	m, _, err := db.AppendMessage(ctx, crm.Message{ConversationID: conv.ID, Sender: crm.SenderCustomer, Text: "a text no one parses"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetMessageParse(ctx, conv.ID, m.Seq, msg(0, "", "complaint").Parse); err != nil {
+	complaint, _ := json.Marshal(msg(0, "", "complaint").Parse)
+	if err := db.SetMessageParse(ctx, conv.ID, m.Seq, complaint); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.UpdateConversation(ctx, conv.ID, func(c *crm.Conversation) error { c.State = crm.StateResolved; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	p2 := &countingNLU{n: map[string]int{}}
-	if _, err := ReadDataset(ctx, db, []string{"c-002"}, p2); err != nil {
+	if _, err := ReadDataset(ctx, db, p2); err != nil {
 		t.Fatal(err)
 	}
 	if p2.n["a text no one parses"] != 0 {
 		t.Error("a message with a stored parse was parsed again")
 	}
-	bare, err := ReadDataset(ctx, db, []string{"c-002"}, nil)
+	bare, err := ReadDataset(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bare.Parsed != 0 || bare.Unparsed == 0 {
 		t.Errorf("without a parser: parsed %d, unparsed %d", bare.Parsed, bare.Unparsed)
-	}
-	if _, err := ReadDataset(ctx, db, []string{"no-such-customer"}, nil); !errors.Is(err, crm.ErrNotFound) {
-		t.Errorf("unknown customer: %v", err)
 	}
 }
 
@@ -346,7 +382,7 @@ func TestPathConditions(t *testing.T) {
 // TestScoreSaysWhy: an escalation names the features that raise the risk.
 func TestScoreSaysWhy(t *testing.T) {
 	ds := dataset(t)
-	m, _, err := TrainSatisfaction(context.Background(), ds, Options{Seed: 1})
+	m, _, err := TrainSatisfaction(context.Background(), ds, opts(t, Options{Seed: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}

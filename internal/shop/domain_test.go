@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 )
 
@@ -39,7 +40,7 @@ func TestDomainCoversEveryIntent(t *testing.T) {
 
 func TestSeedImports(t *testing.T) {
 	ctx := context.Background()
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

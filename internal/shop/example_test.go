@@ -4,13 +4,13 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/internal/shop"
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 // The embedded data parses like any Parley file; the name only appears in
 // error messages.
 func ExampleNLU() {
-	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 )
 
 func TestHistoryIsDeterministic(t *testing.T) {
@@ -113,7 +114,7 @@ func TestHistoryKeepsTheStory(t *testing.T) {
 		}
 	}
 
-	db, err := crm.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "parley.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func minTime(a, b time.Time) time.Time {
 func BenchmarkEnsureSeeded(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
-		db, err := crm.Open(filepath.Join(b.TempDir(), "parley.db"), nil)
+		db, err := boltdb.Open(filepath.Join(b.TempDir(), "parley.db"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

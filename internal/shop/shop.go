@@ -6,7 +6,7 @@ import _ "embed" // for go:embed
 var nlu string
 
 // NLU returns the default domain's training data in the Parley YAML format,
-// for nlp.ParseDataset with nlp.FormatParley. Each call returns a fresh copy
+// for dataset.Parse with dataset.FormatParley. Each call returns a fresh copy
 // that the caller may modify. It cannot fail: the file is compiled in, and
 // the package's tests check that it parses.
 func NLU() []byte { return []byte(nlu) }

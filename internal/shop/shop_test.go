@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 // The floors the default domain must keep. The file holds more; these are
@@ -40,11 +40,11 @@ var requiredIntents = []string{
 }
 
 // parsed is the embedded file, parsed once for all tests, which only read it.
-var parsed = sync.OnceValues(func() (*nlp.Dataset, error) {
-	return nlp.ParseDataset("nlu.yml", NLU(), nlp.FormatParley)
+var parsed = sync.OnceValues(func() (*dataset.Dataset, error) {
+	return dataset.Parse("nlu.yml", NLU(), dataset.FormatParley)
 })
 
-func parse(t testing.TB) *nlp.Dataset {
+func parse(t testing.TB) *dataset.Dataset {
 	t.Helper()
 	ds, err := parsed()
 	if err != nil {
@@ -54,8 +54,8 @@ func parse(t testing.TB) *nlp.Dataset {
 }
 
 // byIntent groups examples by intent, keeping file order.
-func byIntent(exs []nlp.Example) map[string][]nlp.Example {
-	m := make(map[string][]nlp.Example)
+func byIntent(exs []dataset.Example) map[string][]dataset.Example {
+	m := make(map[string][]dataset.Example)
 	for _, ex := range exs {
 		m[ex.Intent] = append(m[ex.Intent], ex)
 	}
@@ -102,7 +102,7 @@ func TestIntents(t *testing.T) {
 
 	intents := 0
 	for name := range train {
-		if name != nlp.OutOfScope {
+		if name != dataset.OutOfScope {
 			intents++
 		}
 	}
@@ -118,7 +118,7 @@ func TestIntents(t *testing.T) {
 	for name, exs := range train {
 		t.Run(name, func(t *testing.T) {
 			minTrain, minVal := minTrainExamples, minValExamples
-			if name == nlp.OutOfScope {
+			if name == dataset.OutOfScope {
 				minTrain, minVal = minOOSTrain, minOOSVal
 			}
 			distinct := map[string]bool{}
@@ -142,7 +142,7 @@ func TestNoDuplicateExamples(t *testing.T) {
 		line          int
 	}
 	first := map[string]seen{}
-	check := func(split string, exs []nlp.Example) {
+	check := func(split string, exs []dataset.Example) {
 		for _, ex := range exs {
 			key := normalize(ex.Text)
 			if prev, dup := first[key]; dup {
@@ -219,7 +219,7 @@ func runeSpan(text string, start, end int) span {
 	return span{s, s + utf8.RuneCountInString(text[start:end])}
 }
 
-func annotated(ex nlp.Example, entity string) []span {
+func annotated(ex dataset.Example, entity string) []span {
 	var out []span
 	for _, sp := range ex.Entities {
 		if sp.Entity == entity {
@@ -238,7 +238,7 @@ func covered(s span, by []span) bool {
 	return false
 }
 
-func entityDef(t *testing.T, ds *nlp.Dataset, name string) nlp.EntityDef {
+func entityDef(t *testing.T, ds *dataset.Dataset, name string) dataset.EntityDef {
 	t.Helper()
 	for _, d := range ds.EntityDefs {
 		if d.Name == name {
@@ -246,7 +246,7 @@ func entityDef(t *testing.T, ds *nlp.Dataset, name string) nlp.EntityDef {
 		}
 	}
 	t.Fatalf("entity %q not declared", name)
-	return nlp.EntityDef{}
+	return dataset.EntityDef{}
 }
 
 // TestPatternEntitiesAnnotated checks that the annotations agree with the
@@ -390,7 +390,7 @@ func BenchmarkParse(b *testing.B) {
 	data := NLU()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := nlp.ParseDataset("nlu.yml", data, nlp.FormatParley); err != nil {
+		if _, err := dataset.Parse("nlu.yml", data, dataset.FormatParley); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,14 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp"
+	"github.com/parleyhq/parley/nlp/dataset"
 )
 
 var trained = sync.OnceValues(func() (*nlp.Model, error) {
-	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func ModelDir(tb testing.TB) string {
 }
 
 var labels = sync.OnceValues(func() ([]string, error) {
-	ds, err := nlp.ParseDataset("shop/nlu.yml", shop.NLU(), nlp.FormatParley)
+	ds, err := dataset.Parse("shop/nlu.yml", shop.NLU(), dataset.FormatParley)
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +93,9 @@ func Domain(tb testing.TB) *dialog.Domain {
 // Store returns a store in tb.TempDir(), closed when the test ends, whose
 // clock stands at now, seeded with the demo shop's customers, orders and
 // history relative to now.
-func Store(tb testing.TB, now time.Time) *crm.DB {
+func Store(tb testing.TB, now time.Time) *boltdb.DB {
 	tb.Helper()
-	db, err := crm.Open(filepath.Join(tb.TempDir(), "parley.db"), &crm.Options{Now: func() time.Time { return now }})
+	db, err := boltdb.Open(filepath.Join(tb.TempDir(), "parley.db"), &boltdb.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/nlp/nlu"
 )
 
 // Built-in entity types.
@@ -30,15 +32,11 @@ var (
 	ErrSynonymConflict = errors.New("synonym maps to two canonical values")
 )
 
-// Entity is one extracted entity. Start and End are rune offsets into the text
-// given to Extract, so that []rune(text)[Start:End] spells Text.
-type Entity struct {
-	Type  string `json:"type"`  // TypeEmail, TypePhone, TypeOrderID, TypeMoney, TypeDate, or a declared Def.Name
-	Text  string `json:"text"`  // as written in the message
-	Value string `json:"value"` // normalised value (see the package documentation)
-	Start int    `json:"start"` // rune offset into the original text
-	End   int    `json:"end"`   // rune offset, exclusive
-}
+// Entity is one extracted entity: Type is one of the Type constants or a
+// declared Def.Name, Value is normalised (see the package documentation),
+// and Start and End are rune offsets into the text given to Extract. It is
+// nlu.Entity, so that a parse result holds what Extract returns as it is.
+type Entity = nlu.Entity
 
 // Options tunes an Extractor. A nil *Options means all defaults.
 type Options struct {

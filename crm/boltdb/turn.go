@@ -1,0 +1,95 @@
+package boltdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parleyhq/parley/crm"
+)
+
+// CommitTurn implements ConversationStore. The parse and the replies are
+// checked and redacted before the write transaction; the transaction goes
+// through the commit queue like an append, so a turn shares its fsync with
+// the messages arriving meanwhile.
+func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+	conv, replies, err := db.commitTurn(ctx, t)
+	if err != nil {
+		return crm.Conversation{}, nil, fmt.Errorf("commit turn: %w", err)
+	}
+	return conv, replies, nil
+}
+
+func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+	if t.Seq == 0 {
+		return crm.Conversation{}, nil, fmt.Errorf("turn for message 0: %w", crm.ErrInvalid)
+	}
+	var parse []byte
+	if t.Parse != nil {
+		var err error
+		if parse, err = prepareParse(t.Parse); err != nil {
+			return crm.Conversation{}, nil, err
+		}
+	}
+	prepared := make([]crm.Message, len(t.Replies))
+	for i, r := range t.Replies {
+		r.ConversationID = t.ConversationID
+		var err error
+		if prepared[i], err = crm.PrepareMessage(r, db.maxMsg); err != nil {
+			return crm.Conversation{}, nil, fmt.Errorf("reply %d: %w", i, err)
+		}
+	}
+	var (
+		conv   crm.Conversation
+		stored []crm.Message
+	)
+	// The write may run twice (see write): it sets conv and stored afresh.
+	err := db.write(ctx, func(tx *bolt.Tx) error {
+		var err error
+		conv, err = getRecord[crm.Conversation](tx, bucketConversations, "conversation", t.ConversationID)
+		if err != nil {
+			return err
+		}
+		if conv.AnsweredSeq >= t.Seq {
+			return fmt.Errorf("conversation %q, message %d (answered up to %d): %w", conv.ID, t.Seq, conv.AnsweredSeq, crm.ErrAnswered)
+		}
+		if tx.Bucket(bucketMessages).Get(messageKey(conv.ID, t.Seq)) == nil {
+			return fmt.Errorf("message %d of conversation %q: %w", t.Seq, conv.ID, crm.ErrNotFound)
+		}
+		if t.Update != nil {
+			if conv, err = db.updateConversationTx(tx, conv.ID, t.Update); err != nil {
+				return err
+			}
+		}
+		if parse != nil {
+			if err := setParseTx(tx, conv.ID, t.Seq, parse); err != nil {
+				return err
+			}
+		}
+		convs := map[string]*crm.Conversation{conv.ID: &conv}
+		stored = make([]crm.Message, 0, len(prepared))
+		for _, r := range prepared {
+			m, _, err := db.appendTx(tx, convs, r)
+			if abort := (errAbort{}); errors.As(err, &abort) {
+				err = abort.err
+			}
+			if err != nil {
+				return err
+			}
+			stored = append(stored, m)
+		}
+		conv.AnsweredSeq = t.Seq
+		conv.UpdatedAt = db.now()
+		if conv.Open() {
+			conv.ClosedAt = time.Time{} // a reopened conversation has been answered
+		}
+		return putConversations(tx, convs)
+	})
+	if err != nil {
+		return crm.Conversation{}, nil, err
+	}
+	return conv, stored, nil
+}
