@@ -189,10 +189,9 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 // in the CRM (a ticket, a cancelled order) stands and is visible to the
 // agent there.
 //
-// Errors: the store's; the parser's (the message is left without an answer;
-// when ctx ended during the parse it is answered when Answer runs again for
-// the conversation); ctx's error while waiting for an earlier turn of the
-// same conversation.
+// Errors: the store's; the parser's (the message stays unanswered, and is
+// answered first when Answer runs again for the conversation); ctx's error
+// while waiting for an earlier turn of the same conversation.
 func (e *Engine) Answer(ctx context.Context, r Received) (Outcome, error) {
 	out := Outcome{Inbound: r.Message, Duplicate: !r.New}
 	if err := e.answer(ctx, r.Message.ConversationID, &out, func() {
@@ -302,13 +301,10 @@ func (e *Engine) step(ctx context.Context, id string, out *Outcome) (done bool, 
 	defer e.events.Publish(Event{Type: EventTyping, ConversationID: id, Typing: false})
 	res, err := e.parser.Parse(ctx, msg.Text)
 	if err != nil {
-		if ctx.Err() == nil {
-			// The parser refuses this text: trying again would fail again
-			// and hold up the conversation's later messages.
-			if _, _, cerr := e.store.CommitTurn(ctx, crm.Turn{ConversationID: id, Seq: msg.Seq}); cerr != nil && !errors.Is(cerr, crm.ErrAnswered) {
-				e.log.Error("mark unparsed message", "conversation", id, "seq", msg.Seq, "err", cerr)
-			}
-		}
+		// The message stays unanswered: the next Answer of the
+		// conversation (its next message, a resend, the next start) tries
+		// again. The store refuses what no parser could read (empty text,
+		// invalid UTF-8), so a failure here is the model's, not the text's.
 		return true, fmt.Errorf("parse: %w", err)
 	}
 	out.Parse = res

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/internal/atomicfile"
 	"github.com/parleyhq/parley/insight"
+	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
 func runInsight(ctx context.Context, m *Main, args []string) error {
