@@ -26,9 +26,9 @@ func TestServeAnswersWhatTheLastRunLeft(t *testing.T) {
 	for run, want := range []string{"answered 1 conversation left unanswered by the last run", ""} {
 		s := startServe(t, args...)
 		s.stop(t)
-		got := strings.Contains(s.out.String(), "left unanswered")
-		if want != "" && !strings.Contains(s.out.String(), want) || want == "" && got {
-			t.Errorf("start %d printed %q, want %q", run+1, s.out, want)
+		said := s.errOut.String()
+		if want != "" && !strings.Contains(said, want) || want == "" && strings.Contains(said, "left unanswered") {
+			t.Errorf("start %d said %q, want %q", run+1, said, want)
 		}
 		if n := botRepliesAfter(t, data, conv, msg); n != 1 {
 			t.Errorf("after start %d: %d bot replies to the message, want 1", run+1, n)

@@ -41,7 +41,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			"DATA-DIR/model (trained from the embedded demo data when missing, as are the routing\n"+
 			"and satisfaction models, from the store's history). Every flag can be\n"+
 			"set by the environment variable named in its help. SIGINT or SIGTERM stops it cleanly:\n"+
-			"no new connections, messages being answered are finished, the store is closed.")
+			"no new connections, messages being answered are finished, the store is closed; messages\n"+
+			"a run acknowledged but did not answer are answered at the next start.")
 	dataDir := dataDirFlag(f)
 	addr := f.String("addr", envOr("PARLEY_ADDR", "127.0.0.1:8080"), "listen on this `host:port` (env PARLEY_ADDR)")
 	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")
@@ -120,9 +121,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	switch {
 	case n == 1:
-		fmt.Fprintln(m.Stdout, "answered 1 conversation left unanswered by the last run")
+		fmt.Fprintln(m.Stderr, "answered 1 conversation left unanswered by the last run")
 	case n > 1:
-		fmt.Fprintf(m.Stdout, "answered %d conversations left unanswered by the last run\n", n)
+		fmt.Fprintf(m.Stderr, "answered %d conversations left unanswered by the last run\n", n)
 	}
 	limits := webchat.Limits{IPRate: *ipRate}
 	if *ipRate > 0 {

@@ -39,6 +39,7 @@ func (s *syncBuffer) String() string {
 type served struct {
 	base   string // http://127.0.0.1:PORT
 	out    *syncBuffer
+	errOut *syncBuffer
 	cancel context.CancelFunc
 	code   chan int
 }
@@ -48,9 +49,8 @@ type served struct {
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{out: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
-	errOut := &syncBuffer{}
-	m := NewMain(s.out, errOut)
+	s := &served{out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
+	m := NewMain(s.out, s.errOut)
 	go func() { s.code <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	t.Cleanup(func() { s.stop(t) })
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -63,7 +63,7 @@ func startServe(t *testing.T, args ...string) *served {
 		select {
 		case code := <-s.code:
 			s.code <- code
-			t.Fatalf("serve exited with %d before listening: %s %s", code, s.out, errOut)
+			t.Fatalf("serve exited with %d before listening: %s %s", code, s.out, s.errOut)
 		case <-tick.C:
 		}
 	}
