@@ -1,26 +1,32 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog/triage"
+	"github.com/parleyhq/parley/internal/shoptest"
 )
 
 // TestTrainTriage trains both models end to end on a fresh store (seeded
-// with the demo shop and its history) with the tiny NLU model, then loads
-// them as "bot serve" does.
+// with the demo shop and its history) with the tiny NLU model and a domain
+// for it with the demo shop's frustration cues, then loads them as "bot
+// serve" does.
 func TestTrainTriage(t *testing.T) {
 	dir := t.TempDir()
 	model := trainTiny(t, dir)
 	store := filepath.Join(dir, "data")
+	cues := shoptest.Domain(t).Policy.FrustrationCues
+	domain := writeTinyDomain(t, dir, cues)
 
-	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", store, "--model-dir", model, "--folds", "3", "--seed", "2")
+	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3", "--seed", "2")
 	if code != 0 {
 		t.Fatalf("train-routing exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -56,7 +62,7 @@ func TestTrainTriage(t *testing.T) {
 		t.Errorf("queue: saved learner's macro-F1 %.1f%% does not beat the majority's %.1f%%:\n%s", saved, base, out)
 	}
 
-	code, out, errOut = runBot(t, "", "train-satisfaction", "--data-dir", store, "--model-dir", model, "--folds", "3")
+	code, out, errOut = runBot(t, "", "train-satisfaction", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3")
 	if code != 0 {
 		t.Fatalf("train-satisfaction exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -69,6 +75,39 @@ func TestTrainTriage(t *testing.T) {
 	if err != nil || router == nil || scorer == nil {
 		t.Fatalf("Load = %v, %v, %v", router, scorer, err)
 	}
+	// Both count the domain's frustration cues, the list the policy uses.
+	for _, file := range []string{triage.RoutingFile, triage.SatisfactionFile} {
+		var saved struct {
+			Features struct{ Cues []string } `json:"features"`
+		}
+		b, err := os.ReadFile(filepath.Join(model, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &saved); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(saved.Features.Cues, cues) {
+			t.Errorf("%s counts the cues %q, want the domain's %q", file, saved.Features.Cues, cues)
+		}
+	}
+}
+
+// writeTinyDomain writes tinyDomain with the frustration cues to
+// dir/domain.yml and returns its path.
+func writeTinyDomain(t *testing.T, dir string, cues []string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("  frustration_cues:\n")
+	for _, c := range cues {
+		b.WriteString("    - " + strconv.Quote(c) + "\n")
+	}
+	text := strings.Replace(tinyDomain, "policy:\n", "policy:\n"+b.String(), 1)
+	path := filepath.Join(dir, "domain.yml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestTrainTriageErrors(t *testing.T) {
