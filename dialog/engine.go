@@ -132,6 +132,14 @@ type Inbound struct {
 	// ClientID is the sender's id for the message: a resend with the same
 	// ClientID is stored once and answered once.
 	ClientID string
+	// Source says where the message came from, such as "ip:203.0.113.7"
+	// (empty: unknown); the policy counts failed proofs of identity per
+	// source as well as per conversation.
+	Source string
+	// Start, when not nil, opens the conversation if it does not exist yet
+	// (with ConversationID as its id): a channel stores a conversation with
+	// its first message, not before.
+	Start *StartRequest
 }
 
 // Received is a customer message as Receive stored it.
@@ -139,7 +147,8 @@ type Received struct {
 	Message crm.Message // the stored message, with its ID and Seq
 	// New is false for a resend of a message stored before: nothing was
 	// written, and Answer does not publish it again.
-	New bool
+	New    bool
+	Source string // Inbound.Source
 }
 
 // Outcome is what the engine did with a conversation's unanswered messages.
@@ -159,19 +168,27 @@ type Outcome struct {
 // again with the same ClientID is not stored again (Received.New is false).
 //
 // Errors: ErrNoConversation; the store's (crm.ErrNotFound for an unknown
-// conversation, crm.ErrTooLarge, crm.ErrInvalid for invalid UTF-8), in which
-// case nothing was stored.
+// conversation without in.Start, crm.ErrTooLarge, crm.ErrInvalid for
+// invalid UTF-8 or an empty text), in which case nothing was stored.
 func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 	if in.ConversationID == "" {
 		return Received{}, fmt.Errorf("receive message: %w", ErrNoConversation)
 	}
-	m, created, err := e.store.AppendMessage(ctx, crm.Message{
-		ConversationID: in.ConversationID, Sender: crm.SenderCustomer, Text: in.Text, ClientID: in.ClientID,
-	})
+	msg := crm.Message{ConversationID: in.ConversationID, Sender: crm.SenderCustomer, Text: in.Text, ClientID: in.ClientID}
+	m, created, err := e.store.AppendMessage(ctx, msg)
+	if errors.Is(err, crm.ErrNotFound) && in.Start != nil {
+		// The first message of a new conversation: create it, then store
+		// the message (a conflict is a concurrent first message: fine).
+		req := *in.Start
+		req.ConversationID = in.ConversationID
+		if _, err = e.Start(ctx, req); err == nil || errors.Is(err, crm.ErrConflict) {
+			m, created, err = e.store.AppendMessage(ctx, msg)
+		}
+	}
 	if err != nil {
 		return Received{}, fmt.Errorf("receive message: %w", err)
 	}
-	return Received{Message: m, New: created}, nil
+	return Received{Message: m, New: created, Source: in.Source}, nil
 }
 
 // Answer publishes a message Receive stored (when it was new) to the
