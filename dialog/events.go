@@ -14,6 +14,7 @@ const (
 	EventMessage EventType = "message" // a message was stored (Message is set)
 	EventState   EventType = "state"   // the conversation changed state, queue or priority (Conversation is set)
 	EventTyping  EventType = "typing"  // the bot started (Typing true) or stopped working on a reply
+	EventErased  EventType = "erased"  // the conversation was erased with its customer (Engine.Erase): it no longer exists
 )
 
 // Event is one thing subscribers of a conversation are told about. Message
@@ -40,12 +41,17 @@ type Events interface {
 	Subscribe(conversationID string, buffer int) (<-chan Event, func())
 }
 
-// Bus is the in-process event stream. The zero value is not usable: call
-// NewBus.
+// Bus is the in-process event stream. Subscribers are kept by
+// conversation, so publishing an event costs the number of its
+// conversation's subscribers (and of those to all conversations), not the
+// number of open sockets. The zero value is not usable: call NewBus.
 type Bus struct {
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{} // guarded by mu
-	closed bool                     // guarded by mu
+	mu sync.Mutex
+	// subs holds the subscribers of each conversation id; "" holds those
+	// to all conversations.
+	subs   map[string]map[*subscriber]struct{} // guarded by mu
+	n      int                                 // subscribers in subs; guarded by mu
+	closed bool                                // guarded by mu
 }
 
 type subscriber struct {
@@ -54,7 +60,7 @@ type subscriber struct {
 }
 
 // NewBus returns an empty in-process event stream.
-func NewBus() *Bus { return &Bus{subs: make(map[*subscriber]struct{})} }
+func NewBus() *Bus { return &Bus{subs: make(map[string]map[*subscriber]struct{})} }
 
 // DefaultBuffer is the subscription buffer when Subscribe gets 0 or less.
 const DefaultBuffer = 64
@@ -71,17 +77,32 @@ func (b *Bus) Subscribe(conversationID string, buffer int) (<-chan Event, func()
 		close(s.ch)
 		return s.ch, func() {}
 	}
-	b.subs[s] = struct{}{}
-	return s.ch, func() { b.remove(s) }
+	set := b.subs[conversationID]
+	if set == nil {
+		set = make(map[*subscriber]struct{})
+		b.subs[conversationID] = set
+	}
+	set[s] = struct{}{}
+	b.n++
+	return s.ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.drop(s)
+	}
 }
 
-func (b *Bus) remove(s *subscriber) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.subs[s]; ok {
-		delete(b.subs, s)
-		close(s.ch)
+// drop ends s's subscription if it is still on; b.mu is held.
+func (b *Bus) drop(s *subscriber) {
+	set := b.subs[s.conv]
+	if _, ok := set[s]; !ok {
+		return
 	}
+	delete(set, s)
+	if len(set) == 0 {
+		delete(b.subs, s.conv)
+	}
+	b.n--
+	close(s.ch)
 }
 
 // Publish implements Events: a subscriber whose buffer is full is dropped
@@ -89,15 +110,19 @@ func (b *Bus) remove(s *subscriber) {
 func (b *Bus) Publish(ev Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for s := range b.subs {
-		if s.conv != "" && s.conv != ev.ConversationID {
-			continue
-		}
+	b.send(b.subs[ev.ConversationID], ev)
+	if ev.ConversationID != "" {
+		b.send(b.subs[""], ev)
+	}
+}
+
+// send hands ev to each subscriber of set; b.mu is held.
+func (b *Bus) send(set map[*subscriber]struct{}, ev Event) {
+	for s := range set {
 		select {
 		case s.ch <- ev:
 		default:
-			delete(b.subs, s)
-			close(s.ch)
+			b.drop(s)
 		}
 	}
 }
@@ -106,7 +131,7 @@ func (b *Bus) Publish(ev Event) {
 func (b *Bus) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.subs)
+	return b.n
 }
 
 // Close ends every subscription; later subscriptions get a closed channel.
@@ -114,8 +139,9 @@ func (b *Bus) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
-	for s := range b.subs {
-		delete(b.subs, s)
-		close(s.ch)
+	for _, set := range b.subs {
+		for s := range set {
+			b.drop(s)
+		}
 	}
 }
