@@ -25,16 +25,21 @@
 //     PrepareMessage, which checks and redacts a message before it is stored.
 //     Implementations call them, so they accept and reject the same records
 //     with the same errors.
-//   - Privacy (redact.go): message text, ticket text and feedback comments
-//     are passed through Redact (card numbers, one-time codes) before they
-//     are stored, and the string values of an NLU result through
-//     RedactParse. PrivacyStore erases and exports a customer.
+//   - Privacy (redact.go): every piece of customer text a store keeps is
+//     passed through Redact (card numbers, one-time codes) before it is
+//     stored: message text, conversation slots (names and values), ticket
+//     subjects and history notes, and feedback comments (by PrepareMessage
+//     and the Validate functions); an NLU result goes through RedactParse.
+//     PrivacyStore erases and exports a customer.
 //
 // # Caveats
 //
 //   - Redact knows ASCII digits only, and the Parse field of a message is
 //     redacted string by string: an NLU result that splits a card number into
-//     tokens defeats it, so callers should parse Redact(text), not the raw text.
+//     entities is caught only when it carries the text and rune offsets
+//     (RedactParse), so callers should parse Redact(text), not the raw text.
+//   - Customer records (names, attributes) and orders are the shop's data,
+//     not the customer's free text, and are stored as given.
 //   - Update callbacks (UpdateCustomer, UpdateConversation, UpdateTicket,
 //     Turn.Update) run inside the implementation's write transaction: they
 //     must be quick, must not call the store, and may run more than once.

@@ -3,6 +3,9 @@ package crm
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,15 +20,23 @@ const (
 // Redact replaces payment card numbers and one-time codes in text, so that
 // they are never stored:
 //
-//   - a card number is 13 to 19 ASCII digits, optionally grouped by spaces or
-//     dashes (at most three between groups), whose Luhn check digit is right;
-//     it becomes CardPlaceholder. Within a longer run of groups, the longest
-//     valid span starting at the leftmost group is taken.
+//   - a card number is 13 to 19 ASCII digits whose Luhn check digit is
+//     right, written in one piece or in groups joined by spaces or dashes (at
+//     most three between groups) or by a single dot or slash
+//     ("4111.1111.1111.1111", "4111/1111/1111/1111"); it becomes
+//     CardPlaceholder. Groups joined by a dot or slash must have three digits
+//     or more, so that dates ("3/3/2026") and version numbers are not taken
+//     for one. Within a longer run of groups, the longest valid span
+//     starting at the leftmost group is taken.
 //   - a one-time code is a run of 4 to 8 digits (3 or 4 after cvv, cvc or
-//     csc) next to a word such as code, otp, pin, passcode or password, with
-//     at most four small words between ("code is 482913", "OTP: 1234",
-//     "482913 is your verification code"); it becomes CodePlaceholder. Zip,
-//     postal, promo, discount and similar codes are left alone.
+//     csc), in one piece or spaced out ("482 913", "4 8 2 9 1 3",
+//     "48-29-13"), next to a word such as code, otp, pin, passcode, password
+//     or verification, with at most four small words between ("code is
+//     482913", "OTP: 1234", "482913 is your verification code", "the code
+//     they sent me is 4 8 2 9 1 3", "the code for order 1042 is 482913"); it
+//     becomes CodePlaceholder. Zip, postal, promo, discount and similar codes
+//     are left alone, and so is a number that follows a word saying what it
+//     is ("order 1042 code 1234" keeps 1042).
 //
 // Digits are ASCII only. Everything else in text is kept byte for byte
 // (invalid UTF-8 included), and Redact(Redact(s)) == Redact(s).
@@ -33,12 +44,66 @@ func Redact(text string) string {
 	if strings.IndexAny(text, "0123456789") < 0 {
 		return text
 	}
-	return redactCodes(redactCards(text))
+	s := replace(text, cardSpans(text))
+	return replace(s, codeSpans(s))
 }
 
-// digitRun is a run of digit groups joined by short space/dash separators.
+// span is a byte range [start, end) of a text that Redact replaces with
+// placeholder.
+type span struct {
+	start, end  int
+	placeholder string
+}
+
+// replace returns s with each span (in order, not overlapping) replaced by
+// its placeholder.
+func replace(s string, spans []span) string {
+	if len(spans) == 0 {
+		return s
+	}
+	var out strings.Builder
+	last := 0
+	for _, sp := range spans {
+		out.WriteString(s[last:sp.start])
+		out.WriteString(sp.placeholder)
+		last = sp.end
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+// redactions returns the spans of text that Redact replaces, as byte
+// offsets into text, in order.
+func redactions(text string) []span {
+	if strings.IndexAny(text, "0123456789") < 0 {
+		return nil
+	}
+	cards := cardSpans(text)
+	codes := codeSpans(replace(text, cards))
+	if len(codes) == 0 {
+		return cards
+	}
+	// Codes were found in the text with its cards replaced: move them back
+	// to offsets into text. No code overlaps a card's placeholder.
+	all := make([]span, 0, len(cards)+len(codes))
+	delta, c := 0, 0
+	for _, sp := range codes {
+		for c < len(cards) && cards[c].start+delta < sp.start {
+			all = append(all, cards[c])
+			delta += len(CardPlaceholder) - (cards[c].end - cards[c].start)
+			c++
+		}
+		all = append(all, span{sp.start - delta, sp.end - delta, sp.placeholder})
+	}
+	return append(all, cards[c:]...)
+}
+
+// digitRun is a run of digit groups joined by short separators.
 type digitRun struct {
 	groups [][2]int // byte offsets [start, end) of each group of digits
+	// joins[i] is what joins groups i and i+1: 0 for spaces and dashes,
+	// else the dot or slash.
+	joins []byte
 }
 
 func (r digitRun) start() int { return r.groups[0][0] }
@@ -46,8 +111,10 @@ func (r digitRun) end() int   { return r.groups[len(r.groups)-1][1] }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// scanRun reads the digit run starting at s[i], which is a digit.
-func scanRun(s string, i int) digitRun {
+// scanRun reads the digit run starting at s[i], which is a digit. Groups
+// are joined by one to three spaces or dashes and, when dots is true, by a
+// single dot or slash too.
+func scanRun(s string, i int, dots bool) digitRun {
 	var r digitRun
 	for {
 		j := i
@@ -59,12 +126,22 @@ func scanRun(s string, i int) digitRun {
 		for k < len(s) && k-j < 3 && (s[k] == ' ' || s[k] == '-') {
 			k++
 		}
+		var join byte
+		if k == j && dots && k < len(s) && (s[k] == '.' || s[k] == '/') {
+			join = s[k]
+			k++
+		}
 		if k == j || k >= len(s) || !isDigit(s[k]) {
 			return r
 		}
+		r.joins = append(r.joins, join)
 		i = k
 	}
 }
+
+// minDottedGroup is the fewest digits a group of a card number written with
+// dots or slashes has.
+const minDottedGroup = 3
 
 // luhn reports whether digits (ASCII) pass the Luhn check.
 func luhn(digits []byte) bool {
@@ -84,22 +161,28 @@ func luhn(digits []byte) bool {
 	return sum%10 == 0
 }
 
-func redactCards(s string) string {
-	var out strings.Builder
-	last := 0
+// cardSpans returns the card numbers in s, in order.
+func cardSpans(s string) []span {
+	var spans []span
 	var digits []byte
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {
 			i++
 			continue
 		}
-		r := scanRun(s, i)
+		r := scanRun(s, i, true)
 		for g := 0; g < len(r.groups); {
 			best, n := -1, 0
 			digits = digits[:0]
+			dotted, shortest := false, 20
 			for h := g; h < len(r.groups); h++ {
-				n += r.groups[h][1] - r.groups[h][0]
-				if n > 19 {
+				size := r.groups[h][1] - r.groups[h][0]
+				n += size
+				shortest = min(shortest, size)
+				if h > g && r.joins[h-1] != 0 {
+					dotted = true
+				}
+				if n > 19 || dotted && shortest < minDottedGroup {
 					break
 				}
 				digits = append(digits, s[r.groups[h][0]:r.groups[h][1]]...)
@@ -111,18 +194,12 @@ func redactCards(s string) string {
 				g++
 				continue
 			}
-			out.WriteString(s[last:r.groups[g][0]])
-			out.WriteString(CardPlaceholder)
-			last = r.groups[best][1]
+			spans = append(spans, span{r.groups[g][0], r.groups[best][1], CardPlaceholder})
 			g = best + 1
 		}
 		i = r.end()
 	}
-	if last == 0 {
-		return s
-	}
-	out.WriteString(s[last:])
-	return out.String()
+	return spans
 }
 
 type tokenKind int
@@ -155,7 +232,7 @@ func tokenize(s string) []token {
 			i += len(CardPlaceholder)
 			continue
 		case isDigit(c):
-			r := scanRun(s, i)
+			r := scanRun(s, i, false)
 			n := 0
 			for _, g := range r.groups {
 				n += g[1] - g[0]
@@ -201,7 +278,9 @@ var codeWords = map[string][2]int{
 	"verification": {4, 8}, "cvv": {3, 4}, "cvc": {3, 4}, "csc": {3, 4},
 }
 
-// publicCodes, just before a code word, make the number not a secret.
+// publicCodes, just before "code", make the number not a secret ("zip
+// code 80331"). They do not make a pin, password or otp public: "bank pin
+// 1234" is a secret.
 var publicCodes = map[string]bool{
 	"zip": true, "postal": true, "post": true, "postcode": true, "area": true, "country": true, "dialing": true,
 	"promo": true, "promotion": true, "promotional": true, "discount": true, "coupon": true, "voucher": true,
@@ -209,12 +288,26 @@ var publicCodes = map[string]bool{
 	"item": true, "order": true, "sort": true, "tax": true, "bank": true, "swift": true, "style": true,
 }
 
+// numberLabels, and publicCodes, just before a number say what the number
+// is: it is not a secret even with a code word after it ("order 1042 code
+// 1234" keeps 1042), and "order 1042" may stand between a code word and its
+// code ("the code for order 1042 is 482913").
+var numberLabels = wordSet("orders invoice invoices ticket case ref reference booking account customer " +
+	"model size room phone")
+
+// numberWords may stand between a label and its number ("order number 1042").
+var numberWords = wordSet("number no nr num")
+
 // Small words allowed between a code word and the code, before ("code is
-// 1234") and after ("1234 is your one-time code") the number.
+// 1234", "the code they sent me is 1234") and after ("1234 is your one-time
+// code") the number; afterLabel are allowed before once a labelled number
+// was passed ("code for order 1042 is 1234").
 var (
-	fillersBefore = wordSet("is was are be will it's it’s its number no nr num my your the a an new here sms email")
-	fillersAfter  = wordSet("is was are be will it's it’s its your my the a an new one time verification " +
+	fillersBefore = wordSet("is was are be will it's it’s its number no nr num my your the a an new here sms email " +
+		"they you i me sent got received just")
+	fillersAfter = wordSet("is was are be will it's it’s its your my the a an new one time verification " +
 		"security login sign in sms confirmation access temporary card as")
+	afterLabel = wordSet("for of on about with from")
 )
 
 func wordSet(s string) map[string]bool {
@@ -234,23 +327,50 @@ func codeWordAt(toks []token, k int) ([2]int, bool) {
 	if !ok || toks[k].kind != tokWord {
 		return n, false
 	}
-	if k > 0 && toks[k-1].kind == tokWord && publicCodes[toks[k-1].word] {
+	if w := toks[k].word; (w == "code" || w == "codes") && k > 0 && toks[k-1].kind == tokWord && publicCodes[toks[k-1].word] {
 		return n, false
 	}
 	return n, true
+}
+
+// labelAt returns the index of the word that says what the number toks[i]
+// is ("order 1042", "order number 1042"), or -1.
+func labelAt(toks []token, i int) int {
+	if toks[i].kind != tokNumber {
+		return -1
+	}
+	k := i - 1
+	if k > 0 && toks[k].kind == tokWord && numberWords[toks[k].word] {
+		k--
+	}
+	if k < 0 || toks[k].kind != tokWord || !publicCodes[toks[k].word] && !numberLabels[toks[k].word] {
+		return -1
+	}
+	return k
 }
 
 // isCode reports whether the number toks[i] sits next to a code word.
 func isCode(toks []token, i int) bool {
 	n := toks[i].digits
 	fits := func(r [2]int) bool { return r[0] <= n && n <= r[1] }
-	for k, f := i-1, 0; k >= 0 && toks[k].kind == tokWord; k-- {
-		if r, ok := codeWordAt(toks, k); ok {
+	pair := false // passed a labelled number
+	for k, f := i-1, 0; k >= 0; k-- {
+		if l := labelAt(toks, k); l >= 0 {
+			k = l // the number and its label count as one filler
+			pair = true
+		} else if toks[k].kind != tokWord {
+			break
+		} else if r, ok := codeWordAt(toks, k); ok {
 			return fits(r)
-		}
-		if f++; f > maxFillers || !fillersBefore[toks[k].word] {
+		} else if !fillersBefore[toks[k].word] && !(pair && afterLabel[toks[k].word]) {
 			break
 		}
+		if f++; f > maxFillers {
+			break
+		}
+	}
+	if labelAt(toks, i) >= 0 {
+		return false
 	}
 	for k, f := i+1, 0; k < len(toks) && toks[k].kind == tokWord; k++ {
 		if r, ok := codeWordAt(toks, k); ok {
@@ -263,31 +383,33 @@ func isCode(toks []token, i int) bool {
 	return false
 }
 
-func redactCodes(s string) string {
+// codeSpans returns the one-time codes in s, in order.
+func codeSpans(s string) []span {
+	if strings.IndexAny(s, "0123456789") < 0 {
+		return nil
+	}
 	toks := tokenize(s)
-	var out strings.Builder
-	last := 0
+	var spans []span
 	for i, t := range toks {
-		if t.kind != tokNumber || t.digits < 3 || t.digits > 8 || !isCode(toks, i) {
-			continue
+		if t.kind == tokNumber && t.digits >= 3 && t.digits <= 8 && isCode(toks, i) {
+			spans = append(spans, span{t.start, t.end, CodePlaceholder})
 		}
-		out.WriteString(s[last:t.start])
-		out.WriteString(CodePlaceholder)
-		last = t.end
 	}
-	if last == 0 {
-		return s
-	}
-	out.WriteString(s[last:])
-	return out.String()
+	return spans
 }
 
 // RedactParse applies Redact to every string (keys included) in a JSON
 // value, such as an NLU result (Message.Parse), and replaces numbers that are
-// card numbers with CardPlaceholder. A value without digits, or with nothing
-// to redact, comes back unchanged. It fails on anything but one valid JSON
-// value, with an error that wraps no sentinel (stores report ErrInvalid). It
-// does not limit the size: stores refuse a parse over MaxParseBytes first.
+// card numbers with CardPlaceholder. In an object with a string "text" and
+// an array "entities" of objects with rune offsets "start" and "end" into
+// that text (an NLU result parsed from text that was not redacted), an
+// entity that overlaps a part of the text Redact replaces gets that part's
+// placeholder as its "text" and "value": a card number an NLU result split
+// into several entities ("4111", "1111", ...) goes too. A value without
+// digits, or with nothing to redact, comes back unchanged. It fails on
+// anything but one valid JSON value, with an error that wraps no sentinel
+// (stores report ErrInvalid). It does not limit the size: stores refuse a
+// parse over MaxParseBytes first.
 func RedactParse(raw json.RawMessage) (json.RawMessage, error) {
 	if !json.Valid(raw) {
 		return nil, errInvalidJSON
@@ -320,7 +442,7 @@ func redactValue(v any) (any, bool) {
 		r := Redact(x)
 		return r, r != x
 	case json.Number:
-		s := string(x)
+		s := strings.TrimPrefix(string(x), "-")
 		if len(s) >= 13 && len(s) <= 19 && strings.Trim(s, "0123456789") == "" && luhn([]byte(s)) {
 			return CardPlaceholder, true
 		}
@@ -334,15 +456,98 @@ func redactValue(v any) (any, bool) {
 		}
 		return x, changed
 	case map[string]any:
+		hide := entityRedactions(x) // of the text as it was
 		changed := false
 		out := make(map[string]any, len(x))
-		for k, val := range x {
+		// In key order, so that of two keys that redact to the same one
+		// the same is kept every time.
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			rk := Redact(k)
-			rv, c := redactValue(val)
+			if _, dup := out[rk]; dup {
+				changed = true
+				continue
+			}
+			rv, c := redactValue(x[k])
 			out[rk] = rv
 			changed = changed || c || rk != k
+		}
+		if hideEntities(out, hide) {
+			changed = true
 		}
 		return out, changed
 	}
 	return v, false
+}
+
+// runeSpan is a span in rune offsets.
+type runeSpan struct {
+	start, end  int
+	placeholder string
+}
+
+// entityRedactions returns what Redact replaces in the "text" of an NLU
+// result, in rune offsets, when it has entities.
+func entityRedactions(x map[string]any) []runeSpan {
+	text, ok := x["text"].(string)
+	if !ok {
+		return nil
+	}
+	if ents, ok := x["entities"].([]any); !ok || len(ents) == 0 {
+		return nil
+	}
+	spans := redactions(text)
+	out := make([]runeSpan, len(spans))
+	at, runes := 0, 0 // text[:at] has runes runes
+	for i, sp := range spans {
+		start := runes + utf8.RuneCountInString(text[at:sp.start])
+		end := start + utf8.RuneCountInString(text[sp.start:sp.end])
+		out[i] = runeSpan{start, end, sp.placeholder}
+		at, runes = sp.end, end
+	}
+	return out
+}
+
+// hideEntities replaces the "text" and "value" of the entities in x that
+// overlap a span of hide with its placeholder, and reports whether any
+// changed.
+func hideEntities(x map[string]any, hide []runeSpan) bool {
+	if len(hide) == 0 {
+		return false
+	}
+	ents, _ := x["entities"].([]any)
+	changed := false
+	for _, e := range ents {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		start, ok1 := intValue(m["start"])
+		end, ok2 := intValue(m["end"])
+		if !ok1 || !ok2 || end <= start {
+			continue
+		}
+		for _, h := range hide {
+			if start >= h.end || h.start >= end {
+				continue
+			}
+			for _, f := range []string{"text", "value"} {
+				if v, ok := m[f].(string); ok && v != h.placeholder {
+					m[f] = h.placeholder
+					changed = true
+				}
+			}
+			break
+		}
+	}
+	return changed
+}
+
+// intValue returns v as an int when it is an integral JSON number.
+func intValue(v any) (int, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(string(n))
+	return i, err == nil
 }

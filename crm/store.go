@@ -77,8 +77,9 @@ type OrderStore interface {
 type ConversationStore interface {
 	// CreateConversation stores a new conversation with ID (when empty),
 	// State (default bot), Priority (default normal) and times set; LastSeq
-	// starts at 0. Fails with ErrConflict for a taken id, ErrNotFound for an
-	// unknown customer, ErrInvalid for a malformed record.
+	// starts at 0. Slot names and values are redacted (see Redact), here and
+	// on every update. Fails with ErrConflict for a taken id, ErrNotFound for
+	// an unknown customer, ErrInvalid for a malformed record.
 	CreateConversation(ctx context.Context, c Conversation) (Conversation, error)
 	// Conversation returns the conversation with the id, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (Conversation, error)

@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -229,9 +230,13 @@ func ConversationDefaults(c *Conversation, now time.Time) {
 	}
 }
 
-// ValidateConversation checks c; errors wrap ErrInvalid. It does not check
-// that the customer exists.
+// ValidateConversation redacts the slots of c (a slot filled from the
+// customer's free text may hold a card number or a code; see Redact), then
+// checks c; errors wrap ErrInvalid. A slot that needs redacting gives c a
+// new Slots map: the caller's map is not changed. It does not check that
+// the customer exists.
 func ValidateConversation(c *Conversation) error {
+	c.Slots = redactSlots(c.Slots)
 	if err := checkPart("conversation id", c.ID); err != nil {
 		return err
 	}
@@ -276,6 +281,30 @@ func ValidateConversation(c *Conversation) error {
 		return fmt.Errorf("satisfaction risk %v: %w", c.SatisfactionRisk, ErrInvalid)
 	}
 	return nil
+}
+
+// redactSlots returns slots with Redact applied to every name and value: a
+// new map when anything changed, else slots itself. Of two names that
+// redact to the same one, the value of the first in sorted order is kept.
+func redactSlots(slots map[string]string) map[string]string {
+	changed := false
+	for k, v := range slots {
+		if Redact(k) != k || Redact(v) != v {
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		return slots
+	}
+	out := make(map[string]string, len(slots))
+	for _, k := range slices.Sorted(maps.Keys(slots)) {
+		rk := Redact(k)
+		if _, dup := out[rk]; !dup {
+			out[rk] = Redact(slots[k])
+		}
+	}
+	return out
 }
 
 // PrepareMessage validates m and returns it as a store keeps it: Text
@@ -412,11 +441,12 @@ func ValidateTicket(t *Ticket) error {
 	return nil
 }
 
-// ValidateFeedback checks f (its ID must be set) and then redacts its
-// comment; errors wrap ErrInvalid. A rating needs a conversation or a
+// ValidateFeedback redacts the comment of f, then checks f (its ID must be
+// set); errors wrap ErrInvalid. A rating needs a conversation or a
 // customer; a store takes CustomerID from the conversation when it is empty,
 // and checks that both exist.
 func ValidateFeedback(f *Feedback) error {
+	f.Comment = Redact(f.Comment)
 	if err := checkPart("feedback id", f.ID); err != nil {
 		return err
 	}
@@ -431,7 +461,6 @@ func ValidateFeedback(f *Feedback) error {
 			return err
 		}
 	}
-	f.Comment = Redact(f.Comment)
 	return nil
 }
 

@@ -23,6 +23,9 @@
 // on its resend or by AnswerPending when the server starts, once. The
 // policy:
 //
+//   - an order number or an e-mail address from a visitor who is not
+//     verified is taken as a claim, and a pair of them is checked (see
+//     "Verified disclosure" below);
 //   - a request for a person, or a complaint with frustration cues, hands off
 //     (state waiting, the topic's queue, priority high for gold and platinum
 //     customers, a last rating of 2 or less, or frustration; urgent when such
@@ -30,8 +33,10 @@
 //   - an active form takes the message as the answer to its slot, validated
 //     against the CRM, and asks again with a helpful message when it does
 //     not fit; "no" abandons a form (except at its confirmation);
-//   - an answer to a clarifying question or to "who are you?" resumes the
-//     intent it was about;
+//   - an answer to a clarifying question resumes the intent it was about,
+//     and so does the proof of who the visitor is;
+//   - small talk whose words say goodbye (Policy.ClosingCues: "thanks, bye")
+//     runs the domain's resolve intent, as "bye" does;
 //   - out-of-scope messages are said to be so; two close intents get a
 //     question with quick replies;
 //   - otherwise the intent's action runs: a response, lookup_order,
@@ -63,20 +68,36 @@
 // Besides Receive and Answer (and Handle, which does both): Post stores an agent's, the system's or another system's
 // message without an answer from the bot; Resolve closes a conversation (the
 // resolve action does it after its reply, as the demo's goodbye does) and
-// Rate stores the customer's rating of a resolved conversation, once.
+// Rate stores the customer's rating of a resolved conversation, once; Erase
+// erases a customer through the store and publishes EventErased for each of
+// their conversations, so that the channels still attached end them.
 //
 // After Policy.MaxFailures failures in a row (not understood, out of scope,
 // invalid answers, unknown orders) the bot hands off. In the waiting and
 // agent states it stores messages and says nothing.
 //
+// Verified disclosure (verify.go). Account data is shown and acted on only
+// for a verified visitor: one whose conversation has a customer, set by the
+// channel (a signed widget identity, the REST API's caller: the conversation
+// starts with its CustomerID) or by the engine once the visitor gave an
+// order number and the e-mail address on that order, in either order,
+// across messages. Before that the bot says only whether an order number
+// exists (order numbers are sequential, so that is public), greets no one
+// by name, links nothing, and runs no action that reads or changes an
+// account (lookup_order, create_ticket, cancel_order, forms about an order):
+// it asks for what is missing, and the question waits until the pair
+// matches. A pair that does not match is answered in the same words
+// whichever part is wrong. Failed proofs are counted per conversation and
+// per Inbound.Source (in memory, for an hour, at most 10,000 sources, per
+// process); at Policy.MaxProofFailures (default 3) of either the bot stops
+// checking and hands off. A webhook sees the customer only once verified.
+//
 // Caveats: the engine's own bookkeeping (failures, pending questions, the
-// intent a form serves) lives in the conversation's Slots under names that
-// start with "_". An order number identifies a customer the way an e-mail
-// address does (as the shop's order e-mails do), enough to answer about
-// orders; because anyone could type either, a customer identified that way
-// (rather than by the channel: a signed-in web visitor, a Slack user, the
-// conversation's customer from the start) cannot cancel an order alone: the
-// bot hands the conversation to a person instead. Response variants are chosen by the message's
-// sequence number, so a repeated question gets a differently worded answer
-// and transcripts are reproducible.
+// intent a form serves, claims of identity) lives in the conversation's
+// Slots under names that start with "_". A conversation that an earlier
+// version linked on a bare claim (slot _claimed) is unlinked on its next
+// turn. Messages answered by AnswerPending have no source, so only their
+// conversation counts their failed proofs. Response variants are chosen by
+// the message's sequence number, so a repeated question gets a differently
+// worded answer and transcripts are reproducible.
 package dialog

@@ -43,6 +43,7 @@ type Domain struct {
 	Intents  map[string]*Intent
 	Forms    map[string]*Form
 	Webhooks map[string]*Webhook // by name; actions "webhook:NAME" call them
+	Welcome  Welcome             // the greeting and starters a chat shows first (welcome.go)
 }
 
 // Policy holds the thresholds of the dialog policy.
@@ -58,6 +59,17 @@ type Policy struct {
 	// FrustrationCues are lower-case words or phrases that, with a complaint,
 	// mean the customer is fed up.
 	FrustrationCues []string
+	// ClosingCues are lower-case words or phrases that say goodbye ("bye",
+	// "see you"): a message the NLU reads as small talk (thanks, yes, no)
+	// that has one as whole words runs the domain's resolve intent, so
+	// "thanks, bye" closes the conversation like "bye" does. Empty: no such
+	// rule.
+	ClosingCues []string
+	// MaxProofFailures is the number of failed proofs of identity (an
+	// e-mail address that is not the order's, an unknown order number)
+	// after which the bot stops asking and hands off: counted per
+	// conversation and per source (see Inbound.Source). Default 3.
+	MaxProofFailures int
 }
 
 // Intent is what the bot does for one NLU intent.
@@ -90,8 +102,18 @@ type Slot struct {
 
 // Messages the engine needs in every domain.
 var requiredMessages = []string{
-	"ask_identity", "identified", "identity_not_found", "clarify", "out_of_scope",
+	"ask_identity", "identified", "clarify", "out_of_scope",
 	"handoff", "handoff_failures", "handoff_frustrated", "form_cancelled", "repeat_offer", "fallback",
+}
+
+// defaultMessages are the engine's lines for proving who one is (see
+// verify.go), used where a domain written before them does not say them.
+var defaultMessages = map[string][]string{
+	"verify_ask_email":     {"I found order {value}. To confirm it's yours, what's the e-mail address on that order?"},
+	"verify_ask_order":     {"Thanks. And what's the order number? It's in your order confirmation e-mail."},
+	"verify_unknown_order": {"I couldn't find an order with the number {value}. Could you check it? It's in your order confirmation e-mail."},
+	"verify_failed":        {"I couldn't confirm that: the order number and the e-mail address don't match our records. Could you check both?"},
+	"handoff_unverified":   {"I can't confirm that here, so I'm passing you to a person on our {queue} team who can check it with you. They'll reply right here."},
 }
 
 // Response keys each action needs in its intent.
@@ -285,12 +307,12 @@ func (p *domainParser) textMap(n *yaml.Node, what string) (map[string][]string, 
 }
 
 func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
-	f, err := p.fields(n, "domain", "version", "policy", "messages", "intents", "forms", "webhooks")
+	f, err := p.fields(n, "domain", "version", "policy", "messages", "intents", "forms", "webhooks", "welcome")
 	if err != nil {
 		return nil, err
 	}
 	d := &Domain{
-		Policy:  Policy{ClarifyMargin: 0.15, MaxFailures: 2, DefaultQueue: "general"},
+		Policy:  Policy{ClarifyMargin: 0.15, MaxFailures: 2, DefaultQueue: "general", MaxProofFailures: 3},
 		Intents: make(map[string]*Intent),
 		Forms:   make(map[string]*Form),
 	}
@@ -319,6 +341,11 @@ func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
 	for _, k := range requiredMessages {
 		if _, ok := d.Messages[k]; !ok {
 			return nil, p.errf(keyNode(n, "messages"), "messages: missing %q", k)
+		}
+	}
+	for k, v := range defaultMessages {
+		if _, ok := d.Messages[k]; !ok {
+			d.Messages[k] = slices.Clone(v)
 		}
 	}
 	in, ok := f["intents"]
@@ -351,6 +378,11 @@ func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
 			p.lines[fo] = kv[0].Line
 		}
 	}
+	if wn, ok := f["welcome"]; ok {
+		if d.Welcome, err = p.welcome(wn); err != nil {
+			return nil, err
+		}
+	}
 	if wn, ok := f["webhooks"]; ok {
 		if d.Webhooks, err = p.webhooks(wn); err != nil {
 			return nil, err
@@ -365,7 +397,7 @@ func (p *domainParser) domain(n *yaml.Node) (*Domain, error) {
 }
 
 func (p *domainParser) policy(n *yaml.Node, pol *Policy) error {
-	f, err := p.fields(n, "policy", "clarify_margin", "max_failures", "default_queue", "frustration_cues")
+	f, err := p.fields(n, "policy", "clarify_margin", "max_failures", "default_queue", "frustration_cues", "closing_cues", "max_proof_failures")
 	if err != nil {
 		return err
 	}
@@ -383,6 +415,13 @@ func (p *domainParser) policy(n *yaml.Node, pol *Policy) error {
 		}
 		pol.MaxFailures = x
 	}
+	if v, ok := f["max_proof_failures"]; ok {
+		x, err := strconv.Atoi(v.Value)
+		if err != nil || x < 1 || x > 10 {
+			return p.errf(v, "policy max_proof_failures: want a whole number in 1..10, got %q", v.Value)
+		}
+		pol.MaxProofFailures = x
+	}
 	if v, ok := f["default_queue"]; ok {
 		if pol.DefaultQueue, err = p.str(v, "policy default_queue"); err != nil {
 			return err
@@ -395,6 +434,19 @@ func (p *domainParser) policy(n *yaml.Node, pol *Policy) error {
 		}
 		for _, c := range cues {
 			pol.FrustrationCues = append(pol.FrustrationCues, strings.ToLower(strings.TrimSpace(c)))
+		}
+	}
+	if v, ok := f["closing_cues"]; ok {
+		cues, err := p.texts(v, "policy closing_cues")
+		if err != nil {
+			return err
+		}
+		for _, c := range cues {
+			w := words(c)
+			if len(w) == 0 {
+				return p.errf(v, "policy closing_cues: %q has no word", c)
+			}
+			pol.ClosingCues = append(pol.ClosingCues, strings.Join(w, " "))
 		}
 	}
 	return nil

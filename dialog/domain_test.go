@@ -2,6 +2,7 @@ package dialog_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,7 @@ func FuzzParseDomain(f *testing.F) {
 	f.Add(shop.Domain())
 	f.Add([]byte("version: 1\nintents: {}\n"))
 	f.Add([]byte("version: [1\n"))
+	f.Add([]byte(minimal + "welcome:\n  greeting: Hi!\n  starters: [Where is my order?, \"Hi {name}\", hi, Hi]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := dialog.ParseDomain("fuzz.yml", data, labels)
 		if err != nil {
@@ -131,6 +133,9 @@ func FuzzParseDomain(f *testing.F) {
 				t.Fatalf("error %v is not a *DomainError", err)
 			}
 			return
+		}
+		if w := d.Welcome; len(w.Starters) > dialog.MaxStarters || slices.Contains(w.Starters, "") {
+			t.Fatalf("welcome starters %q", w.Starters)
 		}
 		for name, it := range d.Intents {
 			if it.Form != "" && d.Forms[it.Form] == nil {

@@ -23,6 +23,7 @@ type Store interface {
 	crm.TicketStore
 	crm.FeedbackStore
 	crm.HistoryStore
+	crm.PrivacyStore // Erase
 }
 
 // Errors of the engine, wrapped with the operation that failed.
@@ -73,6 +74,7 @@ type Engine struct {
 	scorer Scorer // nil: no scoring
 	parser Parser
 	locks  keyedMutex
+	proofs proofCounter // failed proofs of identity per source (verify.go)
 }
 
 // New returns an engine, or an error wrapping ErrConfig when cfg lacks a
@@ -211,7 +213,7 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 // while waiting for an earlier turn of the same conversation.
 func (e *Engine) Answer(ctx context.Context, r Received) (Outcome, error) {
 	out := Outcome{Inbound: r.Message, Duplicate: !r.New}
-	if err := e.answer(ctx, r.Message.ConversationID, &out, func() {
+	if err := e.answer(ctx, r.Message.ConversationID, r.Source, &out, func() {
 		if r.New {
 			e.publishMessage(r.Message)
 		}
@@ -244,7 +246,7 @@ func (e *Engine) AnswerPending(ctx context.Context) (int, error) {
 	n := 0
 	for _, c := range convs {
 		var out Outcome
-		if err := e.answer(ctx, c.ID, &out, func() {}); err != nil {
+		if err := e.answer(ctx, c.ID, "", &out, func() {}); err != nil {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("answer pending: %w", ctx.Err())
 			}
@@ -257,8 +259,8 @@ func (e *Engine) AnswerPending(ctx context.Context) (int, error) {
 }
 
 // answer runs the conversation's turns under its lock; first runs once the
-// lock is held.
-func (e *Engine) answer(ctx context.Context, id string, out *Outcome, first func()) error {
+// lock is held. source is where the messages came from ("" unknown).
+func (e *Engine) answer(ctx context.Context, id, source string, out *Outcome, first func()) error {
 	if id == "" {
 		return ErrNoConversation
 	}
@@ -269,7 +271,7 @@ func (e *Engine) answer(ctx context.Context, id string, out *Outcome, first func
 	defer unlock()
 	first()
 	for {
-		done, err := e.step(ctx, id, out)
+		done, err := e.step(ctx, id, source, out)
 		if err != nil || done {
 			return err
 		}
@@ -278,7 +280,7 @@ func (e *Engine) answer(ctx context.Context, id string, out *Outcome, first func
 
 // step answers the conversation's oldest unanswered customer message; done
 // is true when there was none left.
-func (e *Engine) step(ctx context.Context, id string, out *Outcome) (done bool, err error) {
+func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (done bool, err error) {
 	now := e.now()
 	sit, err := ReadSituation(ctx, e.store, id, crm.HistoryQuery{}, now)
 	if err != nil {
@@ -331,7 +333,7 @@ func (e *Engine) step(ctx context.Context, id string, out *Outcome) (done bool, 
 	}
 	sit.Messages[i].Parse = res
 
-	t := &turn{e: e, conv: conv, sit: sit, customer: sit.Customer, res: res, text: msg.Text, now: now, seq: msg.Seq}
+	t := &turn{e: e, conv: conv, sit: sit, customer: sit.Customer, res: res, text: msg.Text, source: source, now: now, seq: msg.Seq}
 	t.conv.Slots = maps.Clone(conv.Slots)
 	if t.conv.Slots == nil {
 		t.conv.Slots = make(map[string]string)

@@ -97,9 +97,11 @@ func (t *turn) nextSlot(ctx context.Context, fo *Form, it *Intent) error {
 	}
 	extra := vars{}
 	if id := t.orderSlot(fo); id != "" {
-		if o, err := t.e.store.Order(ctx, id); err == nil {
-			extra.order(&o, t.now)
+		o, err := t.findOrder(ctx, id)
+		if err != nil {
+			return err
 		}
+		extra.order(o, t.now)
 	}
 	var quick []string
 	if s.From == FromConfirm {
@@ -200,9 +202,13 @@ func (t *turn) invalid(s Slot, reason, v string, o *crm.Order) {
 	t.say(variants, extra, quick...)
 }
 
-// complete runs the form's action with its slots.
+// complete runs the form's action with its slots, for a verified visitor
+// when it needs one (the form begins again once they are).
 func (t *turn) complete(ctx context.Context, fo *Form, it *Intent) error {
 	t.clearForm()
+	if asked, err := t.gate(ctx, it); asked || err != nil {
+		return err
+	}
 	switch fo.Action {
 	case ActionTicket:
 		return t.ticket(ctx, it)
@@ -220,9 +226,9 @@ func (t *turn) complete(ctx context.Context, fo *Form, it *Intent) error {
 	}
 }
 
-// cancelOrder cancels only on an explicit yes, only an order that has not
-// shipped (checked again: it may have changed while the form ran), and only
-// for a customer the channel identified; otherwise it hands off.
+// cancelOrder cancels only on an explicit yes, and only an order of the
+// verified customer that has not shipped (checked again: it may have
+// changed while the form ran).
 func (t *turn) cancelOrder(ctx context.Context, fo *Form, it *Intent) error {
 	confirmed := false
 	for _, s := range fo.Slots {
@@ -250,13 +256,6 @@ func (t *turn) cancelOrder(ctx context.Context, fo *Form, it *Intent) error {
 		t.respond(it, "not_open", v)
 		t.act("keep_order")
 		return nil
-	}
-	if t.conv.Slots[keyClaimed] != "" {
-		// Anyone who knows an order number or an e-mail address could
-		// claim to be this customer: a person checks before the order
-		// is cancelled. A customer the channel vouches for (a signed-in
-		// web visitor, a Slack user) cancels on their own.
-		return t.handoff(ctx, "cancel order "+o.ID+" for a customer identified only by what they typed", false, "handoff")
 	}
 	o.Status = crm.OrderCancelled
 	updated, err := t.e.store.PutOrder(ctx, *o)

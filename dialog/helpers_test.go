@@ -112,6 +112,7 @@ type harness struct {
 	bus    *dialog.Bus
 	caller *fakeCaller
 	logs   *bytes.Buffer // the engine's log, as JSON lines
+	source string        // Inbound.Source of what say sends
 }
 
 func newHarness(t testing.TB) *harness {
@@ -162,7 +163,7 @@ func (h *harness) say(t testing.TB, convID, text, spec string) dialog.Outcome {
 		t.Fatal(err)
 	}
 	h.nlu.set(text, r)
-	out, err := h.engine.Handle(context.Background(), dialog.Inbound{ConversationID: convID, Text: text})
+	out, err := h.engine.Handle(context.Background(), dialog.Inbound{ConversationID: convID, Text: text, Source: h.source})
 	if err != nil {
 		t.Fatalf("handle %q: %v", text, err)
 	}

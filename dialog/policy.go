@@ -22,7 +22,6 @@ const (
 	keyAwait      = "_await"       // intent waiting for the customer to say who they are
 	keyLast       = "_last_intent" // intent answered last
 	keyFormIntent = "_form_intent" // intent that started the active form
-	keyClaimed    = "_claimed"     // "1": the customer was identified by what they typed, not by the channel
 )
 
 // smallTalk are intents whose repetition is normal and never offers a person.
@@ -46,15 +45,21 @@ type reply struct {
 type turn struct {
 	e        *Engine
 	conv     crm.Conversation // working copy; Slots is owned by the turn
-	customer *crm.Customer    // nil while unknown
+	customer *crm.Customer    // nil until the visitor is verified (verify.go)
 	res      *nlu.Result
 	text     string
+	source   string // Inbound.Source of the message ("" unknown)
 	now      time.Time
 	seq      uint64
 	replies  []reply
 	actions  []string
 	failed   bool
 	handed   bool
+	// proved is the order number this turn verified the visitor with: the
+	// question that waited for the proof is about it.
+	proved string
+	// repeated: the message gave again the order number claimed before.
+	repeated bool
 	// sit is the situation read when the turn began; when the turn
 	// identifies the customer, their part is read again (see situation).
 	sit Situation
@@ -97,6 +102,9 @@ func (t *turn) respond(it *Intent, key string, extra vars) {
 	t.say(variants, extra)
 }
 
+// entity returns the value of the message's first entity of type typ; for
+// an order number, in the turn that verified the visitor, the order they
+// proved it with when the message has none.
 func (t *turn) entity(typ string) string {
 	for _, e := range t.res.Entities {
 		if e.Type == typ {
@@ -105,6 +113,9 @@ func (t *turn) entity(typ string) string {
 			}
 			return e.Text
 		}
+	}
+	if typ == "order_id" {
+		return t.proved
 	}
 	return ""
 }
@@ -124,23 +135,10 @@ func (t *turn) policy(ctx context.Context) error {
 	d := t.e.domain
 	top := t.res.Intent
 
-	identified := false
-	if t.customer == nil {
-		if email := t.entity("email"); email != "" {
-			c, err := t.e.store.CustomerByEmail(ctx, email)
-			switch {
-			case err == nil:
-				t.setCustomer(&c)
-				identified = true
-				t.act("identify")
-			case errors.Is(err, crm.ErrNotFound):
-				t.say(t.msg("identity_not_found"), vars{"value": email})
-				t.act("identity_not_found")
-				return t.fail(ctx)
-			default:
-				return err
-			}
-		}
+	t.dropLegacyClaim()
+	p, err := t.verify(ctx)
+	if err != nil || p == proofAnswered {
+		return err
 	}
 
 	if t.res.InScope && top == intentHuman {
@@ -161,13 +159,24 @@ func (t *turn) policy(ctx context.Context) error {
 	}
 	if await := t.conv.Slots[keyAwait]; await != "" {
 		delete(t.conv.Slots, keyAwait)
-		if identified || t.entity("order_id") != "" {
+		switch p {
+		case proofVerified:
 			return t.runIntent(ctx, await)
+		case proofPending:
+			return t.askProof(ctx, await)
 		}
+		// Nothing towards the proof: the visitor moved on (a question
+		// that needs it asks again).
 	}
-	if identified && (!t.res.InScope || d.Intents[top] == nil || slices.Contains(smallTalk, top)) {
+	chat := !t.res.InScope || d.Intents[top] == nil || slices.Contains(smallTalk, top)
+	switch {
+	case p == proofVerified && (chat || !d.needsProof(d.Intents[top])):
+		// Verified with no question about the account pending or asked.
 		t.say(t.msg("identified"), nil)
 		return nil
+	case p == proofPending && chat:
+		// A fact given on its own ("1042"): the visitor wants to be known.
+		return t.askProof(ctx, "")
 	}
 	if !t.res.InScope {
 		t.say(t.msg("out_of_scope"), nil)
@@ -183,7 +192,56 @@ func (t *turn) policy(ctx context.Context) error {
 			return nil
 		}
 	}
+	if name := t.closing(); name != "" {
+		t.act("closing")
+		return t.runIntent(ctx, name)
+	}
 	return t.runIntent(ctx, top)
+}
+
+// closing returns the domain's resolve intent when the message is small
+// talk whose words say goodbye as well (Policy.ClosingCues): "thanks, bye"
+// reads as thanks, but the customer is leaving. "" otherwise.
+func (t *turn) closing() string {
+	d := t.e.domain
+	it := d.Intents[t.res.Intent]
+	if !t.res.InScope || it == nil || it.Action == ActionResolve || !slices.Contains(smallTalk, it.Name) {
+		return ""
+	}
+	resolve := ""
+	for _, name := range sortedIntents(d) {
+		if d.Intents[name].Action == ActionResolve {
+			resolve = name
+			break
+		}
+	}
+	if resolve == "" {
+		return ""
+	}
+	text := " " + strings.Join(words(t.text), " ") + " "
+	for _, c := range d.Policy.ClosingCues {
+		if strings.Contains(text, " "+c+" ") {
+			return resolve
+		}
+	}
+	return ""
+}
+
+// words splits text into lower-case words of letters, digits and
+// apostrophes.
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+}
+
+func sortedIntents(d *Domain) []string {
+	names := make([]string, 0, len(d.Intents))
+	for name := range d.Intents {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // chosen returns the offered intent the customer picked: by its title (a
@@ -199,15 +257,6 @@ func (t *turn) chosen(offered []string) string {
 		return t.res.Intent
 	}
 	return ""
-}
-
-// setCustomer takes the customer someone in the chat claims to be (by an
-// e-mail address or an order number they typed). Nothing proves it, so the
-// conversation remembers the claim: cancelling needs a person then.
-func (t *turn) setCustomer(c *crm.Customer) {
-	t.customer = c
-	t.conv.CustomerID = c.ID
-	t.conv.Slots[keyClaimed] = "1"
 }
 
 // fail counts a failure and hands off after Policy.MaxFailures in a row.
@@ -264,6 +313,9 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 		t.act("fallback")
 		return t.fail(ctx)
 	}
+	if asked, err := t.gate(ctx, it); asked || err != nil {
+		return err
+	}
 	repeat := t.conv.Slots[keyLast] == name && !slices.Contains(smallTalk, name)
 	t.conv.Slots[keyLast] = name
 	if it.Form != "" {
@@ -289,11 +341,7 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 		t.answer(it)
 	}
 	if err == nil && repeat && !t.failed && !t.handed && t.conv.State != crm.StateResolved {
-		label := "Talk to a person"
-		if h := t.e.domain.Intents[intentHuman]; h != nil {
-			label = h.Title
-		}
-		t.say(t.msg("repeat_offer"), nil, label)
+		t.say(t.msg("repeat_offer"), nil, t.humanTitle())
 		t.act("repeat_offer")
 	}
 	return err
@@ -310,35 +358,23 @@ func (t *turn) answer(it *Intent) {
 	t.act("respond " + it.Name)
 }
 
-func (t *turn) askIdentity(intent string) {
-	t.conv.Slots[keyAwait] = intent
-	delete(t.conv.Slots, keyLast) // not answered yet: asking again is no repeat
-	t.say(t.msg("ask_identity"), nil)
-	t.act("ask_identity")
-}
-
-// findOrder returns the order when it exists and belongs to the customer;
-// an unknown customer is identified by it.
+// findOrder returns the order when it exists and belongs to the verified
+// customer; nil for anyone else's, and for every order while the visitor
+// is not verified.
 func (t *turn) findOrder(ctx context.Context, id string) (*crm.Order, error) {
+	if t.customer == nil {
+		return nil, nil
+	}
 	o, err := t.e.store.Order(ctx, id)
-	if errors.Is(err, crm.ErrNotFound) {
+	if unknown(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if t.customer != nil {
-		if o.CustomerID != t.customer.ID {
-			return nil, nil
-		}
-		return &o, nil
+	if o.CustomerID != t.customer.ID {
+		return nil, nil
 	}
-	c, err := t.e.store.Customer(ctx, o.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	t.setCustomer(&c)
-	t.act("identify")
 	return &o, nil
 }
 
@@ -346,10 +382,6 @@ func (t *turn) lookupOrder(ctx context.Context, it *Intent, orderID string) erro
 	t.act(ActionLookupOrder)
 	var o *crm.Order
 	if orderID == "" {
-		if t.customer == nil {
-			t.askIdentity(it.Name)
-			return nil
-		}
 		s, err := t.situation(ctx)
 		if err != nil {
 			return err
@@ -385,14 +417,21 @@ func (t *turn) queueOf(it *Intent) string {
 // ticket refers to the customer's open ticket on the intent's topic, or
 // opens one.
 func (t *turn) ticket(ctx context.Context, it *Intent) error {
-	if t.customer == nil {
-		t.askIdentity(it.Name)
-		return nil
-	}
 	var details []string
 	for _, k := range sortedKeys(t.conv.Slots) {
 		if !strings.HasPrefix(k, "_") {
 			details = append(details, k+": "+t.conv.Slots[k])
+		}
+	}
+	if _, ok := t.conv.Slots["order_id"]; !ok && t.entity("order_id") != "" {
+		// "my order 1042 hasn't arrived": the case names the order, when
+		// it is the customer's.
+		o, err := t.findOrder(ctx, t.entity("order_id"))
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			details = append(details, "order_id: "+o.ID)
 		}
 	}
 	note := "from conversation " + t.conv.ID
@@ -449,8 +488,12 @@ func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, mess
 	t.handed = true
 	// The queue of what the customer is talking about: this message's
 	// intent unless it is the request for a person itself, else the form's,
-	// else the last answered one.
+	// else the one waiting for proof of identity, else the last answered
+	// one.
 	topic := t.e.domain.Intents[t.conv.Slots[keyLast]]
+	if aw := t.e.domain.Intents[t.conv.Slots[keyAwait]]; aw != nil {
+		topic = aw
+	}
 	if fi := t.e.domain.Intents[t.conv.Slots[keyFormIntent]]; t.conv.ActiveForm != "" && fi != nil {
 		topic = fi
 	}

@@ -30,16 +30,20 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 //
 //	domain webhook                play against testdata/webhook/domain.yml (first line)
 //	as EMAIL                      the conversation starts with a known customer
+//	source SOURCE                 the messages that follow come from SOURCE (Inbound.Source)
+//	new                           the lines that follow play a new conversation (same engine)
 //	hook NAME JSON                the next call of webhook NAME answers JSON
 //	hook NAME fail REASON         the next call of webhook NAME fails
 //	> TEXT || SPEC                the customer says TEXT; SPEC scripts the NLU
 //	= state|queue|priority|form|customer|routing VALUE
 //	= action NAME                 one of the last message's actions
 //	= reply SUBSTRING             in the last message's replies
+//	= hides SUBSTRING             in none of the last message's replies
 //	= silent                      no reply to the last message
 //	= slot NAME VALUE             ("-" for not set)
 //	= order ID STATUS             the order's status in the store
 //	= ticket TOPIC COUNT          the customer's open tickets on the topic
+//	= case SUBSTRING              in the subject of one of the customer's open tickets
 //	= log SUBSTRING               in the engine's log
 func TestTranscripts(t *testing.T) {
 	scripts, err := filepath.Glob(filepath.Join("testdata", "*.chat"))
@@ -110,6 +114,18 @@ func play(t *testing.T, script string) []byte {
 				h = newHarness(t)
 			}
 			scriptHook(t, h, where, strings.TrimSpace(line[5:]))
+		case strings.HasPrefix(line, "source "):
+			if h == nil {
+				h = newHarness(t)
+			}
+			h.source = strings.TrimSpace(line[7:])
+			fmt.Fprintf(&out, "[source %s]\n", h.source)
+		case line == "new":
+			if !started {
+				t.Fatalf("%s: 'new' before any conversation", where)
+			}
+			started, seen = false, false
+			fmt.Fprintln(&out, "\n[new conversation]")
 		case strings.HasPrefix(line, "as "):
 			if h == nil {
 				h = newHarness(t)
@@ -263,6 +279,12 @@ func expect(ctx context.Context, t *testing.T, h *harness, where string, f []str
 		if !strings.Contains(h.logs.String(), arg) {
 			t.Errorf("%s: log lacks %q:\n%s", where, arg, h.logs)
 		}
+	case "hides":
+		for _, r := range o.Replies {
+			if strings.Contains(r.Text, arg) {
+				t.Errorf("%s: reply %q shows %q", where, r.Text, arg)
+			}
+		}
 	case "silent":
 		if len(o.Replies) != 0 {
 			t.Errorf("%s: want no reply, got %d", where, len(o.Replies))
@@ -300,6 +322,14 @@ func expect(ctx context.Context, t *testing.T, h *harness, where string, f []str
 			}
 		}
 		check("open tickets on "+f[1], fmt.Sprint(n), f[2])
+	case "case":
+		tks, err := h.db.OpenTickets(ctx, c.CustomerID)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if !slices.ContainsFunc(tks, func(tk crm.Ticket) bool { return strings.Contains(tk.Subject, arg) }) {
+			t.Errorf("%s: no open ticket of %s has %q in its subject", where, dash(c.CustomerID), arg)
+		}
 	default:
 		t.Fatalf("%s: unknown expectation %q", where, f[0])
 	}

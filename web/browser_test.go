@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -23,6 +26,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/shoptest"
 )
 
 // The browser tests drive the demo page and the widget in a real headless
@@ -36,7 +40,7 @@ import (
 // because -race and a busy 2-core machine slow everything down.
 const stepTimeout = 90 * time.Second
 
-func TestWidget(t *testing.T) {
+func TestBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	// The model trains once per binary, and slowly under -race: do it
 	// before any step's timeout starts.
@@ -46,6 +50,10 @@ func TestWidget(t *testing.T) {
 		name string
 		run  func(t *testing.T, w *widgetTab)
 	}{
+		{"greeting and starters on first open", testWelcome},
+		{"a starter is sent and answered", testStarter},
+		{"newest message shown after a reload and on open", testScrolledToNewest},
+		{"no missing resources on load", testNoMissingResources},
 		{"order question is answered", testOrderQuestion},
 		{"history survives a reload", testReloadHistory},
 		{"server restart loses and doubles nothing", testServerRestart},
@@ -67,6 +75,158 @@ func TestWidget(t *testing.T) {
 	}
 }
 
+// screenshot, when set, is where testWelcome writes a PNG of the demo page
+// with the widget open on its greeting (the README's picture):
+//
+//	go test ./web -run 'Browser/greeting' -screenshot "$PWD/docs/widget.png"
+var screenshot = flag.String("screenshot", "", "write a PNG of the widget's greeting to this `file`")
+
+// testWelcome: the first open shows the domain's greeting and its starters as
+// buttons, and nothing is sent or stored for it.
+func testWelcome(t *testing.T, w *widgetTab) {
+	want := shoptest.Domain(t).Welcome
+	if want.Greeting == "" || len(want.Starters) != 3 {
+		t.Fatalf("the shop's domain has welcome %+v, want a greeting and three starters", want)
+	}
+	w.do(chromedp.EmulateViewport(1100, 760))
+	w.load()
+	w.openByClick()
+	w.poll(shadow + `.querySelectorAll(".parley-starter").length > 0`)
+	greeting := w.eval(`(() => {
+		const g = ` + shadow + `.querySelector(".parley-greeting");
+		return g && !g.hidden && g.getBoundingClientRect().height > 0 ? g.textContent : "";
+	})()`)
+	if q, _ := json.Marshal(want.Greeting); greeting != string(q) {
+		t.Errorf("greeting shown: %s, want %s", greeting, q)
+	}
+	if got := w.starters(); !slices.Equal(got, want.Starters) {
+		t.Errorf("starters shown: %q, want %q", got, want.Starters)
+	}
+	if ms := w.messages(); len(ms) != 0 {
+		t.Errorf("panel shows messages %+v before anything was said", ms)
+	}
+	if *screenshot != "" {
+		png, err := chromedp.Run(w.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// After a reload (the panel was open) it greets again, still with nothing
+	// stored.
+	w.do(chromedp.Reload())
+	w.waitReady()
+	w.waitOpen()
+	w.poll(shadow + `.querySelectorAll(".parley-starter").length === 3 && !` + shadow + `.querySelector(".parley-greeting").hidden`)
+}
+
+// testStarter: a starter clicked is the visitor's first message; the bot
+// answers it, and the starters give way to the conversation.
+func testStarter(t *testing.T, w *widgetTab) {
+	starters := shoptest.Domain(t).Welcome.Starters
+	const label = "What payment methods do you accept?"
+	if !slices.Contains(starters, label) {
+		t.Fatalf("the shop's starters %q lack %q", starters, label)
+	}
+	w.load()
+	w.openByClick()
+	w.poll(shadow + `.querySelectorAll(".parley-starter").length === 3`)
+	q, _ := json.Marshal(label)
+	w.do(chromedp.Click(chromedp.JSPath(`[...` + shadow + `.querySelectorAll(".parley-starter")].find(b => b.textContent === ` + string(q) + `)`)))
+	w.waitMessage("customer", label)
+	w.waitMessage("bot", "Visa")
+	w.poll(shadow + `.querySelector(".parley-starter") === null`)
+	if got := w.eval(shadow + `.querySelector(".parley-greeting").hidden`); got != "false" {
+		t.Errorf("the greeting went away once the conversation started (hidden %s)", got)
+	}
+	w.checkAgainstStore()
+}
+
+// testScrolledToNewest: a conversation longer than the panel shows its
+// newest message after a reload with the panel open, and when the panel is
+// opened again after messages came in while it was closed.
+func testScrolledToNewest(t *testing.T, w *widgetTab) {
+	w.load()
+	w.openByClick()
+	w.say("Where is my order 1042?")
+	w.waitMessage("bot", "")
+	w.waitSettled()
+	conv := w.conversationID()
+	post := func(from, to int) {
+		t.Helper()
+		for i := from; i <= to; i++ {
+			if _, _, err := w.stack.engine.Post(context.Background(), dialog.Outbound{
+				ConversationID: conv, Sender: crm.SenderAgent, AgentID: "maria", Text: fmt.Sprintf("Update %d on your order.", i),
+			}); err != nil {
+				t.Fatalf("post agent message: %v", err)
+			}
+		}
+	}
+	post(1, 25)
+	w.waitMessage("agent", "Update 25 on")
+	w.waitSettled()
+	atBottom := `(() => {
+		const log = ` + shadow + `.querySelector(".parley-log");
+		return [log.scrollHeight > log.clientHeight + 100, log.scrollHeight - log.scrollTop - log.clientHeight < 2];
+	})()`
+	if got := w.eval(atBottom); got != "[true,true]" {
+		t.Fatalf("live conversation: [overflows, at the newest] = %s, want [true,true]", got)
+	}
+
+	w.do(chromedp.Reload())
+	w.waitReady() // the widget shows once its styles are in: the panel is laid out
+	w.waitOpen()
+	w.poll(shadow + `.querySelectorAll(".parley-msg").length >= 27`)
+	if got := w.eval(atBottom); got != "[true,true]" {
+		t.Errorf("after a reload with the panel open: [overflows, at the newest] = %s, want [true,true]", got)
+	}
+
+	w.do(chromedp.KeyEvent(kb.Escape))
+	w.poll(shadow + `.querySelector(".parley-panel").hidden`)
+	w.eval(shadow + `.querySelector(".parley-log").scrollTop = 0`)
+	post(26, 30)
+	w.poll(shadow + `.querySelector(".parley-badge").textContent === "5"`)
+	w.openByClick()
+	w.waitMessage("agent", "Update 30 on")
+	if got := w.eval(atBottom); got != "[true,true]" {
+		t.Errorf("opened again after new messages: [overflows, at the newest] = %s, want [true,true]", got)
+	}
+}
+
+// testNoMissingResources: loading the demo page and opening the widget
+// requests nothing that is missing (a favicon included) and logs no error in
+// the console.
+func testNoMissingResources(t *testing.T, w *widgetTab) {
+	w.load()
+	w.openByClick()
+	w.poll(shadow + `.querySelectorAll(".parley-starter").length > 0`)
+	// The page names its icon, and the icon loads: the browser asks for
+	// /favicon.ico, which is missing, only when a page names none.
+	icon := w.eval(`(() => {
+		const l = document.querySelector('link[rel~="icon"]');
+		if (!l) return "no icon link";
+		return fetch(l.href).then(r => r.ok && r.headers.get("Content-Type").startsWith("image/") ? "ok" : r.status + " " + r.headers.get("Content-Type"));
+	})()`)
+	if icon != `"ok"` {
+		t.Errorf("the page's icon: %s", icon)
+	}
+	w.say("hello")
+	w.waitMessage("bot", "")
+	w.waitSettled()
+	w.do(chromedp.Reload())
+	w.waitReady()
+	w.waitOpen()
+	w.waitSettled()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, f := range w.failed {
+		t.Errorf("on load: %s", f)
+	}
+}
+
 // testOrderQuestion: open the demo page, open the widget, ask about a seeded
 // order and see its status.
 func testOrderQuestion(t *testing.T, w *widgetTab) {
@@ -79,6 +239,8 @@ func testOrderQuestion(t *testing.T, w *widgetTab) {
 		new MutationObserver(() => { if (!el.hidden) window.parleySawTyping = true; }).observe(el, {attributes: true});
 	})()`)
 	w.say("Where is my order 1042?")
+	w.waitMessage("bot", "the e-mail address on that order") // a number alone shows nothing
+	w.say("ana@example.com")
 	reply := w.waitMessage("bot", "DP3953828283")
 	if got := w.eval(`window.parleySawTyping`); got != "true" {
 		t.Errorf("the typing indicator never showed before the answer")
@@ -102,6 +264,8 @@ func testReloadHistory(t *testing.T, w *widgetTab) {
 	w.load()
 	w.openByClick()
 	w.say("Where is my order 1042?")
+	w.waitMessage("bot", "the e-mail address on that order") // a number alone shows nothing
+	w.say("ana@example.com")
 	w.waitMessage("bot", "DP3953828283")
 	w.say("What payment methods do you accept?")
 	w.waitMessage("bot", "Visa")
@@ -139,6 +303,8 @@ func testServerRestart(t *testing.T, w *widgetTab) {
 	w.load()
 	w.openByClick()
 	w.say("Where is my order 1042?")
+	w.waitMessage("bot", "the e-mail address on that order") // a number alone shows nothing
+	w.say("ana@example.com")
 	w.waitMessage("bot", "DP3953828283")
 	w.waitSettled()
 
@@ -227,6 +393,8 @@ func testKeyboard(t *testing.T, w *widgetTab) {
 	}
 
 	w.do(chromedp.KeyEvent("Where is my order 1042?"), pressEnter)
+	w.waitMessage("bot", "the e-mail address on that order") // a number alone shows nothing
+	w.say("ana@example.com")
 	w.waitMessage("bot", "DP3953828283")
 	if got := w.eval(shadow + `.querySelector("#parley-input").value`); got != `""` {
 		t.Errorf("input after Enter holds %s, want it empty", got)
@@ -261,6 +429,8 @@ func testSurvey(t *testing.T, w *widgetTab) {
 	w.load()
 	w.openByClick()
 	w.say("Where is my order 1042?")
+	w.waitMessage("bot", "the e-mail address on that order") // a number alone shows nothing
+	w.say("ana@example.com")
 	w.waitMessage("bot", "DP3953828283")
 	w.say("bye")
 	w.waitMessage("bot", "Goodbye")
@@ -455,6 +625,8 @@ type widgetTab struct {
 	mu         sync.Mutex
 	dialogs    int      // guarded by mu
 	exceptions []string // guarded by mu
+	failed     []string // guarded by mu: responses of 400 and above, and error log entries, as "status URL"
+	icons      int      // guarded by mu: icon responses seen
 }
 
 func openTab(t *testing.T, browser context.Context, s *stack) *widgetTab {
@@ -473,6 +645,23 @@ func openTab(t *testing.T, browser context.Context, s *stack) *widgetTab {
 			w.mu.Unlock()
 			// A dialog blocks the page: dismiss it (not from the event loop).
 			go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		case *network.EventResponseReceived:
+			if r := ev.Response; r != nil {
+				w.mu.Lock()
+				if r.Status >= 400 {
+					w.failed = append(w.failed, fmt.Sprintf("%d %s", r.Status, r.URL))
+				}
+				if strings.Contains(r.URL, "favicon") || strings.HasPrefix(r.MimeType, "image/") {
+					w.icons++
+				}
+				w.mu.Unlock()
+			}
+		case *cdplog.EventEntryAdded:
+			if e := ev.Entry; e != nil && e.Level == cdplog.EntryLevelError {
+				w.mu.Lock()
+				w.failed = append(w.failed, fmt.Sprintf("console %s: %s %s", e.Source, e.Text, e.URL))
+				w.mu.Unlock()
+			}
 		case *runtime.EventExceptionThrown:
 			w.mu.Lock()
 			d := ev.ExceptionDetails
@@ -641,6 +830,17 @@ func (w *widgetTab) waitMessage(sender, text string) shownMessage {
 	}
 	w.t.Fatalf("message from %s with %q went away", sender, text)
 	return shownMessage{}
+}
+
+// starters returns the labels of the starter buttons shown.
+func (w *widgetTab) starters() []string {
+	w.t.Helper()
+	raw := w.eval(`[...` + shadow + `.querySelectorAll(".parley-starter")].map(b => b.textContent)`)
+	var got []string
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		w.t.Fatalf("decode starters %s: %v", raw, err)
+	}
+	return got
 }
 
 // waitSettled waits until nothing is pending and the bot is not typing.

@@ -1,8 +1,9 @@
 // Package web is Parley's HTTP server: the demo shop page and the chat
-// widget (embedded from static/), the web chat endpoint at /ws (handed to a
-// handler of the caller's, the channels/webchat one), the REST API under
-// /api/v1 (see API.md), health and readiness probes, and the Prometheus
-// metrics at /metrics.
+// widget (embedded from static/) with its greeting and starter messages at
+// /widget.json (the domain's welcome section, readable from any origin),
+// the web chat endpoint at /ws (handed to a handler of the caller's, the
+// channels/webchat one), the REST API under /api/v1 (see API.md), health
+// and readiness probes, and the Prometheus metrics at /metrics.
 //
 // It owns the HTTP surface and nothing else: it reads conversations,
 // messages and customers from a crm store, posts messages through the

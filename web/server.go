@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
@@ -53,13 +54,18 @@ type Config struct {
 	Parser dialog.Parser
 	// Chat serves /ws (the web chat handler); nil: /ws answers 503.
 	Chat http.Handler
+	// Welcome is the greeting and starter messages the widget shows on a
+	// new conversation (the domain's), served at /widget.json; zero: none.
+	Welcome dialog.Welcome
 	// APIToken is the bearer token of the REST API. Empty: every API call
 	// answers 403 api_disabled.
 	APIToken string
 	// Metrics is served at /metrics; nil: /metrics answers 404.
 	Metrics *Metrics
 	// Ready says whether the server can do its work (model loaded, store
-	// open); /readyz answers 503 with its error. nil: always ready.
+	// open and able to commit); /readyz answers 503 with its error. Its ctx
+	// ends after ReadyTimeout, so that a check stuck on a failing disk
+	// answers too. nil: always ready.
 	Ready func(ctx context.Context) error
 	// Logger receives one line per request and the panics recovered; nil:
 	// discard.
@@ -99,10 +105,15 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 		return nil, fmt.Errorf("new web server: %w", err)
 	}
 
+	greeting, err := welcome(cfg.Welcome)
+	if err != nil {
+		return nil, fmt.Errorf("new web server: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", files.page("index.html"))
 	mux.Handle("/", files) // any method, so that "/ws" and "/api/" can take them all
 	mux.Handle("/ws", s.chat())
+	mux.Handle("GET /widget.json", greeting)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics())
@@ -140,9 +151,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// ReadyTimeout bounds a readiness check (Config.Ready).
+const ReadyTimeout = 2 * time.Second
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r.Context()); err != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
 			writeError(w, http.StatusServiceUnavailable, codeNotReady, err.Error())
 			return
 		}

@@ -85,7 +85,7 @@ func (s *stack) start(addr string) {
 		db.Close()
 		t.Fatalf("new web chat: %v", err)
 	}
-	server, err := web.New(web.Config{Store: db, Engine: engine, Parser: s.model, Chat: chat})
+	server, err := web.New(web.Config{Store: db, Engine: engine, Parser: s.model, Chat: chat, Welcome: domain.Welcome})
 	if err != nil {
 		db.Close()
 		t.Fatalf("new web server: %v", err)

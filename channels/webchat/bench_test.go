@@ -22,7 +22,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	frame := []byte(protocolExamples[1])
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, fe := decodeFrame(frame, 2000); fe != nil {
+		if _, fe := decodeFrame(frame, 2000, 4096); fe != nil {
 			b.Fatal(fe)
 		}
 	}

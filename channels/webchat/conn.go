@@ -13,6 +13,7 @@ import (
 // Close codes besides the standard ones (PROTOCOL.md).
 const (
 	closeHelloTimeout = 4000
+	closeErased       = 4001 // the conversation was erased with its customer
 	// closeGrace is how long the writer waits, after it sent a close frame,
 	// for the client's answering close before it drops the connection.
 	closeGrace = 2 * time.Second
@@ -77,6 +78,13 @@ type conn struct {
 	convID    string
 	helloDone bool
 	limiter   bucket
+
+	// Set by the reader during hello, then owned by the worker: whether
+	// the conversation is in the store (a new one is stored with its first
+	// message, by Receive with Inbound.Start), and the customer a verified
+	// identity linked, for that start.
+	stored     bool
+	customerID string
 
 	inbox chan *clientFrame // reader to worker
 
@@ -304,7 +312,7 @@ func (c *conn) readLoop() {
 		return nil
 	})
 	for {
-		_, data, err := c.ws.ReadMessage()
+		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -315,6 +323,13 @@ func (c *conn) readLoop() {
 		}
 		if c.helloDone {
 			_ = c.ws.SetReadDeadline(time.Now().Add(lim.PongTimeout))
+		}
+		if typ != websocket.TextMessage {
+			// The protocol is JSON in text messages only (PROTOCOL.md):
+			// a client that sends binary ones is broken, and no later
+			// frame of it can be trusted to mean what it says.
+			c.refuse(badFrame("binary websocket messages are not accepted: send each frame as a text message"), websocket.CloseUnsupportedData)
+			continue
 		}
 		c.frame(data)
 	}
@@ -352,7 +367,7 @@ func (c *conn) readFailed(err error) {
 
 // frame handles one frame from the client, in the reader.
 func (c *conn) frame(data []byte) {
-	f, fe := decodeFrame(data, c.h.limits.MaxText)
+	f, fe := decodeFrame(data, c.h.limits.MaxText, c.h.limits.MaxTextBytes)
 	switch {
 	case fe != nil && fe.Code == codeUnsupportedVersion:
 		c.refuse(fe, websocket.CloseProtocolError)

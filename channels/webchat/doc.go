@@ -3,12 +3,18 @@
 // is PROTOCOL.md in this directory; it is the contract between the three.
 //
 // The package owns the socket side only. It turns frames into calls of the
-// dialog engine (Start, Receive and Answer, Rate) and the engine's events of one
+// dialog engine (Receive and Answer, Rate) and the engine's events of one
 // conversation into frames; the engine and the CRM own everything stored.
 // Its own state is per socket and in memory: a reconnecting client resumes
 // with its visitor token (the conversation id signed with HMAC-SHA256 over
 // Config.TokenKey) and the highest seq it has, and gets the messages it
 // lacks from the store.
+//
+// Anonymous clients write only within bounds: hello stores nothing (it
+// picks the conversation's id and issues a token that carries its issue
+// time; the first message stores the conversation, through Receive with
+// Inbound.Start), and per client address new sockets, hellos and messages
+// are rate-limited and open sockets capped (Limits).
 //
 // Each socket has a reader, a writer (the only goroutine that writes to
 // it), after hello a pump that forwards the conversation's events, and from
@@ -23,10 +29,17 @@
 // engine dropped is closed with 1013 and resumes.
 //
 // Caveats:
-//   - The per-IP rate limit counts the connection's peer address; behind a
+//   - The per-IP limits count the connection's peer address; behind a
 //     reverse proxy every client shares the proxy's address (forwarded
-//     headers are not trusted). Switch it off with a negative
-//     Limits.IPRate there, and for load tests from one machine.
+//     headers are not trusted). Switch them off with negative
+//     Limits.IPRate, SocketRate, HelloRate and MaxIPSockets there, and for
+//     load tests from one machine.
+//   - The token of a new conversation resumes it, empty, while nothing is
+//     stored, the token is recent (Limits.NewTokenTTL) and the client has
+//     seen no message. A client that sent a first message, never saw its
+//     ack and comes back within that time after its conversation was
+//     erased resumes an empty conversation under the same id: nothing
+//     erased comes back (hello in session.go).
 //   - A request without an Origin header (not a browser) is allowed; the
 //     origin check protects browsers' users from other sites, it is not
 //     authentication.

@@ -113,11 +113,12 @@ func badFrame(format string, args ...any) *frameError {
 	return &frameError{Code: codeBadFrame, Message: fmt.Sprintf(format, args...)}
 }
 
-// decodeFrame parses one client frame. maxText is the longest message text
-// or CSAT comment in characters. Bad input gives a *frameError whose code
-// PROTOCOL.md names (bad_frame, invalid_utf8, unknown_type,
-// unsupported_version, too_large, bad_score); it never panics.
-func decodeFrame(data []byte, maxText int) (clientFrame, *frameError) {
+// decodeFrame parses one client frame. A message text or CSAT comment may
+// have at most maxChars characters and maxBytes bytes of UTF-8. Bad input
+// gives a *frameError whose code PROTOCOL.md names (bad_frame,
+// invalid_utf8, unknown_type, unsupported_version, too_large, bad_score);
+// it never panics.
+func decodeFrame(data []byte, maxChars, maxBytes int) (clientFrame, *frameError) {
 	if !utf8.Valid(data) {
 		return clientFrame{}, &frameError{Code: codeInvalidUTF8, Message: "frame is not valid UTF-8"}
 	}
@@ -163,8 +164,9 @@ func decodeFrame(data []byte, maxText int) (clientFrame, *frameError) {
 			return clientFrame{}, &frameError{Code: codeBadFrame, Message: "message text is missing or blank", ClientID: f.ClientID}
 		}
 		f.Text = *w.Text
-		if utf8.RuneCountInString(f.Text) > maxText {
-			return clientFrame{}, &frameError{Code: codeTooLarge, Message: fmt.Sprintf("message longer than %d characters", maxText), ClientID: f.ClientID}
+		if fe := checkLength("message", f.Text, maxChars, maxBytes); fe != nil {
+			fe.ClientID = f.ClientID
+			return clientFrame{}, fe
 		}
 	case typeTyping:
 		if w.Typing == nil {
@@ -180,13 +182,27 @@ func decodeFrame(data []byte, maxText int) (clientFrame, *frameError) {
 			return clientFrame{}, &frameError{Code: codeBadScore, Message: "score must be 1 to 5"}
 		}
 		f.Comment = deref(w.Comment)
-		if utf8.RuneCountInString(f.Comment) > maxText {
-			return clientFrame{}, &frameError{Code: codeTooLarge, Message: fmt.Sprintf("comment longer than %d characters", maxText)}
+		if fe := checkLength("comment", f.Comment, maxChars, maxBytes); fe != nil {
+			return clientFrame{}, fe
 		}
 	default:
 		return clientFrame{}, &frameError{Code: codeUnknownType, Message: fmt.Sprintf("unknown frame type %q", truncate(f.Type, 40))}
 	}
 	return f, nil
+}
+
+// checkLength is too_large for a text over either limit. The byte limit is
+// the store's: a text within the character limit may still be over it (1,100
+// emoji are 4,400 bytes), and is refused here with the protocol's answer,
+// not by the store.
+func checkLength(what, text string, maxChars, maxBytes int) *frameError {
+	if n := utf8.RuneCountInString(text); n > maxChars {
+		return &frameError{Code: codeTooLarge, Message: fmt.Sprintf("%s of %d characters, longer than %d characters", what, n, maxChars)}
+	}
+	if len(text) > maxBytes {
+		return &frameError{Code: codeTooLarge, Message: fmt.Sprintf("%s of %d bytes in UTF-8, longer than %d bytes", what, len(text), maxBytes)}
+	}
+	return nil
 }
 
 // jsonProblem shortens a decoding error for the client: it names the field

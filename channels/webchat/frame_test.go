@@ -27,7 +27,7 @@ var protocolExamples = []string{
 	`{"v": 1, "type": "state", "state": "waiting", "queue": "billing"}`,
 	`{"v": 1, "type": "csat_request", "question": "How did we do?", "min": 1, "max": 5}`,
 	`{"v": 1, "type": "csat_ack", "score": 4}`,
-	`{"v": 1, "type": "error", "code": "too_large", "message": "message longer than 2000 characters",
+	`{"v": 1, "type": "error", "code": "too_large", "message": "message of 2001 characters, longer than 2000 characters",
  "client_id": "c-5f0c1e2a-2"}`,
 }
 
@@ -49,6 +49,9 @@ func TestDecodeFrame(t *testing.T) {
 		{"2000 characters", `{"type":"message","client_id":"c","text":"` + strings.Repeat("ж", 2000) + `"}`, clientFrame{Type: typeMessage, ClientID: "c", Text: strings.Repeat("ж", 2000)}, ""},
 		{"2001 characters", `{"type":"message","client_id":"c","text":"` + strings.Repeat("ж", 2001) + `"}`, clientFrame{}, codeTooLarge},
 		{"comment too long", `{"type":"csat","score":2,"comment":"` + strings.Repeat("a", 2001) + `"}`, clientFrame{}, codeTooLarge},
+		{"1,100 emoji: under 2000 characters, over 4096 bytes", `{"type":"message","client_id":"c","text":"` + strings.Repeat("😀", 1100) + `"}`, clientFrame{}, codeTooLarge},
+		{"1,024 emoji: 4096 bytes", `{"type":"message","client_id":"c","text":"` + strings.Repeat("😀", 1024) + `"}`, clientFrame{Type: typeMessage, ClientID: "c", Text: strings.Repeat("😀", 1024)}, ""},
+		{"comment of 1,100 emoji", `{"type":"csat","score":2,"comment":"` + strings.Repeat("😀", 1100) + `"}`, clientFrame{}, codeTooLarge},
 		{"version 2", `{"v":2,"type":"hello"}`, clientFrame{}, codeUnsupportedVersion},
 		{"version as text", `{"v":"1","type":"hello"}`, clientFrame{}, codeBadFrame},
 		{"version null", `{"v":null,"type":"hello"}`, clientFrame{}, codeBadFrame},
@@ -70,7 +73,7 @@ func TestDecodeFrame(t *testing.T) {
 		{"score missing", `{"type":"csat"}`, clientFrame{}, codeBadFrame},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, fe := decodeFrame([]byte(tc.in), 2000)
+			got, fe := decodeFrame([]byte(tc.in), 2000, 4096)
 			if tc.code != "" {
 				if fe == nil || fe.Code != tc.code {
 					t.Fatalf("decode = %+v, %v; want error %s", got, fe, tc.code)
@@ -111,8 +114,10 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add([]byte(`{"v":1,"type":"hello","token":"YWJj.ZGVm","last_seq":18446744073709551615}`))
 	f.Add([]byte("{\"type\":\"message\",\"client_id\":\"\xc3\",\"text\":\"x\"}"))
 	f.Add([]byte(`{"type":"message","client_id":"c","text":"\u0000\ud800"}`))
+	f.Add([]byte(`{"type":"message","client_id":"c","text":"` + strings.Repeat("😀", 1100) + `"}`))
+	f.Add([]byte(`{"type":"csat","score":3,"comment":"` + strings.Repeat("€", 1400) + `"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fr, fe := decodeFrame(data, 2000)
+		fr, fe := decodeFrame(data, 2000, 4096)
 		if fe != nil {
 			if !slices.Contains(codes[:], fe.Code) {
 				t.Fatalf("unknown error code %q", fe.Code)
@@ -128,7 +133,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			if n := utf8.RuneCountInString(fr.ClientID); n < 1 || n > maxClientID {
 				t.Fatalf("accepted client id %q", fr.ClientID)
 			}
-			if strings.TrimSpace(fr.Text) == "" || utf8.RuneCountInString(fr.Text) > 2000 {
+			if strings.TrimSpace(fr.Text) == "" || utf8.RuneCountInString(fr.Text) > 2000 || len(fr.Text) > 4096 {
 				t.Fatalf("accepted text of %d characters", utf8.RuneCountInString(fr.Text))
 			}
 		case typeCSAT:

@@ -102,7 +102,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	cfg := Config{
 		Engine: s.engine, Store: db, TokenKey: testKey, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Limits: Limits{ConnRate: -1, IPRate: -1},
+		Limits: Limits{ConnRate: -1, IPRate: -1, SocketRate: -1, HelloRate: -1, MaxIPSockets: -1},
 	}
 	s.srv = httptest.NewUnstartedServer(nil)
 	for _, o := range opts {
@@ -124,8 +124,20 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	return s
 }
 
+// withLimits sets the limits; the per-IP limits on sockets and hellos it
+// leaves at zero stay off, as in every stack.
 func withLimits(l Limits) stackOption {
-	return func(c *Config, _ *httptest.Server) { c.Limits = l }
+	return func(c *Config, _ *httptest.Server) {
+		for _, f := range []*float64{&l.SocketRate, &l.HelloRate} {
+			if *f == 0 {
+				*f = -1
+			}
+		}
+		if l.MaxIPSockets == 0 {
+			l.MaxIPSockets = -1
+		}
+		c.Limits = l
+	}
 }
 
 func withConfig(fn func(*Config)) stackOption {

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// defaultOrigins are allowed when Config.AllowedOrigins is empty (besides the
-// server's own origin): pages served from a developer's machine.
-var defaultOrigins = []string{"http://localhost:*", "http://127.0.0.1:*"}
+// loopbackOrigins are always allowed: pages served from the visitor's own
+// machine (a developer's, most often), on any port.
+var loopbackOrigins = []string{"http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"}
 
 // originPattern is one allowed origin: scheme://host[:port], where the port
 // may be "*" (any port, or none) and the host may start with "*." (any
@@ -18,11 +18,10 @@ type originPattern struct {
 	scheme, host, port string
 }
 
-// parseOrigins checks and parses the allow-list; errors wrap ErrConfig.
-func parseOrigins(list []string) ([]originPattern, error) {
-	if len(list) == 0 {
-		list = defaultOrigins
-	}
+// parseOrigins checks and parses the allowed origins, the server's own
+// public origins, and adds the loopback ones; errors wrap ErrConfig.
+func parseOrigins(allowed, public []string) ([]originPattern, error) {
+	list := append(append(append([]string(nil), allowed...), public...), loopbackOrigins...)
 	out := make([]originPattern, 0, len(list))
 	for _, s := range list {
 		p, err := parseOriginPattern(strings.TrimSpace(s))
@@ -80,8 +79,10 @@ func (p originPattern) match(scheme, host, port string) bool {
 }
 
 // originAllowed reports whether the request may be upgraded: it has no
-// Origin header (not a browser), its origin is the server's own host, or it
-// matches an allowed pattern.
+// Origin header (not a browser), or its origin matches an allowed pattern.
+// An origin equal to the request's Host is not allowed for that: a page of
+// any site whose name points at this server (DNS rebinding, a stray
+// virtual host) would pass.
 func originAllowed(r *http.Request, allowed []originPattern) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -94,9 +95,6 @@ func originAllowed(r *http.Request, allowed []originPattern) bool {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
 		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
 	}
 	host, port := strings.ToLower(u.Hostname()), defaultPort(scheme, u.Port())
 	for _, p := range allowed {

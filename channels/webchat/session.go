@@ -20,23 +20,57 @@ var errOtherCustomer = errors.New("conversation belongs to another customer")
 // hello opens or resumes the conversation, says welcome, replays the
 // messages the client lacks, and starts the pump; the worker starts later,
 // in queue, with the first frame for it.
+//
+// A new conversation is not stored here: hello picks its id and issues a
+// new conversation's token (token.go), and the first message stores it
+// (Receive with Inbound.Start), so that a visitor who never writes costs
+// the store nothing. A resume with such a token, of a conversation still
+// not stored, gets the empty conversation while the token is recent
+// (Limits.NewTokenTTL) and the client has seen no message (last_seq 0);
+// otherwise, and with a stored conversation's token whose conversation is
+// gone, it gets invalid_token. So a conversation that was stored and then
+// erased is not revived by a stored conversation's token (which every
+// welcome after its first message gives), nor by its first token from a
+// client that saw any of its messages (the ack of its first message
+// included). What is left is a client that sent a first message, never got
+// its ack, and comes back within NewTokenTTL of its hello after an erasure:
+// it gets an empty conversation, and nothing erased comes back.
 func (c *conn) hello(f clientFrame) {
 	ctx := c.h.work
-	var conv crm.Conversation
+	if ok, wait := c.h.hellos.take(c.ip, c.h.now()); !ok {
+		c.h.stats.hellos.Add(1)
+		c.sendError(&frameError{Code: codeRateLimited, Message: "too many new chats from this address; reconnect later"}, wait)
+		c.closeWith(websocket.CloseTryAgainLater, "hello rate limited")
+		return
+	}
+	var (
+		conv   crm.Conversation
+		stored bool
+		issued time.Time // of a new conversation's token
+	)
 	if f.Token != "" {
-		id, ok := verifyToken(c.h.key, f.Token)
+		id, at, ok := verifyToken(c.h.key, f.Token)
 		if !ok {
 			c.refuse(&frameError{Code: codeInvalidToken, Message: "token not issued by this server"}, websocket.ClosePolicyViolation)
 			return
 		}
 		var err error
 		conv, err = c.h.store.Conversation(ctx, id)
-		if errors.Is(err, crm.ErrNotFound) {
-			// Issued here, but the conversation is gone (erased): start over.
+		switch {
+		case err == nil:
+			stored = true
+		case errors.Is(err, crm.ErrNotFound) && f.LastSeq == 0 && c.h.recent(at):
+			// Issued by a recent hello, and the client has seen no
+			// message: nothing was written yet.
+			conv, issued = crm.Conversation{ID: id, Channel: crm.ChannelWeb, State: crm.StateBot}, at
+		case errors.Is(err, crm.ErrNotFound):
+			// Issued here, but the conversation is gone (erased: the
+			// client has seen its messages, or holds a stored
+			// conversation's token), or a new conversation's token is
+			// too old: start over.
 			c.refuse(&frameError{Code: codeInvalidToken, Message: "conversation no longer exists"}, websocket.ClosePolicyViolation)
 			return
-		}
-		if err != nil {
+		default:
 			c.fail("resume conversation", err)
 			return
 		}
@@ -63,16 +97,10 @@ func (c *conn) hello(f clientFrame) {
 	var err error
 	switch {
 	case conv.ID == "":
-		req := dialog.StartRequest{Channel: crm.ChannelWeb}
-		if customer != nil {
-			req.CustomerID = customer.ID
-		}
-		conv, err = c.h.engine.Start(ctx, req)
-		if err != nil {
-			c.fail("start conversation", err)
-			return
-		}
-	case customer != nil && conv.CustomerID != customer.ID:
+		conv = crm.Conversation{ID: crm.NewID("conv"), Channel: crm.ChannelWeb, State: crm.StateBot}
+		issued = c.h.now()
+	case !stored || customer == nil || conv.CustomerID == customer.ID:
+	default:
 		conv, err = c.h.store.UpdateConversation(ctx, conv.ID, func(cv *crm.Conversation) error {
 			if cv.CustomerID != "" && cv.CustomerID != customer.ID {
 				return errOtherCustomer
@@ -90,11 +118,14 @@ func (c *conn) hello(f clientFrame) {
 		}
 	}
 	c.convID = conv.ID
+	if customer != nil {
+		c.customerID = customer.ID
+	}
 
 	// Subscribe before reading the backlog: a message stored in between
 	// comes as an event, and the pump skips what the backlog had.
 	sub, unsubscribe := c.h.engine.Subscribe(conv.ID, subBuffer)
-	sent, ok := c.welcome(ctx, conv.ID, customer, f.LastSeq)
+	sent, ok := c.welcome(ctx, conv.ID, stored, issued, customer, f.LastSeq)
 	if !ok {
 		unsubscribe()
 		return
@@ -113,18 +144,39 @@ func (c *conn) hello(f clientFrame) {
 	go func() { defer c.group.Done(); c.pump(sub, unsubscribe, sent) }()
 }
 
+// recent reports whether a new conversation's token issued at issued may
+// still resume a conversation that is not stored.
+func (h *Handler) recent(issued time.Time) bool {
+	if issued.IsZero() {
+		return false // a stored conversation's token
+	}
+	age := h.now().Sub(issued)
+	return age < h.limits.NewTokenTTL && age > -time.Minute // a minute of clock skew between nodes
+}
+
 // welcome sends welcome, the messages after lastSeq and, for a resolved
-// conversation not yet rated, csat_request. It returns the highest seq the
-// client now has.
-func (c *conn) welcome(ctx context.Context, convID string, customer *crm.Customer, lastSeq uint64) (uint64, bool) {
+// conversation not yet rated, csat_request, and sets c.stored. It returns
+// the highest seq the client now has. A conversation that hello found
+// unstored (stored false) is welcomed as new and empty with the token
+// issued at issued, unless a message of another socket stored it since.
+func (c *conn) welcome(ctx context.Context, convID string, stored bool, issued time.Time, customer *crm.Customer, lastSeq uint64) (uint64, bool) {
 	conv, err := c.h.store.Conversation(ctx, convID)
-	if err != nil {
+	switch {
+	case err == nil:
+		stored = true
+	case errors.Is(err, crm.ErrNotFound) && !stored:
+		conv = crm.Conversation{ID: convID, Channel: crm.ChannelWeb, State: crm.StateBot}
+	default:
 		c.fail("welcome", err)
 		return 0, false
 	}
+	c.stored = stored
 	w := welcomeFrame{
 		V: version, Type: typeWelcome, Token: signToken(c.h.key, conv.ID), ConversationID: conv.ID,
 		LastSeq: conv.LastSeq, State: string(conv.State),
+	}
+	if !stored {
+		w.Token = signNewToken(c.h.key, conv.ID, issued)
 	}
 	switch {
 	case customer != nil:
@@ -136,6 +188,9 @@ func (c *conn) welcome(ctx context.Context, convID string, customer *crm.Custome
 	}
 	if !c.sendFrame(encode(w)) {
 		return 0, false
+	}
+	if !stored {
+		return 0, true
 	}
 	// A client that claims more than is stored (a store restored from an
 	// older backup) gets the messages stored from here on again.
@@ -279,7 +334,15 @@ func (c *conn) do(f clientFrame) {
 // that the ack comes before them (the pump skips the message's own event).
 // A resend of a stored message is acked again and not answered twice.
 func (c *conn) message(f clientFrame) {
-	r, err := c.h.engine.Receive(c.h.work, dialog.Inbound{ConversationID: c.convID, Text: f.Text, ClientID: f.ClientID})
+	in := dialog.Inbound{ConversationID: c.convID, Text: f.Text, ClientID: f.ClientID, Source: "ip:" + c.ip}
+	if !c.stored {
+		// The first message stores the conversation (hello did not).
+		in.Start = &dialog.StartRequest{Channel: crm.ChannelWeb, CustomerID: c.customerID}
+	}
+	r, err := c.h.engine.Receive(c.h.work, in)
+	if err == nil {
+		c.stored = true
+	}
 	if err != nil {
 		fe := &frameError{Code: codeInternal, Message: "the server could not take the message; resend it later", ClientID: f.ClientID}
 		switch {
@@ -334,11 +397,15 @@ func (c *conn) handAck(m crm.Message) bool {
 }
 
 func (c *conn) rate(f clientFrame) {
-	_, err := c.h.engine.Rate(c.h.work, c.convID, f.Score, f.Comment)
+	err := crm.ErrNotFound // a conversation not stored was never resolved
+	if c.stored {
+		_, err = c.h.engine.Rate(c.h.work, c.convID, f.Score, f.Comment)
+	}
 	switch {
 	case err == nil:
 		c.sendFrame(encode(csatAckFrame{V: version, Type: typeCSATAck, Score: f.Score}))
-	case errors.Is(err, dialog.ErrNotResolved), errors.Is(err, dialog.ErrAlreadyRated), errors.Is(err, crm.ErrInvalid):
+	case errors.Is(err, dialog.ErrNotResolved), errors.Is(err, dialog.ErrAlreadyRated), errors.Is(err, crm.ErrInvalid),
+		errors.Is(err, crm.ErrNotFound):
 		c.sendError(&frameError{Code: codeBadScore, Message: "no rating was asked for, or it was given already"}, 0)
 	default:
 		c.h.log.Error("webchat rate", "conversation", c.convID, "err", err)
@@ -403,6 +470,9 @@ func (c *conn) event(ev dialog.Event) bool {
 		return c.deliver(*ev.Message)
 	case dialog.EventTyping:
 		return c.push(encode(typingFrame{V: version, Type: typeTyping, Sender: string(crm.SenderBot), Typing: ev.Typing}))
+	case dialog.EventErased: // the customer's data was erased: the conversation is gone
+		c.closeWith(closeErased, "conversation erased")
+		return false
 	case dialog.EventState:
 		if ev.Conversation == nil {
 			return true

@@ -11,24 +11,26 @@ import (
 func TestOriginAllowed(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		allowed []string // nil: the defaults
+		allowed []string // nil: none
 		host    string   // the request's Host
 		origin  string
 		want    bool
 	}{
 		{"no origin", nil, "chat.example.com", "", true},
-		{"same host", nil, "chat.example.com", "https://chat.example.com", true},
-		{"same host and port", nil, "127.0.0.1:8080", "http://127.0.0.1:8080", true},
-		{"same host other port, not by default", []string{"https://x.example"}, "chat.example.com:8443", "https://chat.example.com:9443", false},
-		{"default localhost any port", nil, "chat.example.com", "http://localhost:3000", true},
-		{"default localhost no port", nil, "chat.example.com", "http://localhost", true},
-		{"default 127.0.0.1", nil, "chat.example.com", "http://127.0.0.1:5500", true},
-		{"default is http only", nil, "chat.example.com", "https://localhost:3000", false},
+		{"origin equal to the Host is not enough", nil, "chat.example.com", "https://chat.example.com", false},
+		{"any host name pointed at the server", nil, "evil.example:8080", "http://evil.example:8080", false},
+		{"same host other port", []string{"https://x.example"}, "chat.example.com:8443", "https://chat.example.com:9443", false},
+		{"localhost any port", nil, "chat.example.com", "http://localhost:3000", true},
+		{"localhost no port", nil, "chat.example.com", "http://localhost", true},
+		{"127.0.0.1", nil, "chat.example.com", "http://127.0.0.1:5500", true},
+		{"::1", nil, "chat.example.com", "http://[::1]:5500", true},
+		{"loopback is http only", nil, "chat.example.com", "https://localhost:3000", false},
+		{"other loopback address", nil, "127.0.0.2", "http://127.0.0.2", false},
 		{"other site", nil, "chat.example.com", "https://evil.example", false},
 		{"configured exact", []string{"https://shop.example.com"}, "chat.example.com", "https://shop.example.com", true},
 		{"configured default port", []string{"https://shop.example.com"}, "chat.example.com", "https://shop.example.com:443", true},
 		{"configured other port", []string{"https://shop.example.com"}, "chat.example.com", "https://shop.example.com:8443", false},
-		{"configured replaces defaults", []string{"https://shop.example.com"}, "chat.example.com", "http://localhost:3000", false},
+		{"configured keeps localhost", []string{"https://shop.example.com"}, "chat.example.com", "http://localhost:3000", true},
 		{"case-insensitive host", []string{"https://Shop.Example.com"}, "chat.example.com", "https://SHOP.example.com", true},
 		{"subdomain wildcard", []string{"https://*.example.com"}, "chat.example.com", "https://a.b.example.com", true},
 		{"subdomain wildcard not the bare domain", []string{"https://*.example.com"}, "chat.example.com", "https://example.com", false},
@@ -39,7 +41,7 @@ func TestOriginAllowed(t *testing.T) {
 		{"origin with a path", nil, "chat.example.com", "https://chat.example.com/x", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pats, err := parseOrigins(tc.allowed)
+			pats, err := parseOrigins(tc.allowed, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +59,11 @@ func TestOriginAllowed(t *testing.T) {
 
 func TestParseOriginsRefusesMalformed(t *testing.T) {
 	for _, s := range []string{"shop.example.com", "ftp://x", "https://", "https://a.example/path", "https://*", "https://a.*.example", "https://a.example:", "*"} {
-		if _, err := parseOrigins([]string{s}); !errors.Is(err, ErrConfig) {
-			t.Errorf("parseOrigins(%q) = %v, want ErrConfig", s, err)
+		if _, err := parseOrigins([]string{s}, nil); !errors.Is(err, ErrConfig) {
+			t.Errorf("parseOrigins(%q, nil) = %v, want ErrConfig", s, err)
+		}
+		if _, err := parseOrigins(nil, []string{s}); !errors.Is(err, ErrConfig) {
+			t.Errorf("parseOrigins(nil, %q) = %v, want ErrConfig", s, err)
 		}
 	}
 }
@@ -83,9 +88,9 @@ func TestToken(t *testing.T) {
 		{"huge", strings.Repeat("a", 600) + "." + "b", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, ok := verifyToken(testKey, tc.token)
-			if ok != tc.ok || (ok && id != "conv-1") {
-				t.Errorf("verify = %q, %v; want ok %v", id, ok, tc.ok)
+			id, issued, ok := verifyToken(testKey, tc.token)
+			if ok != tc.ok || (ok && (id != "conv-1" || !issued.IsZero())) {
+				t.Errorf("verify = %q, %v, %v; want ok %v", id, issued, ok, tc.ok)
 			}
 		})
 	}
@@ -195,14 +200,17 @@ func TestLimitsDefaults(t *testing.T) {
 		want Limits
 	}{
 		{"zero takes every default", Limits{}, Limits{
-			ReadLimit: 16 << 10, MaxText: 2000, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
-			PongTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, SendQueue: 32, Backlog: 200,
+			ReadLimit: 16 << 10, MaxText: 2000, MaxTextBytes: 4096, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
+			PongTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, SendQueue: 32, Backlog: 200, NewTokenTTL: 10 * time.Minute,
 			ConnRate: 1, ConnBurst: 10, IPRate: 5, IPBurst: 30,
+			SocketRate: 5, SocketBurst: 50, HelloRate: 2, HelloBurst: 20, MaxIPSockets: 100,
 		}},
-		{"set fields and negative rates are kept", Limits{MaxText: 10, WriteTimeout: time.Second, ConnRate: -1, IPRate: -1}, Limits{
-			ReadLimit: 16 << 10, MaxText: 10, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
-			PongTimeout: 60 * time.Second, WriteTimeout: time.Second, SendQueue: 32, Backlog: 200,
+		{"set fields and negative rates are kept", Limits{MaxText: 10, WriteTimeout: time.Second, ConnRate: -1, IPRate: -1,
+			SocketRate: -1, HelloRate: -1, MaxIPSockets: -1}, Limits{
+			ReadLimit: 16 << 10, MaxText: 10, MaxTextBytes: 4096, HelloTimeout: 5 * time.Second, PingInterval: 30 * time.Second,
+			PongTimeout: 60 * time.Second, WriteTimeout: time.Second, SendQueue: 32, Backlog: 200, NewTokenTTL: 10 * time.Minute,
 			ConnRate: -1, ConnBurst: 10, IPRate: -1, IPBurst: 30,
+			SocketRate: -1, SocketBurst: 50, HelloRate: -1, HelloBurst: 20, MaxIPSockets: -1,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

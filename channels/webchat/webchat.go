@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +22,6 @@ import (
 // Engine is the part of the dialog engine the web chat uses.
 // *dialog.Engine implements it.
 type Engine interface {
-	Start(ctx context.Context, req dialog.StartRequest) (crm.Conversation, error)
 	Receive(ctx context.Context, in dialog.Inbound) (dialog.Received, error)
 	Answer(ctx context.Context, r dialog.Received) (dialog.Outcome, error)
 	Subscribe(conversationID string, buffer int) (<-chan dialog.Event, func())
@@ -56,27 +57,45 @@ type Config struct {
 	// IdentitySecret checks the host page's signed identities; empty: a
 	// hello with an identity is refused (invalid_identity).
 	IdentitySecret []byte
-	// AllowedOrigins are the pages (besides the server's own origin) that
-	// may open the socket: "https://shop.example.com", "http://localhost:*"
-	// (any port), "https://*.example.com" (any subdomain). Empty:
-	// http://localhost:* and http://127.0.0.1:*.
+	// AllowedOrigins are the sites' pages that may open the socket:
+	// "https://shop.example.com", "http://localhost:*" (any port),
+	// "https://*.example.com" (any subdomain).
 	AllowedOrigins []string
-	Limits         Limits           // zero fields: defaults
-	Now            func() time.Time // the rate limiters' clock; nil: time.Now
-	Logger         *slog.Logger     // nil: discard
+	// PublicOrigins are the server's own origins, the addresses browsers
+	// reach it at ("https://chat.example.com"), whose pages (the demo page)
+	// may open the socket too; same syntax as AllowedOrigins. The request's
+	// Host header is never trusted for this: any host name can point at
+	// the server. Pages on the visitor's own machine (http://localhost:*,
+	// http://127.0.0.1:*, http://[::1]:*) are always allowed.
+	PublicOrigins []string
+	Limits        Limits // zero fields: defaults
+	// Now is the clock of the rate limiters and of new conversations'
+	// tokens; nil: time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger // nil: discard
 }
 
 // Limits bound what one client may cost. A zero field takes the default in
 // its comment; a negative rate switches that limit off.
 type Limits struct {
-	ReadLimit    int64         // largest frame read, in bytes (16 KiB); larger closes the socket with 1009
-	MaxText      int           // longest message text or CSAT comment, in characters (2000)
+	ReadLimit int64 // largest frame read, in bytes (16 KiB); larger closes the socket with 1009
+	// A message text or CSAT comment may have at most MaxText characters
+	// (Unicode code points, 2000) and MaxTextBytes bytes in UTF-8 (4096,
+	// crm.DefaultMaxMessageBytes, the store's limit): too_large otherwise,
+	// before anything reaches the store.
+	MaxText      int
+	MaxTextBytes int
 	HelloTimeout time.Duration // time to say hello before close 4000 (5 s)
 	PingInterval time.Duration // time between pings (30 s)
 	PongTimeout  time.Duration // silence (no pong, no frame) before the socket is closed (60 s)
 	WriteTimeout time.Duration // longest a write, or a wait for room in the send queue, may block (10 s)
 	SendQueue    int           // frames queued for the writer (32)
 	Backlog      int           // messages read from the store per page on resume (200)
+	// NewTokenTTL is how long the token of a new conversation (issued by
+	// hello, nothing stored yet) resumes it while it is still not stored
+	// (10 minutes); after that such a token gets invalid_token, like the
+	// token of an erased conversation (PROTOCOL.md).
+	NewTokenTTL time.Duration
 
 	// Rates are messages (and CSAT answers) a second, bursts the most at
 	// once. A negative rate switches the limit off, for example IPRate for
@@ -86,11 +105,23 @@ type Limits struct {
 	ConnBurst int     // (10)
 	IPRate    float64 // per client IP address, all its sockets together (5)
 	IPBurst   int     // (30)
+
+	// Per client IP address, for anonymous clients: new sockets a second
+	// (refused with HTTP 429 before the upgrade), hellos a second (refused
+	// with rate_limited and close 1013), and sockets open at once (HTTP 429).
+	// A negative value switches that limit off.
+	SocketRate   float64 // (5)
+	SocketBurst  int     // (50)
+	HelloRate    float64 // (2)
+	HelloBurst   int     // (20)
+	MaxIPSockets int     // (100)
 }
 
 func (l Limits) withDefaults() Limits {
 	def(&l.ReadLimit, 16<<10)
 	def(&l.MaxText, 2000)
+	def(&l.MaxTextBytes, crm.DefaultMaxMessageBytes)
+	def(&l.NewTokenTTL, 10*time.Minute)
 	def(&l.HelloTimeout, 5*time.Second)
 	def(&l.PingInterval, 30*time.Second)
 	def(&l.PongTimeout, 60*time.Second)
@@ -101,6 +132,11 @@ func (l Limits) withDefaults() Limits {
 	def(&l.ConnBurst, 10)
 	def(&l.IPRate, 5)
 	def(&l.IPBurst, 30)
+	def(&l.SocketRate, 5)
+	def(&l.SocketBurst, 50)
+	def(&l.HelloRate, 2)
+	def(&l.HelloBurst, 20)
+	def(&l.MaxIPSockets, 100)
 	return l
 }
 
@@ -114,9 +150,10 @@ func def[T comparable](v *T, d T) {
 
 func (l Limits) check() error {
 	switch {
-	case l.ReadLimit < 0, l.MaxText < 0, l.SendQueue < 0, l.Backlog < 0, l.ConnBurst < 0, l.IPBurst < 0:
+	case l.ReadLimit < 0, l.MaxText < 0, l.MaxTextBytes < 0, l.SendQueue < 0, l.Backlog < 0, l.ConnBurst < 0, l.IPBurst < 0,
+		l.SocketBurst < 0, l.HelloBurst < 0:
 		return fmt.Errorf("negative limit: %w", ErrConfig)
-	case l.HelloTimeout < 0, l.PingInterval < 0, l.PongTimeout < 0, l.WriteTimeout < 0:
+	case l.HelloTimeout < 0, l.PingInterval < 0, l.PongTimeout < 0, l.WriteTimeout < 0, l.NewTokenTTL < 0:
 		return fmt.Errorf("negative timeout: %w", ErrConfig)
 	}
 	return nil
@@ -126,8 +163,14 @@ func (l Limits) check() error {
 type Stats struct {
 	Open     int64  // sockets open now
 	Accepted uint64 // sockets upgraded
-	Rejected uint64 // upgrades refused (origin, shutting down, bad handshake)
-	FramesIn uint64 // frames read
+	Rejected uint64 // upgrades refused (origin, shutting down, bad handshake, the per-IP limits below)
+	// Refusals of the per-IP limits on anonymous clients: upgrades over the
+	// socket rate and over the open-socket cap (both counted in Rejected
+	// too), and hellos over the hello rate.
+	SocketsLimited uint64
+	SocketsCapped  uint64
+	HellosLimited  uint64
+	FramesIn       uint64 // frames read
 	// FramesOut counts frames queued for writing; frames of a socket that is
 	// dropped before they go out are counted too.
 	FramesOut uint64
@@ -139,6 +182,9 @@ type counters struct {
 	open      atomic.Int64
 	accepted  atomic.Uint64
 	rejected  atomic.Uint64
+	limited   atomic.Uint64 // sockets over the per-IP socket rate
+	capped    atomic.Uint64 // sockets over the per-IP cap
+	hellos    atomic.Uint64 // hellos over the per-IP hello rate
 	framesIn  atomic.Uint64
 	framesOut atomic.Uint64
 	dropped   atomic.Uint64
@@ -157,7 +203,9 @@ type Handler struct {
 	now      func() time.Time
 	log      *slog.Logger
 	upgrader websocket.Upgrader
-	ips      *ipLimiter
+	ips      *ipLimiter // messages per IP; nil: off
+	sockets  *ipLimiter // new sockets per IP; nil: off
+	hellos   *ipLimiter // hellos per IP; nil: off
 	stats    counters
 
 	// work is the context of engine and store calls; Shutdown cancels it
@@ -168,6 +216,7 @@ type Handler struct {
 	mu      sync.Mutex
 	closing bool               // guarded by mu; set by Shutdown
 	conns   map[*conn]struct{} // guarded by mu
+	perIP   map[string]int     // guarded by mu: sockets open (or upgrading) per client IP
 	wg      sync.WaitGroup     // one per served socket; Add under mu while !closing
 }
 
@@ -184,14 +233,14 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.Limits.check(); err != nil {
 		return nil, fmt.Errorf("new webchat: %w", err)
 	}
-	origins, err := parseOrigins(cfg.AllowedOrigins)
+	origins, err := parseOrigins(cfg.AllowedOrigins, cfg.PublicOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("new webchat: %w", err)
 	}
 	h := &Handler{
 		engine: cfg.Engine, store: cfg.Store, origins: origins, limits: cfg.Limits.withDefaults(),
 		key: append([]byte(nil), cfg.TokenKey...), idSecret: append([]byte(nil), cfg.IdentitySecret...),
-		now: cfg.Now, log: cfg.Logger, conns: make(map[*conn]struct{}),
+		now: cfg.Now, log: cfg.Logger, conns: make(map[*conn]struct{}), perIP: make(map[string]int),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -201,6 +250,12 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.limits.IPRate > 0 {
 		h.ips = newIPLimiter(h.limits.IPRate, h.limits.IPBurst)
+	}
+	if h.limits.SocketRate > 0 {
+		h.sockets = newIPLimiter(h.limits.SocketRate, h.limits.SocketBurst)
+	}
+	if h.limits.HelloRate > 0 {
+		h.hellos = newIPLimiter(h.limits.HelloRate, h.limits.HelloBurst)
 	}
 	h.work, h.cancelWork = context.WithCancel(context.Background())
 	h.upgrader = websocket.Upgrader{
@@ -219,9 +274,10 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // ServeHTTP upgrades the request to a websocket and serves it, in the
-// background, until it closes (Shutdown waits for it). A cross-origin
-// request gets 403 and a request after Shutdown began gets 503, both before
-// any upgrade.
+// background, until it closes (Shutdown waits for it). Before any upgrade,
+// a cross-origin request gets 403, a request after Shutdown began 503, and
+// one from an address over its socket rate or its cap of open sockets 429
+// with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !originAllowed(r, h.origins) {
 		h.stats.rejected.Add(1)
@@ -237,24 +293,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	ip := clientIP(r)
+	if refusal, retry := h.admit(ip); refusal != "" {
+		h.mu.Unlock()
+		h.stats.rejected.Add(1)
+		h.log.Debug("webchat socket refused", "remote", ip, "why", refusal)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		http.Error(w, refusal, http.StatusTooManyRequests)
+		return
+	}
 	h.wg.Add(1)
 	h.mu.Unlock()
 
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// The upgrader has answered the request with an HTTP error.
+		h.release(ip)
 		h.wg.Done()
 		h.stats.rejected.Add(1)
 		h.log.Debug("webchat upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(h, ws, clientIP(r))
+	c := newConn(h, ws, ip)
 	h.mu.Lock()
 	if h.closing {
 		// Shutdown began during the handshake: say so the polite way.
 		h.mu.Unlock()
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		_ = ws.Close()
+		h.release(ip)
 		h.wg.Done()
 		return
 	}
@@ -273,9 +340,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		delete(h.conns, c)
 		h.mu.Unlock()
+		h.release(ip)
 		h.stats.open.Add(-1)
 		h.log.Debug("webchat close", "remote", c.ip, "conversation", c.convID, "reason", c.reason())
 	}()
+}
+
+// admit counts a new socket of ip, or says why it is refused and when to
+// retry. Called with mu held.
+func (h *Handler) admit(ip string) (refusal string, retry time.Duration) {
+	if n := h.limits.MaxIPSockets; n > 0 && h.perIP[ip] >= n {
+		h.stats.capped.Add(1)
+		return fmt.Sprintf("too many chat sockets open from this address (at most %d)", n), 5 * time.Second
+	}
+	if ok, wait := h.sockets.take(ip, h.now()); !ok {
+		h.stats.limited.Add(1)
+		return "too many new chat sockets from this address; retry later", wait
+	}
+	h.perIP[ip]++
+	return "", 0
+}
+
+// release forgets a socket of ip that admit counted.
+func (h *Handler) release(ip string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perIP[ip]--; h.perIP[ip] <= 0 {
+		delete(h.perIP, ip)
+	}
 }
 
 // clientIP is the address the limits count against: the connection's peer.
@@ -330,6 +422,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 func (h *Handler) Stats() Stats {
 	s := Stats{
 		Open: h.stats.open.Load(), Accepted: h.stats.accepted.Load(), Rejected: h.stats.rejected.Load(),
+		SocketsLimited: h.stats.limited.Load(), SocketsCapped: h.stats.capped.Load(), HellosLimited: h.stats.hellos.Load(),
 		FramesIn: h.stats.framesIn.Load(), FramesOut: h.stats.framesOut.Load(), Dropped: h.stats.dropped.Load(),
 		Errors: make(map[string]uint64, len(codes)),
 	}

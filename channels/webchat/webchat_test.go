@@ -23,15 +23,8 @@ func TestHelloWelcomesNewVisitor(t *testing.T) {
 	if w.V != 1 || w.ConversationID == "" || w.LastSeq != 0 || w.State != string(crm.StateBot) || w.CustomerName != "" {
 		t.Fatalf("welcome = %+v", w)
 	}
-	if id, ok := verifyToken(testKey, w.Token); !ok || id != w.ConversationID {
+	if id, _, ok := verifyToken(testKey, w.Token); !ok || id != w.ConversationID {
 		t.Errorf("token %q names %q (%v), want %q", w.Token, id, ok, w.ConversationID)
-	}
-	conv, err := s.db.Conversation(context.Background(), w.ConversationID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if conv.Channel != crm.ChannelWeb || conv.CustomerID != "" {
-		t.Errorf("conversation = %+v, want an anonymous web conversation", conv)
 	}
 }
 
@@ -93,7 +86,8 @@ func TestUnansweredResendIsAnswered(t *testing.T) {
 	s := newStack(t)
 	c := s.dial(t)
 	w := c.hello("", 0)
-	r, err := s.engine.Receive(context.Background(), dialog.Inbound{ConversationID: w.ConversationID, Text: "hi there", ClientID: "c-1"})
+	r, err := s.engine.Receive(context.Background(), dialog.Inbound{ConversationID: w.ConversationID, Text: "hi there", ClientID: "c-1",
+		Start: &dialog.StartRequest{Channel: crm.ChannelWeb}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +167,10 @@ func TestResumeSendsExactlyTheMissingMessages(t *testing.T) {
 			w := awayScenario(t, s)
 			c := s.dial(t)
 			again := c.hello(w.Token, tc.lastSeq)
-			if again.ConversationID != w.ConversationID || again.Token != w.Token || again.LastSeq != 5 {
-				t.Fatalf("welcome = %+v, want the same conversation and token, last_seq 5", again)
+			// The conversation is stored now: its token is the stored
+			// conversation's, which every welcome gives from here on.
+			if again.ConversationID != w.ConversationID || again.Token != signToken(testKey, w.ConversationID) || again.LastSeq != 5 {
+				t.Fatalf("welcome = %+v, want the same conversation with its token, last_seq 5", again)
 			}
 			var got []frame
 			for range tc.want {
@@ -322,7 +318,6 @@ func TestBadFramesGetErrorsAndTheSocketStays(t *testing.T) {
 		{"not an object", websocket.TextMessage, `[1,2]`, codeBadFrame},
 		{"null", websocket.TextMessage, `null`, codeBadFrame},
 		{"invalid UTF-8 text frame", websocket.TextMessage, "{\"v\":1,\"type\":\"message\",\"client_id\":\"c\",\"text\":\"\xff\xfe\"}", codeInvalidUTF8},
-		{"invalid UTF-8 binary frame", websocket.BinaryMessage, "\xc3\x28", codeInvalidUTF8},
 		{"unknown type", websocket.TextMessage, `{"v":1,"type":"dance"}`, codeUnknownType},
 		{"no type", websocket.TextMessage, `{"v":1}`, codeBadFrame},
 		{"message without client id", websocket.TextMessage, `{"v":1,"type":"message","text":"hi"}`, codeBadFrame},
@@ -500,19 +495,31 @@ func TestIdentity(t *testing.T) {
 		c.sendJSON(helloMsg{V: 1, Type: typeHello, Token: token, Identity: id})
 		return c
 	}
+	// talk says hello with the identity and a first message, which stores
+	// the conversation; it returns the welcome and the stored conversation.
+	talk := func(t *testing.T, token string, id *identity) (frame, crm.Conversation) {
+		t.Helper()
+		c := helloAs(t, token, id)
+		w := c.want(typeWelcome)
+		c.exchange("c-first", "hi")
+		conv, err := s.db.Conversation(ctx, w.ConversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w, conv
+	}
 	ana, err := s.db.CustomerByEmail(ctx, "ana@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("known e-mail links and records the identity", func(t *testing.T) {
-		w := helloAs(t, "", signed("u-ana", "ana@example.com", "Ana")).want(typeWelcome)
+		w, conv := talk(t, "", signed("u-ana", "ana@example.com", "Ana"))
 		if w.CustomerName != ana.Name {
 			t.Errorf("customer_name %q, want %q", w.CustomerName, ana.Name)
 		}
-		conv, err := s.db.Conversation(ctx, w.ConversationID)
-		if err != nil || conv.CustomerID != ana.ID {
-			t.Fatalf("conversation customer %q (%v), want %s", conv.CustomerID, err, ana.ID)
+		if conv.CustomerID != ana.ID {
+			t.Fatalf("conversation customer %q, want %s", conv.CustomerID, ana.ID)
 		}
 		byID, err := s.db.CustomerByIdentity(ctx, crm.Identity{Channel: crm.ChannelWeb, ExternalID: "u-ana"})
 		if err != nil || byID.ID != ana.ID {
@@ -520,19 +527,17 @@ func TestIdentity(t *testing.T) {
 		}
 	})
 	t.Run("known identity wins over the e-mail", func(t *testing.T) {
-		w := helloAs(t, "", signed("u-ana", "ana.new@example.com", "Ana")).want(typeWelcome)
-		conv, _ := s.db.Conversation(ctx, w.ConversationID)
+		_, conv := talk(t, "", signed("u-ana", "ana.new@example.com", "Ana"))
 		if conv.CustomerID != ana.ID {
 			t.Errorf("linked to %q, want %s", conv.CustomerID, ana.ID)
 		}
 	})
 	t.Run("new user becomes a customer", func(t *testing.T) {
-		w := helloAs(t, "", signed("u-ada", "ada@example.com", "Ada")).want(typeWelcome)
+		w, conv := talk(t, "", signed("u-ada", "ada@example.com", "Ada"))
 		cu, err := s.db.CustomerByEmail(ctx, "ada@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
-		conv, _ := s.db.Conversation(ctx, w.ConversationID)
 		if conv.CustomerID != cu.ID || cu.Name != "Ada" || w.CustomerName != "Ada" {
 			t.Errorf("conversation customer %q, created %+v, welcome %q", conv.CustomerID, cu, w.CustomerName)
 		}
@@ -540,9 +545,19 @@ func TestIdentity(t *testing.T) {
 	t.Run("anonymous conversation is linked on resume", func(t *testing.T) {
 		c := s.dial(t)
 		w := c.hello("", 0)
+		c.exchange("c-1", "hi")
 		c.ws.Close()
 		again := helloAs(t, w.Token, signed("u-ana", "ana@example.com", "Ana")).want(typeWelcome)
 		conv, _ := s.db.Conversation(ctx, again.ConversationID)
+		if again.ConversationID != w.ConversationID || conv.CustomerID != ana.ID {
+			t.Errorf("resumed %q linked to %q", again.ConversationID, conv.CustomerID)
+		}
+	})
+	t.Run("conversation not stored yet is linked by its first message", func(t *testing.T) {
+		c := s.dial(t)
+		w := c.hello("", 0)
+		c.ws.Close()
+		again, conv := talk(t, w.Token, signed("u-ana", "ana@example.com", "Ana"))
 		if again.ConversationID != w.ConversationID || conv.CustomerID != ana.ID {
 			t.Errorf("resumed %q linked to %q", again.ConversationID, conv.CustomerID)
 		}
@@ -563,7 +578,7 @@ func TestIdentity(t *testing.T) {
 		})
 	}
 	t.Run("conversation of another customer", func(t *testing.T) {
-		w := helloAs(t, "", signed("u-ana", "ana@example.com", "Ana")).want(typeWelcome)
+		w, _ := talk(t, "", signed("u-ana", "ana@example.com", "Ana"))
 		c := helloAs(t, w.Token, signed("u-ben", "ben@example.com", "Ben"))
 		c.wantError(codeInvalidIdentity)
 		c.wantClose(websocket.ClosePolicyViolation)

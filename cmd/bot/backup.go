@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/crm/boltdb"
+	"github.com/parleyhq/parley/internal/admin"
 	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
@@ -22,29 +22,12 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 	return fs.String("data-dir", envOr("PARLEY_DATA_DIR", "data"), "folder of the store `DIR` (env PARLEY_DATA_DIR)")
 }
 
-// openExistingStore opens DIR/parley.db for an offline tool; it refuses to
-// create a store, and explains what to do when a server holds the file.
-func openExistingStore(dir, task string) (*boltdb.DB, error) {
-	path := filepath.Join(dir, storeFile)
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
-		}
-		return nil, err
-	}
-	db, err := boltdb.Open(path, nil)
-	if errors.Is(err, crm.ErrInUse) {
-		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file, so %s must go through that server while it runs, or wait until it is stopped", err, task)
-	}
-	return db, err
-}
-
 func runBackup(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("backup", "--out FILE [--data-dir DIR]",
 		"Write a consistent copy of the store (DIR/parley.db) to FILE, then check the copy.\n"+
 			"The copy is a complete store: start from it with --data-dir pointing at a folder\n"+
-			"holding it as parley.db. While \"bot serve\" holds the store, take the backup\n"+
-			"through the running server instead (one process per store file).")
+			"holding it as parley.db. While \"bot serve\" holds the store, the copy is taken\n"+
+			"through the server's admin socket (DIR/admin.sock), with the same result.")
 	dir := dataDirFlag(fs)
 	out := fs.String("out", "", "write the copy to `FILE` (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -63,36 +46,60 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 	if src == dst {
 		return fmt.Errorf("--out %s is the store itself", *out)
 	}
-	db, err := openExistingStore(*dir, "the online backup")
+	store, err := openStoreOrServer(ctx, *dir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
 	var n int64
 	err = atomicfile.Write(*out, func(w io.Writer) error {
 		var err error
-		n, err = db.Backup(ctx, w)
+		n, err = store.backup(ctx, w)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("backup to %s: %w", *out, err)
 	}
-	cp, err := boltdb.Open(*out, nil)
+	st, err := checkBackup(ctx, *out)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", *out, err)
-	}
-	err = cp.Check(ctx)
-	if cerr := cp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", *out, err)
-	}
-	st, err := db.Stats(ctx)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(m.Stdout, "wrote %d bytes to %s and checked it: %d customers, %d conversations, %d messages\n",
 		n, *out, st.Customers, st.Conversations, st.Messages)
 	return nil
+}
+
+// backup writes a consistent copy of the store to w.
+func (a storeAccess) backup(ctx context.Context, w io.Writer) (int64, error) {
+	if a.db != nil {
+		return a.db.Backup(ctx, w)
+	}
+	return a.server.Call(ctx, opBackup, nil, w)
+}
+
+// checkBackup opens the copy at path, checks it whole, and counts what it
+// holds.
+func checkBackup(ctx context.Context, path string) (crm.Stats, error) {
+	cp, err := boltdb.Open(path, nil)
+	if err != nil {
+		return crm.Stats{}, err
+	}
+	err = cp.Check(ctx)
+	var st crm.Stats
+	if err == nil {
+		st, err = cp.Stats(ctx)
+	}
+	if cerr := cp.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
+}
+
+// backupOp is the admin operation "backup": a consistent copy of the
+// serving store, streamed.
+func backupOp(db crm.Backuper) admin.Op {
+	return admin.NewOp(opBackup, func(ctx context.Context, _ struct{}, w io.Writer) error {
+		_, err := db.Backup(ctx, w)
+		return err
+	})
 }

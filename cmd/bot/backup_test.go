@@ -48,8 +48,9 @@ func TestBackup(t *testing.T) {
 	}
 }
 
-// TestBackupStoreInUse holds the store the way "bot serve" does: the backup
-// command must say that the backup has to go through the running server.
+// TestBackupStoreInUse holds the store the way a process without an admin
+// socket does ("bot chat", or an older "bot serve"): the backup command says
+// what to do, and leaves nothing behind.
 func TestBackupStoreInUse(t *testing.T) {
 	dir, _ := seedStore(t)
 	held, err := boltdb.Open(filepath.Join(dir, storeFile), nil)
@@ -62,7 +63,8 @@ func TestBackupStoreInUse(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
-	for _, want := range []string{"is in use by another process", "one process per file", "the online backup must go through that server"} {
+	for _, want := range []string{"is in use by another process", "no server answers on " + filepath.Join(dir, adminSocket),
+		"one process per file", "Stop it", "run this command again"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not say %q", stderr, want)
 		}

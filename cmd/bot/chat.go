@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/crm/boltdb"
@@ -24,8 +25,10 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("chat", "[--data-dir DIR] [--as EMAIL] [--debug]",
 		"Chat with the bot in the terminal, with the real engine and store: one message a line,\n"+
 			"Ctrl-D to end. The store is DATA-DIR/parley.db, seeded with the demo shop's customers on\n"+
-			"first start; the model is DATA-DIR/model, trained from the embedded demo data when missing.\n"+
-			"--as starts the conversation as a known customer (try ana@example.com or ben@example.com).")
+			"first start; the model is DATA-DIR/model, trained from the embedded demo data when missing\n"+
+			"("+demoTrainTime+").\n"+
+			"--as starts the conversation as a known customer (try ana@example.com or ben@example.com).\n"+
+			"A message over 4096 bytes is refused (as the web chat and the REST API refuse it), not cut.")
 	dataDir := dataDirFlag(fs)
 	as := fs.String("as", "", "chat as the customer with this `EMAIL`")
 	debug := fs.Bool("debug", false, "show intent, confidence, entities, actions and state after each message")
@@ -76,51 +79,122 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintf(m.Stderr, "Conversation %s as %s. Type a message (Ctrl-D to end).\n", conv.ID, who)
 
-	lines, readErr := readLines(m.Stdin)
+	lines, readErr := readLines(m.Stdin, crm.DefaultMaxMessageBytes)
 	for {
-		var text string
+		var l inputLine
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(m.Stderr)
 			return nil // Ctrl-C ends the chat like Ctrl-D
-		case l, ok := <-lines:
+		case next, ok := <-lines:
 			if !ok {
 				return <-readErr
 			}
-			text = strings.TrimSpace(l)
+			l = next
+		}
+		text := strings.TrimSpace(l.text)
+		if l.cut {
+			refuse(m, l.size)
+			continue
 		}
 		if text == "" {
 			continue
 		}
-		out, err := engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: text})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			fmt.Fprintf(m.Stdout, "error: %v\n", err)
+		if len(text) > crm.DefaultMaxMessageBytes {
+			refuse(m, len(text))
 			continue
 		}
-		printOutcome(m, out, *debug)
+		out, err := engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: text})
+		switch {
+		case err == nil:
+			printOutcome(m, out, *debug)
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, crm.ErrTooLarge):
+			refuse(m, len(text))
+		case errors.Is(err, crm.ErrInvalid) && !utf8.ValidString(text):
+			fmt.Fprintln(m.Stdout, "message not sent: it is not valid UTF-8 (is the terminal set to UTF-8?)")
+		default:
+			fmt.Fprintf(m.Stdout, "error: %v\n", err)
+		}
 	}
+}
+
+// refuse says that a message of size bytes was not sent: the store keeps
+// messages of at most crm.DefaultMaxMessageBytes, and, as the web chat
+// (too_large) and the REST API do, the terminal chat refuses a longer one
+// rather than cut it, which could change what it asks.
+func refuse(m *Main, size int) {
+	fmt.Fprintf(m.Stdout, "message not sent: %d bytes, over the limit of %d bytes; send it in shorter parts\n",
+		size, crm.DefaultMaxMessageBytes)
+}
+
+// inputLine is one line of the chat's input, without its line break. A line
+// longer than the reader's limit is not kept: cut is set, text is empty and
+// size counts its bytes.
+type inputLine struct {
+	text string
+	size int
+	cut  bool
 }
 
 // readLines reads r line by line on its own goroutine, so that the chat can
 // stop on Ctrl-C while a read is blocked; the channel closes at the end of
-// the input, and then the error (nil at EOF) is sent once. A read blocked on
-// a terminal cannot be interrupted: that goroutine ends with the process.
-func readLines(r io.Reader) (<-chan string, <-chan error) {
-	lines := make(chan string)
+// the input, and then the error (nil at EOF) is sent once. A line longer
+// than limit bytes (plus room for white space around it) is counted, not
+// kept, so that no line, however long, ends the chat or fills the memory. A
+// read blocked on a terminal cannot be interrupted: that goroutine ends with
+// the process.
+func readLines(r io.Reader, limit int) (<-chan inputLine, <-chan error) {
+	lines := make(chan inputLine)
 	errc := make(chan error, 1)
+	keep := 2*limit + 64 // a message at the limit, indented or padded, still fits
 	go func() {
 		defer close(lines)
-		in := bufio.NewScanner(r)
-		in.Buffer(make([]byte, 64*1024), 1<<20)
-		for in.Scan() {
-			lines <- in.Text()
+		in := bufio.NewReaderSize(r, 64*1024)
+		var buf []byte
+		size := 0
+		for {
+			chunk, err := in.ReadSlice('\n')
+			size += len(chunk)
+			if size <= keep {
+				buf = append(buf, chunk...)
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if size > 0 {
+				l := inputLine{size: size}
+				if l.cut = size > keep; !l.cut {
+					l.text = strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
+				} else {
+					l.size -= trailingBreak(chunk)
+				}
+				lines <- l
+			}
+			if err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				errc <- err
+				return
+			}
+			buf, size = buf[:0], 0
 		}
-		errc <- in.Err()
 	}()
 	return lines, errc
+}
+
+// trailingBreak returns the length of the line break ending b: 2 for
+// "\r\n", 1 for "\n", else 0.
+func trailingBreak(b []byte) int {
+	switch {
+	case len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
+		return 2
+	case len(b) >= 1 && b[len(b)-1] == '\n':
+		return 1
+	}
+	return 0
 }
 
 // printOutcome writes the bot's replies, and with debug what the engine

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/crm"
 )
 
 // tinyDomain answers the three intents of tinyNLU.
@@ -80,5 +82,48 @@ func TestChat(t *testing.T) {
 	}
 	if code, _, _ := runBot(t, "", "chat", "extra"); code != 2 {
 		t.Errorf("stray argument: exit %d, want 2", code)
+	}
+}
+
+// TestChatLongLine feeds lines over the store's message limit, one of them
+// longer than any line buffer: each is refused with a line that says why,
+// nothing is stored, and the chat goes on to answer the next message.
+func TestChatLongLine(t *testing.T) {
+	dir := t.TempDir()
+	domain := filepath.Join(dir, "domain.yml")
+	if err := os.WriteFile(domain, []byte(tinyDomain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := trainTiny(t, dir)
+	args := []string{"chat", "--data-dir", filepath.Join(dir, "data"), "--model", model, "--domain", domain, "--as", "ana@example.com"}
+
+	in := strings.Repeat("where is my order ", 100_000/18) + "\n" + // 100 KB
+		strings.Repeat("é", 1<<20) + "\n" + // 2 MiB
+		strings.Repeat("x", crm.DefaultMaxMessageBytes) + "\n" + // at the limit: sent
+		"  " + strings.Repeat("y", crm.DefaultMaxMessageBytes+1) + "  \r\n" + // 1 byte over, padded
+		"where is \xff my order\n" +
+		"where is my order\n"
+	code, out, errOut := runBot(t, in, args...)
+	if code != 0 {
+		t.Fatalf("chat exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"message not sent: 99990 bytes, over the limit of 4096 bytes; send it in shorter parts\n",
+		"message not sent: 2097152 bytes, over the limit of 4096 bytes; send it in shorter parts\n",
+		"message not sent: it is not valid UTF-8",
+		"bot: Hi Ana: order 1042 shipped yesterday.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("chat output lacks %q:\n%.2000s", want, out)
+		}
+	}
+	if !strings.Contains(out, "message not sent: 4097 bytes,") {
+		t.Errorf("the padded line 1 byte over the limit was not refused:\n%.2000s", out)
+	}
+	if n := strings.Count(out, "message not sent"); n != 4 {
+		t.Errorf("%d lines refused, want 4:\n%.2000s", n, out)
+	}
+	if strings.Contains(out, "error:") || strings.Contains(errOut, "error") {
+		t.Errorf("an error was printed:\n%.2000s\n%.2000s", out, errOut)
 	}
 }

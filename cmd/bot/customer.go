@@ -3,11 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/admin"
 	"github.com/parleyhq/parley/internal/atomicfile"
 )
 
@@ -62,22 +68,23 @@ func parseFlagsAndID(fs *flag.FlagSet, args []string) (string, error) {
 func runCustomerExport(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("customer export", "[--data-dir DIR] [--out FILE] ID",
 		"Write everything the store holds about customer ID (profile, orders, conversations with\n"+
-			"their messages, tickets, feedback) as one JSON document, to standard output or FILE.")
+			"their messages, tickets, feedback) as one JSON document, to standard output or FILE.\n"+
+			"While \"bot serve\" holds the store, it answers through its admin socket (DIR/admin.sock).")
 	dir := dataDirFlag(fs)
 	out := fs.String("out", "", "write to `FILE` (readable by its owner only) instead of standard output")
 	id, err := parseFlagsAndID(fs, args)
 	if err != nil {
 		return err
 	}
-	db, err := openExistingStore(*dir, "the export")
+	store, err := openStoreOrServer(ctx, *dir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
 	if *out == "" {
-		return db.ExportCustomer(ctx, id, m.Stdout)
+		return store.exportCustomer(ctx, id, m.Stdout)
 	}
-	if err := atomicfile.Write(*out, func(w io.Writer) error { return db.ExportCustomer(ctx, id, w) }); err != nil {
+	if err := atomicfile.Write(*out, func(w io.Writer) error { return store.exportCustomer(ctx, id, w) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "exported customer %s to %s\n", id, *out)
@@ -87,19 +94,21 @@ func runCustomerExport(ctx context.Context, m *Main, args []string) error {
 func runCustomerErase(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("customer erase", "[--data-dir DIR] [--yes] ID",
 		"Remove customer ID and everything that belongs to them (orders, conversations and\n"+
-			"messages, tickets, feedback) in one transaction. Asks first unless --yes.")
+			"messages, tickets, feedback) in one transaction. Asks first unless --yes. While \"bot serve\"\n"+
+			"holds the store, it erases through its admin socket (DIR/admin.sock) and closes the\n"+
+			"customer's open chats.")
 	dir := dataDirFlag(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	id, err := parseFlagsAndID(fs, args)
 	if err != nil {
 		return err
 	}
-	db, err := openExistingStore(*dir, "the erasure")
+	store, err := openStoreOrServer(ctx, *dir)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	c, err := db.Customer(ctx, id)
+	defer store.Close()
+	c, err := store.customer(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -115,7 +124,7 @@ func runCustomerErase(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("not confirmed: nothing erased (use --yes to skip the question)")
 		}
 	}
-	e, err := db.EraseCustomer(ctx, id)
+	e, err := store.eraseCustomer(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -123,4 +132,74 @@ func runCustomerErase(ctx context.Context, m *Main, args []string) error {
 		e.CustomerID, e.Orders, e.Conversations, e.Messages, e.Tickets, e.Feedback, e.IndexEntries)
 	fmt.Fprintln(m.Stdout, "note: older backups still hold this customer, and the bytes may linger in the store's free pages until reused")
 	return nil
+}
+
+// customerArgs are the arguments of the customer operations of the admin
+// channel.
+type customerArgs struct {
+	ID string `json:"id"`
+}
+
+// Validate implements admin.Validator.
+func (a customerArgs) Validate() error {
+	switch {
+	case a.ID == "":
+		return errors.New("customer id missing")
+	case len(a.ID) > crm.MaxKeyPart || !utf8.ValidString(a.ID) || strings.IndexByte(a.ID, 0) >= 0:
+		return fmt.Errorf("customer id: at most %d bytes of UTF-8 without NUL", crm.MaxKeyPart)
+	}
+	return nil
+}
+
+// customerOps are the admin operations of "bot customer": the customer
+// record (for the erasure's question), the export, and the erasure, which
+// goes through the engine so that the customer's open chats end.
+func customerOps(db crm.Store, engine *dialog.Engine) []admin.Op {
+	return []admin.Op{
+		admin.NewOp(opCustomerGet, func(ctx context.Context, a customerArgs, w io.Writer) error {
+			c, err := db.Customer(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(w).Encode(c)
+		}),
+		admin.NewOp(opCustomerExport, func(ctx context.Context, a customerArgs, w io.Writer) error {
+			return db.ExportCustomer(ctx, a.ID, w)
+		}),
+		admin.NewOp(opCustomerErase, func(ctx context.Context, a customerArgs, w io.Writer) error {
+			e, err := engine.Erase(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(w).Encode(e)
+		}),
+	}
+}
+
+func (a storeAccess) customer(ctx context.Context, id string) (crm.Customer, error) {
+	if a.db != nil {
+		return a.db.Customer(ctx, id)
+	}
+	var c crm.Customer
+	err := a.server.CallJSON(ctx, opCustomerGet, customerArgs{ID: id}, &c)
+	return c, err
+}
+
+func (a storeAccess) exportCustomer(ctx context.Context, id string, w io.Writer) error {
+	if a.db != nil {
+		return a.db.ExportCustomer(ctx, id, w)
+	}
+	_, err := a.server.Call(ctx, opCustomerExport, customerArgs{ID: id}, w)
+	return err
+}
+
+// eraseCustomer erases through the store when no server holds it: no chat
+// can be open then.
+func (a storeAccess) eraseCustomer(ctx context.Context, id string) (crm.Erasure, error) {
+	if a.db != nil {
+		return a.db.EraseCustomer(ctx, id)
+	}
+	var e crm.Erasure
+	err := a.server.CallJSON(ctx, opCustomerErase, customerArgs{ID: id}, &e)
+	return e, err
 }

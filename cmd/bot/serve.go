@@ -36,10 +36,11 @@ const shutdownGrace = 15 * time.Second
 func runServe(ctx context.Context, m *Main, args []string) error {
 	f := m.flagSet("serve", "[flags]",
 		"Serve the demo shop page with the chat widget, the web chat at /ws, the REST API at\n"+
-			"/api/v1, /healthz, /readyz and /metrics. With no flags it works out of the box: the\n"+
+			"/api/v1, /healthz, /readyz and /metrics, and answer bot backup and bot customer on the\n"+
+			"admin socket DATA-DIR/admin.sock (mode 0600). With no flags it works out of the box: the\n"+
 			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model\n"+
-			"DATA-DIR/model (trained from the embedded demo data when missing, as are the routing\n"+
-			"and satisfaction models, from the store's history). Every flag can be\n"+
+			"DATA-DIR/model (trained from the embedded demo data when missing, "+demoTrainTime+",\n"+
+			"as are the routing and satisfaction models, from the store's history). Every flag can be\n"+
 			"set by the environment variable named in its help. SIGINT or SIGTERM stops it cleanly:\n"+
 			"no new connections, messages being answered are finished, the store is closed; messages\n"+
 			"a run acknowledged but did not answer are answered at the next start.")
@@ -141,7 +142,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	srv, err := web.New(web.Config{
 		Engine: engine, Store: db, Parser: parser, Chat: chat, APIToken: *apiToken,
-		Metrics: metrics, Logger: logger,
+		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
 		// One small read: the store is open and answers.
 		Ready: func(ctx context.Context) error {
 			_, err := db.SchemaVersion(ctx)
@@ -152,6 +153,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 
+	// The admin socket: bot backup and bot customer reach the store through it.
+	adm, err := startAdmin(*dataDir, db, engine, logger)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("%w\n(is another server on that address? choose one with --addr or PARLEY_ADDR)", err)
@@ -187,7 +194,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// The chat first: http.Server.Shutdown does not wait for websockets.
-	err = errors.Join(chat.Shutdown(sctx), hs.Shutdown(sctx))
+	err = errors.Join(chat.Shutdown(sctx), hs.Shutdown(sctx), adm.Shutdown(sctx))
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("serve", "err", err)
 	}

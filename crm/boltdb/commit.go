@@ -94,8 +94,10 @@ func (e errAbort) Unwrap() error { return e.err }
 // itself fails (or a write's fn does), each call is retried in a transaction
 // of its own, so one bad call cannot fail the others.
 func (db *DB) commitGroup(group []*commitCall) {
-	var writeFailed bool
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	// written: every call's work is in the transaction, so an error after
+	// it is the commit's own (the file could not be written or synced).
+	var writeFailed, written bool
+	err := db.boltUpdate(func(tx *bolt.Tx) error {
 		convs := make(map[string]*crm.Conversation)
 		for _, c := range group {
 			if c.fn != nil {
@@ -119,11 +121,19 @@ func (db *DB) commitGroup(group []*commitCall) {
 				return abort.err
 			}
 		}
-		return putConversations(tx, convs)
+		if err := putConversations(tx, convs); err != nil {
+			return err
+		}
+		written = true
+		return nil
 	})
 	if err == nil {
 		db.commits.Add(1)
+		db.health.committed()
 		return
+	}
+	if written {
+		db.health.failed(err)
 	}
 	if len(group) == 1 {
 		group[0].res, group[0].created, group[0].err = crm.Message{}, false, closedErr(err)
@@ -139,9 +149,8 @@ func (db *DB) commitGroup(group []*commitCall) {
 
 // putConversations writes back the conversations appends changed.
 func putConversations(tx *bolt.Tx, convs map[string]*crm.Conversation) error {
-	b := tx.Bucket(bucketConversations)
-	for id, conv := range convs {
-		if err := putJSON(b, []byte(id), conv); err != nil {
+	for _, conv := range convs {
+		if err := putConversationTx(tx, conv); err != nil {
 			return err
 		}
 	}

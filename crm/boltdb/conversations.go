@@ -4,16 +4,69 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/parleyhq/parley/crm"
 )
 
-func convOpenKey(c *crm.Conversation) []byte { return key(string(c.State), c.Queue, c.ID) }
+// convOpenKey is the key of an open conversation in idx_conversation_open:
+// one urgency byte ('0' for urgent up to '3' for low), the created time
+// (timeKey, 8 bytes) and the id, so that the index in key order is the
+// order OpenConversations lists in: most urgent first, then oldest, then by
+// id. The parts have fixed widths but the last, so no separator is needed.
+func convOpenKey(c *crm.Conversation) []byte {
+	k := make([]byte, 0, openKeyHead+len(c.ID))
+	k = append(k, byte('3'-c.Priority.Rank()))
+	k = append(k, timeKey(c.CreatedAt)...)
+	return append(k, c.ID...)
+}
+
+// openKeyHead is the length of an open key before the conversation id.
+const openKeyHead = 1 + 8
+
+// convOpenValue is what the open index holds for c, so that a listing
+// filtered by state, queue or unanswered skips an entry without decoding
+// the conversation: '1' when it is unanswered (else '0'), the state, a 0
+// byte and the queue (ids and queues never contain a 0 byte).
+func convOpenValue(c *crm.Conversation) []byte {
+	v := make([]byte, 0, 2+len(c.State)+len(c.Queue))
+	flag := byte('0')
+	if c.Unanswered() {
+		flag = '1'
+	}
+	v = append(v, flag)
+	v = append(v, c.State...)
+	v = append(v, 0)
+	return append(v, c.Queue...)
+}
+
+// openEntry is a decoded entry of the open index.
+type openEntry struct {
+	id         string
+	state      crm.ConversationState
+	queue      string
+	unanswered bool
+}
+
+func parseOpenEntry(k, v []byte) (openEntry, bool) {
+	if len(k) <= openKeyHead || len(v) < 2 || (v[0] != '0' && v[0] != '1') {
+		return openEntry{}, false
+	}
+	state, queue, ok := bytes.Cut(v[1:], []byte{0})
+	if !ok {
+		return openEntry{}, false
+	}
+	return openEntry{id: string(k[openKeyHead:]), state: crm.ConversationState(state), queue: string(queue), unanswered: v[0] == '1'}, true
+}
+
+func (e openEntry) match(f crm.ConversationFilter) bool {
+	return (f.State == "" || e.state == f.State) && (f.Queue == "" || e.queue == f.Queue) && (!f.Unanswered || e.unanswered)
+}
 
 func convCustomerKey(c *crm.Conversation) []byte {
 	return key(c.CustomerID, timeKey(c.CreatedAt), c.ID)
@@ -21,9 +74,51 @@ func convCustomerKey(c *crm.Conversation) []byte {
 
 // indexConversation adds (add) or removes c's index entries.
 func indexConversation(tx *bolt.Tx, c *crm.Conversation, add bool) error {
-	return setIndexKeys(tx, add, []indexKey{
-		{idxConvOpen, convOpenKey(c), c.Open()},
-		{idxConvCustomer, convCustomerKey(c), c.CustomerID != ""},
+	if err := setIndexKeys(tx, add, []indexKey{{idxConvCustomer, convCustomerKey(c), c.CustomerID != ""}}); err != nil {
+		return err
+	}
+	switch {
+	case !c.Open():
+		return nil
+	case add:
+		return tx.Bucket(idxConvOpen).Put(convOpenKey(c), convOpenValue(c))
+	default:
+		return tx.Bucket(idxConvOpen).Delete(convOpenKey(c))
+	}
+}
+
+// putConversationTx writes back a conversation whose state, queue or
+// answered marks may have changed but whose priority, created time and id
+// did not (appends and turns): the record, and the open index's value.
+// Changes of the key go through updateConversationTx.
+func putConversationTx(tx *bolt.Tx, c *crm.Conversation) error {
+	if c.Open() {
+		if err := tx.Bucket(idxConvOpen).Put(convOpenKey(c), convOpenValue(c)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
+}
+
+// rebuildOpenIndex empties idx_conversation_open and indexes every open
+// conversation afresh (schema version 3).
+func rebuildOpenIndex(tx *bolt.Tx) error {
+	if err := tx.DeleteBucket(idxConvOpen); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	idx, err := tx.CreateBucket(idxConvOpen)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
+		var c crm.Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode conversation %q: %w", k, err)
+		}
+		if !c.Open() {
+			return nil
+		}
+		return idx.Put(convOpenKey(&c), convOpenValue(&c))
 	})
 }
 
@@ -133,47 +228,30 @@ func (db *DB) OpenConversations(ctx context.Context, f crm.ConversationFilter) (
 		}
 		f.State = crm.StateBot
 	}
-	var p []byte
-	switch {
-	case f.State != "" && f.Queue != "":
-		p = prefix(string(f.State), f.Queue)
-	case f.State != "":
-		p = prefix(string(f.State))
-	}
+	// The index is in the listing's order: read it from the start, skip
+	// what the filter excludes (from the entry's value alone), and stop at
+	// the limit.
 	cs := []crm.Conversation{}
 	err := db.view(ctx, func(tx *bolt.Tx) error {
-		var err error
-		scanPrefix(tx.Bucket(idxConvOpen), p, func(k, _ []byte) bool {
-			parts := bytes.Split(k, []byte{0})
-			if len(parts) != 3 || (f.Queue != "" && string(parts[1]) != f.Queue) {
-				return true
+		c := tx.Bucket(idxConvOpen).Cursor()
+		for k, v := c.First(); k != nil && (f.Limit <= 0 || len(cs) < f.Limit); k, v = c.Next() {
+			e, ok := parseOpenEntry(k, v)
+			if !ok {
+				return fmt.Errorf("open index entry %q -> %q: %w", k, v, crm.ErrInvalid)
 			}
-			var c crm.Conversation
-			if c, err = getRecord[crm.Conversation](tx, bucketConversations, "conversation", string(parts[2])); err != nil {
-				return false
+			if !e.match(f) {
+				continue
 			}
-			if f.Unanswered && !c.Unanswered() {
-				return true
+			conv, err := getRecord[crm.Conversation](tx, bucketConversations, "conversation", e.id)
+			if err != nil {
+				return err
 			}
-			cs = append(cs, c)
-			return true
-		})
-		return err
+			cs = append(cs, conv)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open conversations: %w", err)
-	}
-	sort.SliceStable(cs, func(i, j int) bool {
-		if ri, rj := cs[i].Priority.Rank(), cs[j].Priority.Rank(); ri != rj {
-			return ri > rj
-		}
-		if !cs[i].CreatedAt.Equal(cs[j].CreatedAt) {
-			return cs[i].CreatedAt.Before(cs[j].CreatedAt)
-		}
-		return cs[i].ID < cs[j].ID
-	})
-	if f.Limit > 0 && len(cs) > f.Limit {
-		cs = cs[:f.Limit]
 	}
 	return cs, nil
 }

@@ -54,8 +54,9 @@ const initialMmapSize = 1 << 30
 // DB is the bbolt implementation of Store: one file, one process. It is safe
 // for concurrent use. Open it with Open and Close it when done.
 type DB struct {
-	bolt   *bolt.DB
-	path   string
+	bolt    *bolt.DB
+	path    string
+	created bool // this Open made the store (Created)
 	now    func() time.Time
 	log    *slog.Logger
 	maxMsg int
@@ -66,6 +67,7 @@ type DB struct {
 
 	calls     chan *commitCall // to the committer; unbuffered
 	commits   atomic.Int64     // group commits that succeeded, for tests and benchmarks
+	health    commitHealth     // the last commit's failure, for Writable
 	closing   chan struct{}    // closed by Close
 	closeOnce sync.Once
 	wg        sync.WaitGroup // the committer goroutine
@@ -74,7 +76,11 @@ type DB struct {
 // Open opens (creating if needed) the store file at path and brings its schema
 // up to date. It fails with ErrInUse when another process holds the file (after
 // waiting Options.Timeout), and with ErrSchemaNewer when the file was written by
-// a newer version of Parley.
+// a newer version of Parley. An existing file is checked first (its meta
+// pages, that it holds every page they name, the top of every bucket's tree
+// and as many pages as openCheckPages allows, the buckets of the schema):
+// an empty, truncated or damaged file fails with an error wrapping
+// ErrDamaged that says what to do, and is left exactly as it was.
 func Open(path string, opts *Options) (*DB, error) {
 	var o Options
 	if opts != nil {
@@ -97,6 +103,13 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if o.BcryptCost < minBcryptCost || o.BcryptCost > maxBcryptCost {
 		return nil, fmt.Errorf("open store: bcrypt cost %d: %w", o.BcryptCost, crm.ErrInvalid)
+	}
+	// Before bbolt maps the file or writes to it.
+	if err := precheck(path, o.Timeout, o.Logger); err != nil {
+		if errors.Is(err, ErrDamaged) || errors.Is(err, crm.ErrInUse) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// A large initial mapping (address space, not memory) spares a growing
 	// store most remaps, each of which waits for every reader and stalls
@@ -123,11 +136,24 @@ func Open(path string, opts *Options) (*DB, error) {
 		return h
 	})
 	var from, to int
-	err = bdb.Update(func(tx *bolt.Tx) error {
+	err = openTx(bdb, path, false, func(tx *bolt.Tx) error {
 		var err error
-		from, to, err = migrate(tx, migrations)
+		db.created, err = checkSchema(tx, path, migrations[len(migrations)-1].version)
 		return err
 	})
+	if err == nil {
+		err = openTx(bdb, path, true, func(tx *bolt.Tx) error {
+			var err error
+			if from, to, err = migrate(tx, migrations); err != nil {
+				return err
+			}
+			return checkBuckets(tx, path)
+		})
+	}
+	if errors.Is(err, ErrDamaged) {
+		_ = bdb.Close()
+		return nil, err
+	}
 	if err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -149,6 +175,12 @@ func (e inUseError) Is(target error) bool { return target == crm.ErrInUse }
 // Path returns the file the store lives in.
 func (db *DB) Path() string { return db.path }
 
+// Created reports whether this Open made the store: the file did not exist
+// (or held nothing at all: bbolt had created it, and the Open that did so
+// stopped before its first commit). A program loads its initial data only
+// then, so that a store whose records were all deleted stays empty.
+func (db *DB) Created() bool { return db.created }
+
 // Close waits for commits under way, then closes the file. Appends still
 // waiting get ErrClosed. Close may be called more than once.
 func (db *DB) Close() error {
@@ -169,7 +201,7 @@ func (db *DB) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return closedErr(db.bolt.View(fn))
+	return closedErr(db.boltView(fn))
 }
 
 // update runs fn in a write transaction and commits it (with fsync).
@@ -182,7 +214,7 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return crm.ErrClosed
 	default:
 	}
-	return closedErr(db.bolt.Update(fn))
+	return closedErr(db.boltUpdate(fn))
 }
 
 func closedErr(err error) error {
@@ -268,6 +300,9 @@ var migrations = []migration{
 			return idx.Put(feedbackConvKey(&f), nil)
 		})
 	}},
+	// The open index in the order OpenConversations lists, with state,
+	// queue and the unanswered mark in its values (see convOpenKey).
+	{version: 3, name: "order the open conversation index by urgency and age", apply: rebuildOpenIndex},
 }
 
 // migrate brings the schema in tx up to the last step and returns the version

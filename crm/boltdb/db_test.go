@@ -3,6 +3,7 @@ package boltdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,14 +100,14 @@ func TestSchemaVersion(t *testing.T) {
 				t.Fatalf("Open: %v, want %v", err, tt.want)
 			}
 			if err != nil {
-				if tt.want == crm.ErrSchemaNewer && !strings.Contains(err.Error(), "version 7, this program knows up to 2") {
+				if tt.want == crm.ErrSchemaNewer && !strings.Contains(err.Error(), fmt.Sprintf("version 7, this program knows up to %d", latestVersion())) {
 					t.Errorf("error %q does not name the versions", err)
 				}
 				return
 			}
 			defer db.Close()
-			if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
-				t.Fatalf("schema version %d, %v; want 2", v, err)
+			if v, err := db.SchemaVersion(ctx); err != nil || v != latestVersion() {
+				t.Fatalf("schema version %d, %v; want %d", v, err, latestVersion())
 			}
 			if err := db.Check(ctx); err != nil {
 				t.Fatal(err)
@@ -149,8 +150,8 @@ func TestMigrateIndexesFeedbackByConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("schema version %d, %v; want 2", v, err)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != latestVersion() {
+		t.Fatalf("schema version %d, %v; want %d", v, err, latestVersion())
 	}
 	if got := must[crm.Feedback](t)(db.ConversationFeedback(ctx, conv.ID)); got.ID != f.ID {
 		t.Errorf("conversation's rating %s, want %s", got.ID, f.ID)

@@ -23,7 +23,7 @@
 //   - Backup: Backup copies the file consistently while it is in use; Check
 //     verifies the file and the store's invariants.
 //
-// # Bucket layout (schema version 2)
+// # Bucket layout (schema version 3)
 //
 // Values are JSON. Keys join their parts with a 0 byte, which no id, client
 // id, queue or topic may contain; "seq" and "time" are 8-byte big-endian
@@ -43,7 +43,7 @@
 //	idx_customer_identity      channel, external id -> customer id
 //	idx_order_customer         customer id, placed time, order id -> (empty)
 //	idx_conversation_customer  customer id, created time, conversation id -> (empty)
-//	idx_conversation_open      state, queue, conversation id -> (empty); unresolved only
+//	idx_conversation_open      urgency, created time, conversation id -> unanswered, state, queue; unresolved only (version 3)
 //	idx_message_client         conversation id, client id -> seq
 //	idx_ticket_customer        customer id, ticket id -> (empty)
 //	idx_ticket_open            customer id, topic, ticket id -> (empty); open and pending only

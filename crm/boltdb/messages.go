@@ -85,13 +85,10 @@ func (db *DB) appendTx(tx *bolt.Tx, convs map[string]*crm.Conversation, m crm.Me
 	if m.Sender == crm.SenderCustomer {
 		conv.LastCustomerSeq = m.Seq
 		if conv.State == crm.StateResolved {
-			// Resolved conversations are not in the open index. ClosedAt
-			// stays until the next update, so that the engine sees the
-			// conversation was reopened.
+			// ClosedAt stays until the next update, so that the engine
+			// sees the conversation was reopened. The write-back
+			// (putConversationTx) puts it in the open index again.
 			conv.State = crm.StateBot
-			if err := tx.Bucket(idxConvOpen).Put(convOpenKey(conv), nil); err != nil {
-				return crm.Message{}, false, errAbort{err}
-			}
 		}
 	}
 	conv.LastSeq = m.Seq
@@ -141,7 +138,7 @@ func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message, id string, created tim
 	if conv.UpdatedAt.Before(m.CreatedAt) {
 		conv.UpdatedAt = m.CreatedAt
 	}
-	return putJSON(tx.Bucket(bucketConversations), []byte(conv.ID), &conv)
+	return putConversationTx(tx, &conv)
 }
 
 // SetMessageParse implements ConversationStore.

@@ -66,21 +66,29 @@ func Seed(now time.Time) (crm.Snapshot, error) {
 	return s, nil
 }
 
-// Seeder is the part of crm.Store that EnsureSeeded uses.
+// Seeder is the part of a store that EnsureSeeded uses; *boltdb.DB
+// implements it.
 type Seeder interface {
-	// CustomerIDs tells a new store (no customers) from one in use; it
-	// reads the customers' keys only, where counting every record would read
-	// the whole file on each start of a store that has grown large.
+	// Created reports whether the Open that returned the store made it
+	// (the file did not exist): only such a store is seeded.
+	Created() bool
+	// CustomerIDs tells whether the store was seeded already since that
+	// Open; it reads the customers' keys only.
 	CustomerIDs(ctx context.Context) ([]string, error)
 	Import(ctx context.Context, s crm.Snapshot) error
 }
 
 // EnsureSeeded loads Seed(now) and the synthetic History(now) into a store
-// that holds no customers yet, so that a fresh demo has people to talk about
-// and a past to train the routing and satisfaction models on, and reports
-// whether it did. A store with customers is left alone. Errors come from the
-// store (Stats, Import; Import loads all or nothing).
+// that its Open created, so that a fresh demo has people to talk about and a
+// past to train the routing and satisfaction models on, and reports whether
+// it did. A store that existed before is left alone, also when it holds no
+// customers (its owner erased them all: they must not come back), and so is
+// one seeded already. Errors come from the store (CustomerIDs, Import;
+// Import loads all or nothing).
 func EnsureSeeded(ctx context.Context, s Seeder, now time.Time) (bool, error) {
+	if !s.Created() {
+		return false, nil
+	}
 	ids, err := s.CustomerIDs(ctx)
 	if err != nil {
 		return false, fmt.Errorf("seed store: %w", err)

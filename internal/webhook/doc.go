@@ -14,7 +14,11 @@
 // Anything else is an error saying why: no secret, a transport error or the
 // hook's timeout, a status outside 2xx, a body over Client.MaxReply bytes
 // (64 KiB by default), or a body that is not one JSON object of the reply's
-// shape. The engine turns every error into a polite reply and a log line.
+// shape. The engine turns every error into a polite reply and a log line;
+// so that no card number or one-time code reaches the log, what an error
+// quotes of the backend's answer (its status line, a slot name) is redacted
+// with crm.Redact. Nothing of a request or reply body is logged or stored
+// here: the reply's text and slots go to the store, which redacts them.
 //
 // Caveats: the signature covers the body only, not the timestamp header, so
 // a receiver that wants replay protection should also reject requests whose

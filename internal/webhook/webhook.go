@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 )
 
@@ -114,7 +115,8 @@ func (c *Client) Call(ctx context.Context, hook dialog.Webhook, req dialog.Webho
 		return zero, fmt.Errorf("webhook %s: read reply: %w", hook.Name, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return zero, fmt.Errorf("webhook %s: %w: %s", hook.Name, ErrStatus, resp.Status)
+		// The status line is the backend's text, and the engine logs it.
+		return zero, fmt.Errorf("webhook %s: %w: %s", hook.Name, ErrStatus, crm.Redact(resp.Status))
 	}
 	if int64(len(data)) > limit {
 		return zero, fmt.Errorf("webhook %s: %w: more than %d bytes", hook.Name, ErrTooLarge, limit)
@@ -153,7 +155,9 @@ func Verify(secret, body []byte, signature string) bool {
 
 // DecodeReply parses a reply body: one JSON object whose "text" is a string
 // and whose "slots" is an object of strings (both optional; other fields are
-// ignored), valid by dialog.WebhookReply.Validate. Errors wrap ErrBadReply.
+// ignored), valid by dialog.WebhookReply.Validate. Errors wrap ErrBadReply;
+// what they quote of the body (a slot name, say) is redacted (crm.Redact),
+// since the engine logs them.
 func DecodeReply(data []byte) (dialog.WebhookReply, error) {
 	var r dialog.WebhookReply
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
@@ -161,13 +165,18 @@ func DecodeReply(data []byte) (dialog.WebhookReply, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
-		return dialog.WebhookReply{}, fmt.Errorf("%w: %v", ErrBadReply, err)
+		return dialog.WebhookReply{}, badReply(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return dialog.WebhookReply{}, fmt.Errorf("%w: data after the JSON object", ErrBadReply)
 	}
 	if err := r.Validate(); err != nil {
-		return dialog.WebhookReply{}, fmt.Errorf("%w: %v", ErrBadReply, err)
+		return dialog.WebhookReply{}, badReply(err)
 	}
 	return r, nil
+}
+
+// badReply wraps ErrBadReply with err's text, redacted.
+func badReply(err error) error {
+	return fmt.Errorf("%w: %s", ErrBadReply, crm.Redact(err.Error()))
 }

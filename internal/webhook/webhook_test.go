@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/webhook"
 )
@@ -132,6 +133,55 @@ func TestCallErrors(t *testing.T) {
 	}
 }
 
+// statusTransport answers every request with a status line of the test's
+// choosing (an httptest server cannot send its own reason phrase).
+type statusTransport struct{ status string }
+
+func (s statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{Status: s.status, StatusCode: http.StatusBadGateway, Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+}
+
+// TestErrorsRedacted: the engine logs Call's errors, so what they quote of
+// the backend's answer carries no card number or one-time code.
+func TestErrorsRedacted(t *testing.T) {
+	secrets := []string{"4111111111111111", "4111 1111 1111 1111", "482913"}
+	tests := []struct {
+		name   string
+		status string // status line of the answer; "" for a 200 with body
+		body   string
+		want   error
+		says   string
+	}{
+		{"status line", "502 card 4111 1111 1111 1111, code 482913", "", webhook.ErrStatus, "502 card [card redacted], code [code redacted]"},
+		{"slot name", "", `{"slots": {"Card_4111111111111111": "x"}}`, webhook.ErrBadReply, `"Card_[card redacted]"`},
+		{"number where text goes", "", `{"text": 4111111111111111}`, webhook.ErrBadReply, "cannot unmarshal"},
+		{"slot value not a string", "", `{"slots": {"card_4111111111111111": 482913}}`, webhook.ErrBadReply, "cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := client()
+			url := "http://backend.invalid/hook"
+			if tt.status != "" {
+				c.HTTP = &http.Client{Transport: statusTransport{tt.status}}
+			} else {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, tt.body) }))
+				defer srv.Close()
+				url = srv.URL
+			}
+			_, err := c.Call(context.Background(), hookFor(url), request)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("err = %v, want %v saying %q", err, tt.want, tt.says)
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("err = %q quotes %q", err, s)
+				}
+			}
+		})
+	}
+}
+
 func TestVerify(t *testing.T) {
 	body := []byte(`{"conversation_id":"conv-1"}`)
 	sig := webhook.Sign([]byte(secret), body)
@@ -169,6 +219,7 @@ var replySeeds = []string{
 	`[]`,
 	`null`,
 	`{"text": "\u00e9t\u00e9"}`,
+	`{"text": 4111111111111111, "slots": {"Card_4111111111111111": "code 482913"}}`,
 }
 
 func TestDecodeReply(t *testing.T) {
@@ -211,6 +262,9 @@ func FuzzDecodeReply(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, webhook.ErrBadReply) {
 				t.Fatalf("error %v does not wrap ErrBadReply", err)
+			}
+			if msg := err.Error(); crm.Redact(msg) != msg {
+				t.Fatalf("error %q quotes what Redact replaces", msg)
 			}
 			return
 		}

@@ -10,6 +10,9 @@
 //                     the signed-in user of the host page; signature is the hex
 //                     HMAC-SHA256 of user_id + "\n" + email, made by the host's backend
 // Any element of the host page with a data-parley-open attribute opens the chat.
+// On a conversation with no message yet the panel shows the server's greeting and
+// starter buttons (widget.json next to this script, the domain's welcome section); a
+// starter clicked is sent as the visitor's message.
 //
 // Caveats: the widget lives in an open shadow root (styles do not leak either way),
 // renders every message with textContent, and needs no inline script or style, so it
@@ -30,7 +33,9 @@
   const data = script.dataset;
   const scriptURL = new URL(script.getAttribute("src"), document.baseURI);
 
-  const MAX_CHARS = 2000; // PROTOCOL.md: text and comment limit
+  const MAX_CHARS = 2000; // PROTOCOL.md: text and comment limit, in characters (code points)
+  const MAX_BYTES = 4096; // ... and in bytes of UTF-8 (an emoji takes four)
+  const tooLong = (s) => Array.from(s).length > MAX_CHARS || new TextEncoder().encode(s).length > MAX_BYTES;
   const MAX_KEPT = 200; // messages kept in localStorage
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 30000;
@@ -40,6 +45,7 @@
 
   const wsURL = socketURL(data.parleyUrl, scriptURL);
   const cssURL = new URL("widget.css", scriptURL).href;
+  const welcomeURL = new URL("widget.json", scriptURL).href;
   const identity = readIdentity(data);
   const storageKey = "parley:v1:" + wsURL + (identity ? ":" + (identity.user_id || identity.email) : "");
 
@@ -187,6 +193,8 @@
   ui.close = h("button", { type: "button", class: "parley-close", "aria-label": "Close chat" }, svg(ICON_CLOSE));
   ui.status = h("p", { class: "parley-status", role: "status" });
   ui.log = h("div", { class: "parley-log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+  // The greeting heads the log; data-seq 0 keeps every message after it (place).
+  ui.greeting = h("p", { class: "parley-greeting", "data-seq": "0", hidden: true });
   ui.typing = h("p", { class: "parley-typing", hidden: true });
   ui.replies = h("div", { class: "parley-replies", role: "group", "aria-label": "Suggested replies", hidden: true });
   ui.notice = h("p", { class: "parley-notice", role: "status" });
@@ -222,9 +230,14 @@
   ui.root = h("div", { class: "parley-root", hidden: true }, ui.launcher, ui.panel);
 
   const css = h("link", { rel: "stylesheet", href: cssURL });
-  // Show the widget once its styles are there (or failed), never unstyled.
-  css.addEventListener("load", () => ui.root.removeAttribute("hidden"));
-  css.addEventListener("error", () => ui.root.removeAttribute("hidden"));
+  // Show the widget once its styles are there (or failed), never unstyled; an open
+  // panel (reopened after a reload) is laid out only now: show its newest message.
+  const reveal = () => {
+    ui.root.removeAttribute("hidden");
+    if (isOpen()) scrollDown(true);
+  };
+  css.addEventListener("load", reveal);
+  css.addEventListener("error", reveal);
   ui.shadow.append(css, ui.root);
 
   const pendingEls = new Map(); // client_id -> element
@@ -283,7 +296,7 @@
   }
 
   function renderAll() {
-    ui.log.replaceChildren();
+    ui.log.replaceChildren(ui.greeting);
     pendingEls.clear();
     for (const m of state.messages) ui.log.append(messageElement(m, false));
     for (const o of state.outbox) {
@@ -297,16 +310,45 @@
 
   function renderReplies() {
     const last = state.messages[state.messages.length - 1];
-    const offer = state.outbox.length === 0 && last && last.sender !== "customer" && Array.isArray(last.quick_replies) ? last.quick_replies : [];
+    let offer = state.outbox.length === 0 && last && last.sender !== "customer" && Array.isArray(last.quick_replies) ? last.quick_replies : [];
+    const starting = state.messages.length === 0 && state.outbox.length === 0;
+    if (starting) offer = welcome.starters;
+    ui.replies.setAttribute("aria-label", starting ? "Ways to start" : "Suggested replies");
     ui.replies.replaceChildren();
     for (const label of offer) {
       if (typeof label !== "string" || !label.trim()) continue;
-      const b = h("button", { type: "button", class: "parley-reply" });
+      const b = h("button", { type: "button", class: starting ? "parley-reply parley-starter" : "parley-reply" });
       b.textContent = label;
       b.addEventListener("click", () => sendText(label));
       ui.replies.append(b);
     }
     ui.replies.hidden = ui.replies.children.length === 0;
+  }
+
+  // ---- greeting and starters ------------------------------------------------------
+
+  // welcome is the server's widget.json: {greeting, starters}. It is fetched once, on
+  // the first open; without it (an older server, offline) the panel simply starts empty.
+  const welcome = { greeting: "", starters: [], asked: false };
+
+  function fetchWelcome() {
+    if (welcome.asked || typeof fetch !== "function") return;
+    welcome.asked = true;
+    fetch(welcomeURL, { credentials: "omit" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((w) => {
+        if (!w || typeof w !== "object") return;
+        const stick = nearBottom();
+        welcome.greeting = typeof w.greeting === "string" ? w.greeting : "";
+        welcome.starters = Array.isArray(w.starters) ? w.starters.filter((s) => typeof s === "string" && s.trim()) : [];
+        ui.greeting.textContent = welcome.greeting;
+        ui.greeting.hidden = !welcome.greeting;
+        renderReplies();
+        scrollDown(stick);
+      })
+      .catch(() => {
+        welcome.asked = false; // try again on the next open
+      });
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -387,8 +429,8 @@
   function sendText(raw) {
     const text = String(raw).replace(/\r\n?/g, "\n").trim();
     if (!text) return false;
-    if (Array.from(text).length > MAX_CHARS) {
-      notice("That message is too long: at most 2,000 characters, please.");
+    if (tooLong(text)) {
+      notice("That message is too long: at most 2,000 characters (fewer with emoji), please.");
       return false;
     }
     const o = { client_id: newClientID(), text };
@@ -594,7 +636,7 @@
           renderReplies();
           save();
         }
-        notice("That message is too long: at most 2,000 characters, please.");
+        notice("That message is too long: at most 2,000 characters (fewer with emoji), please.");
         break;
       case "rate_limited": {
         const ms = Number.isFinite(f.retry_after_ms) ? f.retry_after_ms : 2000;
@@ -730,8 +772,8 @@
   ui.csatSend.addEventListener("click", () => {
     if (!score) return;
     const comment = ui.csatComment.value.trim();
-    if (Array.from(comment).length > MAX_CHARS) {
-      notice("That comment is too long: at most 2,000 characters, please.");
+    if (tooLong(comment)) {
+      notice("That comment is too long: at most 2,000 characters (fewer with emoji), please.");
       return;
     }
     if (!send({ type: "csat", score, comment })) notice("You're offline right now. Please try again in a moment.");
@@ -781,6 +823,7 @@
     save();
     scrollDown(true);
     if (focus) ui.input.focus();
+    fetchWelcome();
     connect();
   }
 

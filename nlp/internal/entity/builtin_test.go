@@ -260,3 +260,55 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func TestDateTense(t *testing.T) {
+	x := mustNew(t, nil, nil)
+	thursday := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) // the day the issue was filed
+	runShort(t, x, thursday, []shortCase{
+		// The past: the latest occurrence on or before today.
+		{"charged twice", "I was charged twice on 3 March", []string{"date:3 March=2026-03-03"}},
+		{"regular past verb", "I ordered it on 20 February", []string{"date:20 February=2026-02-20"}},
+		{"past verb after the date", "on 20 Feb the parcel arrived broken", []string{"date:20 Feb=2026-02-20"}},
+		{"was due", "my order was due December 28", []string{"date:December 28=2025-12-28"}},
+		{"been since", "I've been waiting since 4 December", []string{"date:4 December=2025-12-04"}},
+		{"negated past", "it wasn't delivered on 1 March", []string{"date:1 March=2026-03-01"}},
+		{"ago", "two weeks ago, on 31 January, nothing", []string{"date:31 January=2026-01-31"}},
+		{"last", "last year on 10 January", []string{"date:10 January=2026-01-10"}},
+		{"irregular past", "I paid on March 3rd", []string{"date:March 3rd=2026-03-03"}},
+		{"today is not the future", "on 3 December I was charged", []string{"date:3 December=2026-12-03"}},
+		{"order number dot stays in the sentence", "I was charged for order no. 1047 on 20 Feb", []string{"order_id:order no. 1047=1047", "date:20 Feb=2026-02-20"}},
+		{"abbreviated month dot stays in the sentence", "it came Mar. 3", []string{"date:Mar. 3=2026-03-03"}},
+		{"leap day in the past", "I was charged on 29 February", []string{"date:29 February=2024-02-29"}},
+		// The future: the earliest occurrence on or after today.
+		{"will", "it will arrive on 1 December", []string{"date:1 December=2027-12-01"}},
+		{"next", "next time, send it on 20 October", []string{"date:20 October=2027-10-20"}},
+		{"contraction after the date", "On 20 October I'll be away", []string{"date:20 October=2027-10-20"}},
+		{"won't", "I won't be home on 1 December", []string{"date:1 December=2027-12-01"}},
+		{"going to", "we're going to move on 1 November", []string{"date:1 November=2027-11-01"}},
+		{"future today", "it will arrive on 3 December", []string{"date:3 December=2026-12-03"}},
+		// The nearest cue in the sentence decides.
+		{"future nearer than past", "I was told it will arrive on 1 December", []string{"date:1 December=2027-12-01"}},
+		{"past nearer than future", "I was charged on 3 March and it will be refunded", []string{"date:3 March=2026-03-03"}},
+		// Ambiguous: no cue, or cues only in another sentence; the nearest
+		// occurrence, before or after, as before tense was read.
+		{"no cue", "3 March", []string{"date:3 March=2027-03-03"}},
+		{"no verb", "about the charge on 3 March", []string{"date:3 March=2027-03-03"}},
+		{"cue in another sentence", "It was broken. Can you deliver on 20 February?", []string{"date:20 February=2027-02-20"}},
+		{"cue on another line", "I was charged\n20 February", []string{"date:20 February=2027-02-20"}},
+		{"present passive", "it is delivered on 20 February", []string{"date:20 February=2027-02-20"}},
+		{"plan participle", "it's scheduled for 20 February", []string{"date:20 February=2027-02-20"}},
+		{"eed is not past", "I need it on 20 February", []string{"date:20 February=2027-02-20"}},
+		{"year wins over tense", "I was charged on 3 March 2027", []string{"date:3 March 2027=2027-03-03"}},
+		// Weekdays: a bare weekday or "on X" in the past is the latest one
+		// before today; modifiers keep their meaning.
+		{"came monday", "it came Monday", []string{"date:Monday=2026-11-30"}},
+		{"charged on friday", "I was charged on Friday", []string{"date:Friday=2026-11-27"}},
+		{"same weekday in the past is a week ago", "I was charged on Thursday", []string{"date:Thursday=2026-11-26"}},
+		{"ordered on monday, when will it arrive", "i ordered on monday, when will it arrive?", []string{"date:monday=2026-11-30"}},
+		{"future weekday", "on Friday I'll be out", []string{"date:Friday=2026-12-04"}},
+		{"bare weekday", "Friday", []string{"date:Friday=2026-12-04"}},
+		{"next wins over past", "it was moved to next Friday", []string{"date:next Friday=2026-12-11"}},
+		{"this wins over past", "I was told this Friday", []string{"date:this Friday=2026-12-04"}},
+		{"relative words ignore tense", "I will call about yesterday", []string{"date:yesterday=2026-12-02"}},
+	})
+}

@@ -5,12 +5,14 @@ import (
 	"time"
 )
 
-// clock resolves relative dates; today is computed on first use.
+// clock resolves relative dates; today and the tense cues are computed on
+// first use.
 type clock struct {
-	now   time.Time
-	loc   *time.Location
-	today time.Time // midnight UTC of the local calendar day of now
-	ok    bool
+	now    time.Time
+	loc    *time.Location
+	today  time.Time // midnight UTC of the local calendar day of now
+	ok     bool
+	tenses tenses
 }
 
 func (c *clock) day() time.Time {
@@ -110,7 +112,9 @@ func scanDateWord(c *collector, clk *clock, i, j int, dw dateWord) {
 // weekday resolves "<modifier> <weekday>". Weeks start on Monday:
 //
 //	"this X":  the coming X, today included (0 to 6 days ahead)
-//	"X", "on X", "coming X": the coming X, today excluded (1 to 7 days ahead)
+//	"X", "on X", "coming X": the coming X, today excluded (1 to 7 days ahead),
+//	           unless the sentence speaks of the past ("it came on X"): then
+//	           as "last X"
 //	"next X":  X in next week (1 to 13 days ahead)
 //	"last X", "past X": the latest X before today (1 to 7 days back)
 func weekday(c *collector, clk *clock, i, j int, dw dateWord) {
@@ -139,6 +143,9 @@ func weekday(c *collector, clk *clock, i, j int, dw dateWord) {
 	}
 	if dw.kind == dkWeekdayAbbr && mode == "" {
 		return // a bare "sun", "sat" or "wed" is too often something else
+	}
+	if (mode == "" || mode == "on") && clk.tenses.of(s, start, j) == tensePast {
+		mode = "last"
 	}
 	today := clk.day()
 	cur := mondayIndex(today.Weekday())
@@ -215,8 +222,15 @@ func dayMonth(c *collector, clk *clock, i, j int, m time.Month) {
 			return // 30 February
 		}
 	} else {
+		pick := nearest
+		switch clk.tenses.of(s, start, end) {
+		case tensePast:
+			pick = pastDay
+		case tenseFuture:
+			pick = futureDay
+		}
 		var ok bool
-		if t, ok = nearest(clk.day(), m, day); !ok {
+		if t, ok = pick(clk.day(), m, day); !ok {
 			return
 		}
 	}

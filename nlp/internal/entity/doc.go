@@ -47,12 +47,29 @@
 //   - "next Friday" is the Friday of next week (1 to 13 days ahead);
 //   - "last Friday", "(this) past Friday" are the latest Friday before today.
 //
-// A day and month without a year ("March 3") mean the occurrence nearest to
-// today, before or after: support conversations talk about recent deliveries
-// as often as about coming ones, so the date is always within six months of
-// today (on an exact tie, which only leap years allow, the future one wins).
-// 29 February without a year is the nearest 29 February, however far.
-// Impossible dates ("30 February", "2026-13-01") are not entities.
+// A day and month without a year ("March 3") and a weekday without a
+// modifier ("Friday", "on Friday") follow the tense of their sentence, read
+// from the cue word nearest to the date in the same sentence (sentences end
+// at '!', '?', ';', a line break, or a '.' not followed by a number):
+//
+//   - the past ("was", "were", "did", "had", "been", "ago", "last",
+//     "yesterday", irregular past verbs such as "paid", "sent", "came", and
+//     words of five letters or more ending in "-ed" that do not follow "is",
+//     "are", "be", "get" or "'s"): the latest occurrence on or before today
+//     ("I was charged twice on 3 March"); a weekday is then as "last Friday";
+//   - the future ("will", "'ll", "shall", "won't", "going to", "gonna",
+//     "next", "tomorrow", "upcoming"): the earliest occurrence on or after
+//     today ("it will arrive on 1 December"); a weekday stays the coming one;
+//   - no cue, or two cues at the same distance that disagree: a day and month
+//     mean the occurrence nearest to today, before or after (support
+//     conversations talk about recent deliveries as often as about coming
+//     ones, so the date is within six months of today; on an exact tie, which
+//     only leap years allow, the future one wins), and a weekday the coming
+//     one.
+//
+// 29 February without a year is the nearest (or latest, or next) 29 February,
+// however far. Impossible dates ("30 February", "2026-13-01") are not
+// entities.
 //
 // # Overlaps
 //
@@ -84,8 +101,10 @@
 //     bare 10-digit phone number is therefore an order_id.
 //   - Multipliers are not read: "$5k" and "£1.5m" are not money.
 //   - "5 pounds" is money even when it weighs five pounds, and "may 3" is a
-//     date wherever it appears. Tense is not read: "it came Monday" is the
-//     coming Monday; "last Monday" is the one to use for the past.
+//     date wherever it appears. Tense is read from cue words, not grammar:
+//     "the damaged one, by 3 March" reads "damaged" as a past verb, and a
+//     past-tense cue that belongs to another clause of the same sentence
+//     still counts when it is the nearest.
 //   - Lookup values match whole words, case-insensitively (simple per-rune
 //     lower-casing, no Unicode normalisation: a decomposed "é" does not match
 //     a precomposed one), with any run of white space matching a space. There

@@ -33,6 +33,8 @@ var seedMessages = []string{
 	"\xff\xfe\x00 order #10423 \u202e\u200f tomorrow",
 	"Feb 29, 2028 or 29 February or February 30",
 	"purchase number: 12345 / ordernumber 54321 / order\nno 99999",
+	"I was charged twice on 3 March. It will be refunded on 1 December, won't it? On Friday I'll call",
+	"i ordered on monday, when will it arrive? it's scheduled for Mar. 3 and was due no. 4 Jan",
 }
 
 func fuzzExtractor(t testing.TB) *Extractor {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
+	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/admin"
+)
+
+// adminSocket is the admin channel of "bot serve" in the data folder
+// (package internal/admin): the commands that need the store go through it
+// while a server holds the store.
+const adminSocket = "admin.sock"
+
+// Names of the admin operations, shared by the server side (adminOps) and
+// the commands that call them.
+const (
+	opBackup         = "backup"
+	opCustomerGet    = "customer.get"
+	opCustomerExport = "customer.export"
+	opCustomerErase  = "customer.erase"
+)
+
+// startAdmin serves the admin operations on DATA-DIR/admin.sock. The caller
+// shuts it down before it closes the store.
+func startAdmin(dataDir string, db *boltdb.DB, engine *dialog.Engine, logger *slog.Logger) (*admin.Server, error) {
+	ops := append([]admin.Op{backupOp(db)}, customerOps(db, engine)...)
+	srv, err := admin.NewServer(logger, ops...)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(filepath.Join(dataDir, adminSocket)); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// storeAccess is the store for a command that works whether or not a server
+// holds it: exactly one of db (the file, opened by this process) and server
+// (the admin channel of the process that holds it) is set.
+type storeAccess struct {
+	db     *boltdb.DB
+	server *admin.Client
+}
+
+// Close closes the store when this process opened it.
+func (a storeAccess) Close() error {
+	if a.db != nil {
+		return a.db.Close()
+	}
+	return nil
+}
+
+// openStoreOrServer reaches DIR/parley.db for an offline tool: through the
+// admin channel of the server that holds it when one answers, or else by
+// opening the file (never creating it). When another process holds the file
+// and answers on no admin channel, the error says what to do.
+func openStoreOrServer(ctx context.Context, dir string) (storeAccess, error) {
+	path := filepath.Join(dir, storeFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return storeAccess{}, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+		}
+		return storeAccess{}, err
+	}
+	// A server listens only while it holds the store: asking it first
+	// spares the second that opening a held file waits for its lock.
+	sock := filepath.Join(dir, adminSocket)
+	client := admin.NewClient(sock)
+	_, err := client.Ops(ctx)
+	if err == nil {
+		return storeAccess{server: client}, nil
+	}
+	if !errors.Is(err, admin.ErrNoServer) {
+		return storeAccess{}, fmt.Errorf("the server of %s: %w", dir, err)
+	}
+	db, err := boltdb.Open(path, nil)
+	if errors.Is(err, crm.ErrInUse) {
+		return storeAccess{}, fmt.Errorf("%w, and no server answers on %s.\n"+
+			"bbolt allows one process per file, and the one holding it has no admin channel: a \"bot chat\",\n"+
+			"or a \"bot serve\" older than this program. Stop it (restart \"bot serve\" with this program to\n"+
+			"keep serving), then run this command again", err, sock)
+	}
+	if err != nil {
+		return storeAccess{}, err
+	}
+	return storeAccess{db: db}, nil
+}

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/dialog"
+)
+
+// welcomeBody is /widget.json: what the widget shows when it opens on a new
+// conversation, from the domain's welcome section. Both fields are always
+// present ("" and [] when the domain has none).
+type welcomeBody struct {
+	Greeting string   `json:"greeting"`
+	Starters []string `json:"starters"`
+}
+
+// welcome serves w as /widget.json, encoded once. Any page may read it (the
+// widget is embedded in other sites, and it holds nothing but the domain's
+// public greeting), without cookies; the ETag lets a reload revalidate it.
+func welcome(w dialog.Welcome) (http.Handler, error) {
+	body := welcomeBody{Greeting: w.Greeting, Starters: w.Starters}
+	if body.Starters == nil {
+		body.Starters = []string{}
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode widget welcome: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		h := rw.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", cachePage)
+		h.Set("ETag", etag)
+		h.Set("Access-Control-Allow-Origin", "*")
+		http.ServeContent(rw, r, "widget.json", time.Time{}, bytes.NewReader(data))
+	}), nil
+}
