@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/crm"
 )
@@ -101,7 +102,7 @@ func (t *turn) verify(ctx context.Context) (proof, error) {
 	if t.customer != nil {
 		return proofNone, nil
 	}
-	order, email := t.entity("order_id"), t.entity("email")
+	order, email := claim(t.entity("order_id")), claim(t.entity("email"))
 	if order == "" && email == "" {
 		return proofNone, nil
 	}
@@ -138,6 +139,21 @@ func (t *turn) verify(ctx context.Context) (proof, error) {
 	t.proved = order
 	t.act("verified")
 	return proofVerified, nil
+}
+
+// maxClaim bounds a claimed order number or e-mail address (an e-mail
+// address has at most 254 bytes).
+const maxClaim = 254
+
+// claim returns an entity's value as a claim: "" for one that no order
+// number or e-mail address can be (too long, not UTF-8), which the store
+// would refuse to keep.
+func claim(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) > maxClaim || !utf8.ValidString(v) {
+		return ""
+	}
+	return v
 }
 
 // match returns the customer of the order when email is the address on

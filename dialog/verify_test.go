@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/shoptest"
+	"github.com/parleyhq/parley/nlp"
 )
 
 // TestUnverifiedRevealsNothing asks about every seeded order with every
@@ -225,4 +226,55 @@ func TestDomainProofPolicy(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", bad.line, err, bad.want)
 		}
 	}
+}
+
+// FuzzProof sends an anonymous visitor's order number and e-mail address,
+// as any NLU might extract them, with any intent: the conversation is linked
+// only to the customer whose e-mail address is on that order, and no reply
+// shows an order to anyone else.
+func FuzzProof(f *testing.F) {
+	f.Add("1042", "ana@example.com", "order_status")
+	f.Add("1042", " ANA@Example.com ", "delivery_problem")
+	f.Add("1042", "ben@example.com", "order_status")
+	f.Add("7777", "nobody@example.com", "cancel_order")
+	f.Add("", "ana@example.com", "greet")
+	f.Add("1043", "", "return_item")
+	f.Add("../1042", "ana@example.com\x00", "get_invoice")
+	h := newHarness(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, order, email, intent string) {
+		if h.engine.Domain().Intents[intent] == nil {
+			intent = "order_status"
+		}
+		const text = "here are my details"
+		r := &nlp.Result{Text: text, InScope: true, Intent: intent, Confidence: 0.9,
+			Ranking: []nlp.IntentScore{{Intent: intent, Confidence: 0.9}}}
+		if order != "" {
+			r.Entities = append(r.Entities, nlp.Entity{Type: "order_id", Text: order, Value: order})
+		}
+		if email != "" {
+			r.Entities = append(r.Entities, nlp.Entity{Type: "email", Text: email, Value: email})
+		}
+		h.nlu.set(text, r)
+		conv := h.start(t, "")
+		out, err := h.engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: text})
+		if err != nil {
+			t.Fatalf("handle: %v", err)
+		}
+		if id := out.Conversation.CustomerID; id != "" {
+			o, err := h.db.Order(ctx, order)
+			if err != nil {
+				t.Fatalf("linked to %s with order %q that does not exist (%v)", id, order, err)
+			}
+			c, err := h.db.Customer(ctx, id)
+			if err != nil || o.CustomerID != id || !strings.EqualFold(strings.TrimSpace(c.Email), strings.TrimSpace(email)) {
+				t.Fatalf("linked to %s (%s) with order %q of %s and e-mail %q", id, c.Email, order, o.CustomerID, email)
+			}
+		}
+		for _, rep := range out.Replies {
+			if strings.Contains(rep.Text, "DP3953828283") && out.Conversation.CustomerID != "c-001" {
+				t.Fatalf("reply %q shows Ana's order to %q", rep.Text, out.Conversation.CustomerID)
+			}
+		}
+	})
 }

@@ -64,7 +64,7 @@ type Config struct {
 	Metrics *Metrics
 	// Ready says whether the server can do its work (model loaded, store
 	// open and able to commit); /readyz answers 503 with its error. Its ctx
-	// ends after ReadyTimeout, so that a check stuck on a failing disk
+	// ends after 2 seconds, so that a check stuck on a failing disk
 	// answers too. nil: always ready.
 	Ready func(ctx context.Context) error
 	// Logger receives one line per request and the panics recovered; nil:
@@ -151,13 +151,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// ReadyTimeout bounds a readiness check (Config.Ready).
-const ReadyTimeout = 2 * time.Second
+// readyTimeout bounds a readiness check (Config.Ready).
+const readyTimeout = 2 * time.Second
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if s.cfg.Ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
 			writeError(w, http.StatusServiceUnavailable, codeNotReady, err.Error())

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -302,5 +305,32 @@ func TestRequestLogLeaksNothing(t *testing.T) {
 		if strings.Contains(logs, leak) {
 			t.Errorf("log contains %q:\n%s", leak, logs)
 		}
+	}
+}
+
+// A readiness check gets a deadline: one stuck on a store whose commits
+// hang (a failing disk) answers 503 with its error instead of hanging the
+// probe, and the answer is not cached.
+func TestReadyzIsBounded(t *testing.T) {
+	f := newAPIFixture(t, func(c *Config) {
+		c.Ready = func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				return nil // the old probe: no deadline, and it said ready
+			}
+			<-ctx.Done()
+			return fmt.Errorf("store cannot write: %w", ctx.Err())
+		}
+	})
+	start := time.Now()
+	rec := f.do(t, http.MethodGet, "/readyz", "", "")
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("readyz took %v", took)
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	e := wantError(t, rec, http.StatusServiceUnavailable, codeNotReady)
+	if !strings.Contains(e.Message, "store cannot write") {
+		t.Errorf("reason %q", e.Message)
 	}
 }

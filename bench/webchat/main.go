@@ -448,7 +448,9 @@ func startServer(ctx context.Context, model string, stderr io.Writer) (*server, 
 
 // start runs the server process on the server's data directory.
 func (s *server) start(stderr io.Writer) error {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(s.dir, "data"), "--ip-rate", "-1", "--log-level", "warn"}
+	// Every client comes from 127.0.0.1: the per-address limits are off.
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(s.dir, "data"), "--ip-rate", "-1",
+		"--ip-socket-rate", "-1", "--ip-hello-rate", "-1", "--ip-max-sockets", "-1", "--log-level", "warn"}
 	if s.model != "" {
 		args = append(args, "--model", s.model)
 	}

@@ -55,7 +55,7 @@ func chatServer(t *testing.T) (url, origin string) {
 		t.Fatal(err)
 	}
 	chat, err := webchat.New(webchat.Config{Engine: engine, Store: db, TokenKey: []byte(strings.Repeat("k", 32)),
-		Limits: webchat.Limits{IPRate: -1, ConnRate: -1}})
+		Limits: webchat.Limits{IPRate: -1, ConnRate: -1, SocketRate: -1, HelloRate: -1, MaxIPSockets: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

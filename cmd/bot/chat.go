@@ -251,45 +251,63 @@ func loadDomain(path string, labels []string) (*dialog.Domain, error) {
 
 // openModelAndStore creates the data directory if needed, loads the model
 // (training the demo-shop model into DATA-DIR/model when modelDir is empty
-// and there is none) and opens the serving store. It returns the model's
-// directory; the caller closes the store.
-func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (*nlp.Model, string, *boltdb.DB, error) {
+// and there is none), opens the serving store and loads the demo shop into
+// it when this call created it. An existing store is opened first, so that
+// a damaged one is refused before a model is trained; a new one after, so
+// that a stop during training leaves no store without its demo data. It
+// returns the model's directory; the caller closes the store.
+func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (model *nlp.Model, dir string, db *boltdb.DB, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, "", nil, err
 	}
-	model, dir, err := loadModel(ctx, m, modelDir, dataDir)
-	if err != nil {
-		return nil, "", nil, err
+	defer func() {
+		if err != nil && db != nil {
+			db.Close()
+		}
+	}()
+	if _, err := os.Stat(filepath.Join(dataDir, storeFile)); err == nil {
+		if db, err = openServingStore(dataDir); err != nil {
+			return nil, "", nil, err
+		}
 	}
-	db, err := openServingStore(ctx, m, dataDir)
-	if err != nil {
-		return nil, "", nil, err
+	if model, dir, err = loadModel(ctx, m, modelDir, dataDir); err != nil {
+		return nil, "", db, err
+	}
+	if db == nil {
+		if db, err = openServingStore(dataDir); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	if err := seedNewStore(ctx, m, db); err != nil {
+		return nil, "", db, err
 	}
 	return model, dir, db, nil
 }
 
 // openServingStore opens (creating if needed) DIR/parley.db for a command
-// that talks to customers, and loads the demo shop's data into a store with
-// no customers yet.
-func openServingStore(ctx context.Context, m *Main, dir string) (*boltdb.DB, error) {
+// that talks to customers.
+func openServingStore(dir string) (*boltdb.DB, error) {
 	path := filepath.Join(dir, storeFile)
 	db, err := boltdb.Open(path, nil)
-	if errors.Is(err, crm.ErrInUse) {
+	switch {
+	case errors.Is(err, crm.ErrInUse):
 		return nil, fmt.Errorf("%w\n(a running \"bot serve\"?) bbolt allows one process per file: stop it, or use another --data-dir", err)
+	case errors.Is(err, boltdb.ErrDamaged):
+		return nil, fmt.Errorf("%w\n(\"bot check --data-dir %s\" lists what is wrong; \"bot backup\" makes the backups to restore from)", err, dir)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return db, err
+}
+
+// seedNewStore loads the demo shop's data into a store that its Open
+// created, and only then: a store whose customers were all erased stays
+// without them.
+func seedNewStore(ctx context.Context, m *Main, db *boltdb.DB) error {
 	seeded, err := shop.EnsureSeeded(ctx, db, time.Now())
-	if err != nil {
-		db.Close()
-		return nil, err
+	if err != nil || !seeded {
+		return err
 	}
-	if seeded {
-		st, err := db.Stats(ctx)
-		if err == nil {
-			fmt.Fprintf(m.Stderr, "new store %s: loaded the demo shop (%d customers, %d orders, %d past conversations)\n", path, st.Customers, st.Orders, st.Conversations)
-		}
+	if st, err := db.Stats(ctx); err == nil {
+		fmt.Fprintf(m.Stderr, "new store %s: loaded the demo shop (%d customers, %d orders, %d past conversations)\n", db.Path(), st.Customers, st.Orders, st.Conversations)
 	}
-	return db, nil
+	return nil
 }

@@ -57,6 +57,7 @@ var commands = []command{
 	{"chat", "chat with the bot in the terminal (engine, store and model)", runChat},
 	{"customer", "export or erase a customer's data", runCustomer},
 	{"backup", "write a consistent copy of the store", runBackup},
+	{"check", "check the store file and its records, and print what was found", runCheck},
 }
 
 // errUsage means the command line was wrong and the usage has been printed.

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/dialog/triage"
 	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/internal/logonce"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/web"
 )
@@ -49,8 +50,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")
 	domainFile := f.String("domain", os.Getenv("PARLEY_DOMAIN"), "domain `file` (env PARLEY_DOMAIN; default: the embedded demo shop)")
 	origins := f.String("allowed-origins", os.Getenv("PARLEY_ALLOWED_ORIGINS"),
-		"comma-separated `origins` whose pages may open the web chat, such as https://shop.example.com\n"+
-			"(env PARLEY_ALLOWED_ORIGINS; default: this server's own origin and http://localhost / 127.0.0.1)")
+		"comma-separated `origins` of the sites whose pages may open the web chat, such as\n"+
+			"https://shop.example.com (env PARLEY_ALLOWED_ORIGINS); besides them, this server's public\n"+
+			"origins and pages on the visitor's own machine (http://localhost, 127.0.0.1, [::1]) may")
+	publicOrigins := f.String("public-origin", os.Getenv("PARLEY_PUBLIC_ORIGIN"),
+		"comma-separated `origins` browsers reach this server at, such as https://chat.example.com\n"+
+			"behind a proxy (env PARLEY_PUBLIC_ORIGIN); its own pages there may open the web chat.\n"+
+			"Default: http://ADDR when --addr names a host (not 0.0.0.0). The Host header is not trusted")
 	apiToken := f.String("api-token", os.Getenv("PARLEY_API_TOKEN"),
 		"bearer `token` for the REST API (env PARLEY_API_TOKEN, preferred: flags show in ps); empty: the API is off")
 	identity := f.String("identity-secret", os.Getenv("PARLEY_IDENTITY_SECRET"),
@@ -58,24 +64,45 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	ipRate := f.Float64("ip-rate", 0,
 		"messages per second one IP address may send over all its sockets; 0: the default (5),\n"+
 			"-1: no limit (env PARLEY_IP_RATE; raise it when many customers share one address)")
+	ipSocketRate := f.Float64("ip-socket-rate", 0,
+		"new web chat sockets per second from one IP address (bursts of 10 seconds' worth, at least 50);\n"+
+			"0: the default (5), -1: no limit (env PARLEY_IP_SOCKET_RATE); past it: HTTP 429")
+	ipHelloRate := f.Float64("ip-hello-rate", 0,
+		"web chat hellos (new and resumed conversations) per second from one IP address (bursts of\n"+
+			"10 seconds' worth, at least 20); 0: the default (2), -1: no limit (env PARLEY_IP_HELLO_RATE)")
+	ipMaxSockets := f.Int("ip-max-sockets", 0,
+		"web chat sockets one IP address may hold open at once; 0: the default (100), -1: no limit\n"+
+			"(env PARLEY_IP_MAX_SOCKETS; behind a proxy that hides client addresses, set the ip- limits to -1)")
 	logLevel := f.String("log-level", envOr("PARLEY_LOG_LEVEL", "info"), "`level` of the logs on stderr: debug, info, warn or error (env PARLEY_LOG_LEVEL)")
 	logJSON := f.Bool("log-json", os.Getenv("PARLEY_LOG_JSON") == "1", "write the logs as JSON lines (env PARLEY_LOG_JSON=1)")
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
-	if v := os.Getenv("PARLEY_IP_RATE"); v != "" && !isSet(f, "ip-rate") {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			fmt.Fprintf(f.Output(), "PARLEY_IP_RATE=%q: want a number of messages per second\n", v)
+	for _, e := range []struct {
+		flag, env string
+		v         any
+	}{
+		{"ip-rate", "PARLEY_IP_RATE", ipRate}, {"ip-socket-rate", "PARLEY_IP_SOCKET_RATE", ipSocketRate},
+		{"ip-hello-rate", "PARLEY_IP_HELLO_RATE", ipHelloRate}, {"ip-max-sockets", "PARLEY_IP_MAX_SOCKETS", ipMaxSockets},
+	} {
+		if err := numberFromEnv(f, e.flag, e.env, e.v); err != nil {
+			fmt.Fprintln(f.Output(), err)
 			return errUsage
 		}
-		*ipRate = x
 	}
 	logger, err := newLogger(m.Stderr, *logLevel, *logJSON)
 	if err != nil {
 		fmt.Fprintln(f.Output(), err)
 		return errUsage
 	}
+	// A failing disk or store must not flood the log: the same error
+	// repeated is written once, then once a minute with its count.
+	dedup := logonce.New(logger.Handler(), nil)
+	logger = slog.New(dedup)
+	logCtx, stopLog := context.WithCancel(context.Background())
+	logDone := make(chan struct{})
+	go func() { defer close(logDone); dedup.Run(logCtx) }()
+	defer func() { stopLog(); <-logDone }()
 
 	model, dir, db, err := openModelAndStore(ctx, m, *dataDir, *modelDir)
 	if err != nil {
@@ -126,13 +153,26 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	case n > 1:
 		fmt.Fprintf(m.Stderr, "answered %d conversations left unanswered by the last run\n", n)
 	}
-	limits := webchat.Limits{IPRate: *ipRate}
+	limits := webchat.Limits{IPRate: *ipRate, SocketRate: *ipSocketRate, HelloRate: *ipHelloRate, MaxIPSockets: *ipMaxSockets}
 	if *ipRate > 0 {
 		limits.IPBurst = max(30, int(6**ipRate))
 	}
+	if *ipSocketRate > 0 {
+		limits.SocketBurst = max(50, int(10**ipSocketRate))
+	}
+	if *ipHelloRate > 0 {
+		limits.HelloBurst = max(20, int(10**ipHelloRate))
+	}
+	public := splitList(*publicOrigins)
+	if len(public) == 0 {
+		public = ownOrigin(*addr)
+		if public == nil {
+			logger.Warn("no public origin: pages of this server reached by name or address may not open the web chat; set --public-origin", "addr", *addr)
+		}
+	}
 	chat, err := webchat.New(webchat.Config{
 		Engine: engine, Store: db, TokenKey: key, IdentitySecret: []byte(*identity),
-		AllowedOrigins: splitList(*origins), Limits: limits, Logger: logger,
+		AllowedOrigins: splitList(*origins), PublicOrigins: public, Limits: limits, Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -143,10 +183,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	srv, err := web.New(web.Config{
 		Engine: engine, Store: db, Parser: parser, Chat: chat, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
-		// One small read: the store is open and answers.
+		// One small read: the store is open and answers; and its last
+		// commit did not fail (a full disk, an I/O error).
 		Ready: func(ctx context.Context) error {
-			_, err := db.SchemaVersion(ctx)
-			return err
+			if _, err := db.SchemaVersion(ctx); err != nil {
+				return err
+			}
+			return db.Writable(ctx)
 		},
 	})
 	if err != nil {
@@ -239,6 +282,44 @@ func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// ownOrigin is the origin of a listening address that names a host
+// (http://127.0.0.1:8080), and nil for one on every address (0.0.0.0:8080,
+// :8080) or on a port chosen at start (port 0).
+func ownOrigin(addr string) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || port == "0" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return nil
+	}
+	return []string{"http://" + net.JoinHostPort(host, port)}
+}
+
+// numberFromEnv sets *v (a *float64 or *int) from the environment variable
+// env when the command line did not set the flag.
+func numberFromEnv(f *flag.FlagSet, flagName, env string, v any) error {
+	s := os.Getenv(env)
+	if s == "" || isSet(f, flagName) {
+		return nil
+	}
+	switch p := v.(type) {
+	case *float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want a number", env, s)
+		}
+		*p = x
+	case *int:
+		x, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want a whole number", env, s)
+		}
+		*p = x
+	}
+	return nil
 }
 
 func envOr(name, def string) string {

@@ -172,12 +172,22 @@ func ensureTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.
 		return nil
 	}
 	fmt.Fprintf(m.Stderr, "no routing or satisfaction model in %s: training them from the store's history\n", dir)
+	err := trainTriageModels(ctx, m, db, nlu, domain, dir, errors.Is(errR, fs.ErrNotExist), errors.Is(errS, fs.ErrNotExist))
+	// The dataset and the cross-validation are garbage now: give their
+	// memory back to the OS at once (see releaseTrainingMemory).
+	releaseTrainingMemory()
+	return err
+}
+
+// trainTriageModels trains and saves the routing model (when routing) and
+// the satisfaction model (when satisfaction) from the store's history.
+func trainTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.Parser, domain *dialog.Domain, dir string, routing, satisfaction bool) error {
 	ds, err := triageDataset(ctx, db, nlu)
 	if err != nil {
 		return err
 	}
 	opts := triage.Options{Domain: domain, Folds: 5, Seed: 1}
-	if errors.Is(errR, fs.ErrNotExist) {
+	if routing {
 		model, rep, err := triage.TrainRouting(ctx, ds, opts)
 		switch {
 		case errors.Is(err, triage.ErrNoData), errors.Is(err, triage.ErrOneClass):
@@ -192,7 +202,7 @@ func ensureTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.
 				100*rep.Queue.ChosenScore().Accuracy, 100*rep.Queue.Baseline.Accuracy, 100*rep.Priority.ChosenScore().Accuracy, 100*rep.Priority.Baseline.Accuracy)
 		}
 	}
-	if errors.Is(errS, fs.ErrNotExist) {
+	if satisfaction {
 		model, rep, err := triage.TrainSatisfaction(ctx, ds, opts)
 		switch {
 		case errors.Is(err, triage.ErrNoData), errors.Is(err, triage.ErrOneClass):

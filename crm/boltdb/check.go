@@ -207,29 +207,67 @@ func openTx(bdb *bolt.DB, path string, write bool, fn func(tx *bolt.Tx) error) (
 // write of an open store: a panic, or a fault on a page the file no longer
 // holds, fails this one call with an error wrapping ErrDamaged.
 func (db *DB) boltView(fn func(tx *bolt.Tx) error) (err error) {
-	defer db.guard("read store", &err)
+	defer func() {
+		if v := recover(); v != nil {
+			err = db.panicked("read store", v)
+		}
+	}()
 	defer faultsPanic()()
+	// A read transaction's rollback only lets go of it: it cannot fail.
 	return db.bolt.View(fn)
 }
 
 func (db *DB) boltUpdate(fn func(tx *bolt.Tx) error) (err error) {
-	defer db.guard("write store", &err)
+	if db.wedged.Load() {
+		return fmt.Errorf("write store: %w", errWedged)
+	}
+	var tx *bolt.Tx
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		err = db.panicked("write store", v)
+		// Rolling back rereads the freelist page. When that faults too
+		// (the file was cut short), bbolt keeps its write lock for good.
+		if tx != nil && tx.DB() != nil && !rollback(tx) {
+			db.wedged.Store(true)
+			db.log.Error("store write lock lost: no write can follow; restart", "path", db.path)
+		}
+	}()
 	defer faultsPanic()()
-	return db.bolt.Update(fn)
+	tx, err = db.bolt.Begin(true)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
-// guard turns a panic of the read or write it is deferred in into an
-// error, so that one request fails and the process goes on. bbolt panics
-// on some pages that are not what their parent says; with SetPanicOnFault
-// (see faultsPanic) a read of a page the file no longer holds panics too,
-// instead of ending the process with SIGBUS.
-func (db *DB) guard(op string, err *error) {
-	v := recover()
-	if v == nil {
-		return
-	}
+// errWedged is the error of every write after one whose rollback failed.
+var errWedged = fmt.Errorf("an earlier write could not be rolled back (the file changed under the store): %w", ErrDamaged)
+
+// rollback rolls tx back and reports whether it could.
+func rollback(tx *bolt.Tx) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_ = tx.Rollback()
+	return true
+}
+
+// panicked logs a recovered panic once, with its stack, and returns the
+// error that replaces it. bbolt panics on some pages that are not what
+// their parent says; with faultsPanic, a read of a page the file no longer
+// holds panics too, where it would end the process with SIGBUS.
+func (db *DB) panicked(op string, v any) error {
 	db.log.Error("store panic", "op", op, "path", db.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-	*err = fmt.Errorf("%s: store panicked (%v): %w", op, v, ErrDamaged)
+	return fmt.Errorf("%s: store panicked (%v): %w", op, v, ErrDamaged)
 }
 
 // faultsPanic makes a memory fault of this goroutine (a page of the map the

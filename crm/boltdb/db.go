@@ -54,9 +54,8 @@ const initialMmapSize = 1 << 30
 // DB is the bbolt implementation of Store: one file, one process. It is safe
 // for concurrent use. Open it with Open and Close it when done.
 type DB struct {
-	bolt    *bolt.DB
-	path    string
-	created bool // this Open made the store (Created)
+	bolt   *bolt.DB
+	path   string
 	now    func() time.Time
 	log    *slog.Logger
 	maxMsg int
@@ -65,10 +64,13 @@ type DB struct {
 	// as long as a wrong password.
 	dummyHash func() string
 
+	created bool // this Open made the store (Created)
+
 	calls     chan *commitCall // to the committer; unbuffered
 	commits   atomic.Int64     // group commits that succeeded, for tests and benchmarks
 	health    commitHealth     // the last commit's failure, for Writable
 	closing   chan struct{}    // closed by Close
+	wedged    atomic.Bool      // a write could not be rolled back: bbolt holds its write lock for good
 	closeOnce sync.Once
 	wg        sync.WaitGroup // the committer goroutine
 }
@@ -188,6 +190,11 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		db.wg.Wait()
+		if db.wedged.Load() {
+			// bbolt's Close would wait for the write lock forever.
+			err = fmt.Errorf("close store: left open: %w", errWedged)
+			return
+		}
 		if cerr := db.bolt.Close(); cerr != nil {
 			err = fmt.Errorf("close store: %w", cerr)
 		}

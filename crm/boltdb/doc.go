@@ -52,7 +52,16 @@
 //
 // Every write keeps its records and their index entries in step in one
 // transaction; Check proves it. History reads the customer indexes in
-// reverse from its AsOf time and stops at its bounds.
+// reverse from its AsOf time and stops at its bounds. OpenConversations
+// reads idx_conversation_open in key order, which is its listing's order,
+// skips entries by their values (state, queue, unanswered) and decodes
+// only the conversations it returns, stopping at the limit: listing 20 of
+// 100,000 open conversations costs what listing 20 of 1,000 does (a filter
+// that matches few of them still reads every entry, not every record).
+//
+// Writable reports a store whose last commit failed (the file could not be
+// written or synced) until a commit succeeds again; cmd/bot's /readyz uses
+// it.
 //
 // Conversation.LastCustomerSeq and AnsweredSeq are new fields of the
 // conversation record, not a new schema version: a conversation written

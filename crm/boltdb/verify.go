@@ -231,12 +231,18 @@ type walker struct {
 	free     bitset // pages the freelist holds
 	queue    []treePage
 	faults   []error
+	buf      []byte // the page being read
 }
 
 // treePage is a page of a bucket's B+tree waiting to be read.
 type treePage struct {
 	id     uint64
 	bucket string // "" for the root bucket, which holds the others
+	// lo and hi bound its keys (lo <= key < hi; nil: no bound): its
+	// parent branch's key for it and the next one. A lookup goes down to
+	// the page whose key is the last one not above the key looked for, so
+	// a key outside its page's bounds cannot be found.
+	lo, hi []byte
 }
 
 func (w *walker) failf(format string, args ...any) {
@@ -254,16 +260,18 @@ func (w *walker) readPage(id uint64, what string) []byte {
 		w.failf("%s: page %d is outside the file's pages 2..%d", what, id, hwm-1)
 		return nil
 	}
-	head := make([]byte, pageHeaderSize)
-	if _, err := w.r.ReadAt(head, int64(id)*int64(ps)); err != nil {
+	// One read for the page, another for its overflow pages if any; the
+	// buffer is reused: a page is done with before the next is read.
+	buf := w.buffer(ps)
+	if _, err := w.r.ReadAt(buf, int64(id)*int64(ps)); err != nil {
 		w.failf("%s: page %d: read: %v", what, id, err)
 		return nil
 	}
-	if got := ne.Uint64(head); got != id {
+	if got := ne.Uint64(buf); got != id {
 		w.failf("%s: page %d holds something else (its header names page %d): overwritten or garbage", what, id, got)
 		return nil
 	}
-	overflow := uint64(ne.Uint32(head[12:]))
+	overflow := uint64(ne.Uint32(buf[12:]))
 	if overflow >= hwm-id {
 		w.failf("%s: page %d runs %d pages past the high-water mark", what, id, id+overflow+1-hwm)
 		return nil
@@ -280,12 +288,24 @@ func (w *walker) readPage(id uint64, what string) []byte {
 		w.used.set(p)
 	}
 	w.l.pages += int(overflow) + 1
-	buf := make([]byte, int(overflow+1)*ps)
-	if _, err := w.r.ReadAt(buf, int64(id)*int64(ps)); err != nil {
-		w.failf("%s: page %d: read: %v", what, id, err)
-		return nil
+	if overflow > 0 {
+		first := buf[:ps]
+		buf = w.buffer(int(overflow+1) * ps)
+		copy(buf, first)
+		if _, err := w.r.ReadAt(buf[ps:], int64(id+1)*int64(ps)); err != nil {
+			w.failf("%s: page %d: read: %v", what, id, err)
+			return nil
+		}
 	}
 	return buf
+}
+
+// buffer returns the walker's buffer with n bytes, grown when needed.
+func (w *walker) buffer(n int) []byte {
+	if cap(w.buf) < n {
+		w.buf = make([]byte, n, max(n, 2*cap(w.buf)))
+	}
+	return w.buf[:n]
 }
 
 // readFreelist reads the freelist page and marks the free pages.
@@ -338,14 +358,15 @@ func (w *walker) walk(root uint64) {
 		if buf == nil {
 			continue
 		}
-		w.node(buf, p.id, p.bucket, what)
+		w.node(buf, p, what)
 	}
 	w.l.complete = len(w.faults) == 0
 }
 
 // node checks one branch or leaf page (id 0: an inline bucket's page,
 // inside its parent's value) and queues what it points at.
-func (w *walker) node(buf []byte, id uint64, bucket, what string) {
+func (w *walker) node(buf []byte, p treePage, what string) {
+	id, bucket := p.id, p.bucket
 	flags, count := ne.Uint16(buf[8:]), int(ne.Uint16(buf[10:]))
 	switch {
 	case flags != branchPageFlag && flags != leafPageFlag:
@@ -382,9 +403,25 @@ func (w *walker) node(buf []byte, id uint64, bucket, what string) {
 			w.failf("%s: page %d: keys out of order at element %d", what, id, i)
 			return
 		}
+		if p.lo != nil && bytes.Compare(key, p.lo) < 0 || p.hi != nil && bytes.Compare(key, p.hi) >= 0 {
+			w.failf("%s: page %d: element %d lies outside the key range its parent gives the page", what, id, i)
+			return
+		}
 		prev = key
 		if flags == branchPageFlag {
-			w.queue = append(w.queue, treePage{id: ne.Uint64(e[8:]), bucket: bucket})
+			// The child's bounds: this key, and the next one (or the
+			// page's own upper bound after the last).
+			hi := p.hi
+			if i+1 < count {
+				n := pageHeaderSize + (i+1)*elementSize
+				next, ok := span(buf, n, ne.Uint32(buf[n:]), ne.Uint32(buf[n+4:]), 0)
+				if !ok {
+					w.failf("%s: page %d: element %d lies outside the page", what, id, i+1)
+					return
+				}
+				hi = bytes.Clone(next)
+			}
+			w.queue = append(w.queue, treePage{id: ne.Uint64(e[8:]), bucket: bucket, lo: bytes.Clone(key), hi: hi})
 			continue
 		}
 		switch {
@@ -419,7 +456,7 @@ func (w *walker) node(buf []byte, id uint64, bucket, what string) {
 			w.failf("bucket %q: inline page is not a leaf page (flags %#x)", name, flags)
 			return
 		}
-		w.node(inline, 0, name, fmt.Sprintf("bucket %q", name))
+		w.node(inline, treePage{bucket: name}, fmt.Sprintf("bucket %q", name))
 	}
 }
 

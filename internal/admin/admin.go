@@ -69,7 +69,6 @@ var codes = []struct {
 	{CodeConflict, http.StatusConflict, crm.ErrConflict},
 	{CodeUnavailable, http.StatusServiceUnavailable, ErrUnavailable},
 	{CodeUnavailable, http.StatusServiceUnavailable, crm.ErrClosed},
-	{CodeUnavailable, http.StatusServiceUnavailable, context.Canceled},
 }
 
 // Error is a failure the server reported. Message is the server's error
@@ -111,6 +110,9 @@ func toError(err error) *Error {
 		if errors.Is(err, c.err) {
 			return &Error{Code: c.code, Message: err.Error()}
 		}
+	}
+	if errors.Is(err, context.Canceled) { // the server is stopping (or the client left)
+		return &Error{Code: CodeUnavailable, Message: err.Error()}
 	}
 	return &Error{Code: CodeInternal, Message: err.Error()}
 }

@@ -30,6 +30,8 @@ func NewClient(path string) *Client {
 		},
 		MaxResponseHeaderBytes: 64 << 10,
 		DisableCompression:     true,
+		// A command makes a call or two: no idle connection outlives it.
+		DisableKeepAlives: true,
 	}}}
 }
 

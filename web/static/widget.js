@@ -292,7 +292,24 @@
   }
 
   function scrollDown(force) {
-    if (force || nearBottom()) ui.log.scrollTop = ui.log.scrollHeight;
+    if (force || nearBottom()) {
+      ui.log.scrollTop = ui.log.scrollHeight;
+      pinned = true;
+    }
+  }
+
+  // pinned: the log shows its newest message, and stays so when its box changes
+  // size (the panel laid out once its styles load, a status line or the starters
+  // coming and going, a phone's keyboard) until the visitor scrolls up.
+  let pinned = true;
+  ui.log.addEventListener("scroll", () => {
+    if (!ui.log.clientHeight) return; // hidden: no layout to read
+    pinned = nearBottom();
+  }, { passive: true });
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => {
+      if (pinned && ui.log.clientHeight) ui.log.scrollTop = ui.log.scrollHeight;
+    }).observe(ui.log);
   }
 
   function renderAll() {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/crm/boltdb"
+)
+
+func runCheck(ctx context.Context, m *Main, args []string) error {
+	f := m.flagSet("check", "[--data-dir DIR]",
+		"Check the store DIR/parley.db and print what was found: the file's structure (both meta\n"+
+			"pages, that the file holds every page they name, every page of every bucket), bbolt's\n"+
+			"page check, and Parley's own rules (every record decodes, references point at records\n"+
+			"that exist, messages are numbered without gaps, the indexes match their records).\n"+
+			"It only reads the file, so it also works on a store that \"bot serve\" refuses as damaged.\n"+
+			"It needs the file to itself: stop \"bot serve\" first. Exits 1 when it finds a fault.")
+	dir := dataDirFlag(f)
+	if err := parseFlags(f, args); err != nil {
+		return err
+	}
+	path := filepath.Join(*dir, storeFile)
+	rep, err := boltdb.CheckFile(ctx, path, nil)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+	case errors.Is(err, crm.ErrInUse):
+		return fmt.Errorf("%w\n(a running \"bot serve\"?) bot check reads the file itself and needs it to itself: stop the server first", err)
+	case err != nil && !errors.Is(err, boltdb.ErrDamaged):
+		return err
+	}
+	printCheckReport(m.Stdout, rep)
+	if n := len(rep.Faults); n > 0 {
+		return fmt.Errorf("%s: %d %s: %w; restore it from a backup (\"bot backup\" makes them), or move it away to start with a new store",
+			path, n, plural(n, "fault", "faults"), boltdb.ErrDamaged)
+	}
+	fmt.Fprintln(m.Stdout, "No fault found.")
+	return nil
+}
+
+// printCheckReport writes what CheckFile learned, as far as it got.
+func printCheckReport(w io.Writer, r *boltdb.CheckReport) {
+	fmt.Fprintf(w, "store %s\n", r.Path)
+	fmt.Fprintf(w, "  file        %d bytes", r.Size)
+	if r.DataSize > 0 {
+		fmt.Fprintf(w, ", %d in use (%d pages of %d bytes), last commit %d", r.DataSize, r.DataSize/int64(r.PageSize), r.PageSize, r.TxID)
+	}
+	fmt.Fprintln(w)
+	if r.PageSize > 0 {
+		switch m := r.MetaPages; {
+		case m[0] == nil && m[1] == nil:
+			fmt.Fprintln(w, "  meta pages  both valid")
+		case m[0] != nil && m[1] != nil:
+			fmt.Fprintf(w, "  meta pages  neither valid: page 0 %v; page 1 %v\n", m[0], m[1])
+		default:
+			bad, good := 0, 1
+			if m[1] != nil {
+				bad, good = 1, 0
+			}
+			fmt.Fprintf(w, "  meta pages  page %d invalid (%v): bbolt uses page %d, from the last complete commit, and rewrites page %d on the next one\n",
+				bad, m[bad], good, bad)
+		}
+	}
+	if r.Pages > 0 {
+		fmt.Fprintf(w, "  structure   %d pages read, %d buckets\n", r.Pages, len(r.Buckets))
+	}
+	if r.SchemaVersion > 0 {
+		fmt.Fprintf(w, "  schema      version %d\n", r.SchemaVersion)
+	}
+	if s := r.Stats; s != nil {
+		fmt.Fprintf(w, "  records     %d customers, %d orders, %d conversations, %d messages, %d tickets, %d ratings, %d agents\n",
+			s.Customers, s.Orders, s.Conversations, s.Messages, s.Tickets, s.Feedback, s.Agents)
+	}
+	if len(r.Faults) > 0 {
+		fmt.Fprintf(w, "%d %s:\n", len(r.Faults), plural(len(r.Faults), "fault", "faults"))
+		for _, f := range r.Faults {
+			fmt.Fprintf(w, "  - %s\n", strings.ReplaceAll(f.Error(), "\n", "\n    "))
+		}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
