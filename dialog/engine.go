@@ -246,7 +246,7 @@ func (e *Engine) AnswerPending(ctx context.Context) (int, error) {
 	n := 0
 	for _, c := range convs {
 		var out Outcome
-		if err := e.answer(ctx, c.ID, "", &out, func() {}); err != nil {
+		if err := e.answerPending(ctx, c.ID, &out); err != nil {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("answer pending: %w", ctx.Err())
 			}

@@ -2,8 +2,10 @@ package webchat
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -118,8 +120,8 @@ func (c *conn) serve() {
 	var wg sync.WaitGroup
 	c.group = &wg
 	wg.Add(2)
-	go func() { defer wg.Done(); c.writeLoop() }()
-	go func() { defer wg.Done(); c.readLoop() }()
+	go func() { defer wg.Done(); defer c.recoverPanic("writer"); c.writeLoop() }()
+	go func() { defer wg.Done(); defer c.recoverPanic("reader"); c.readLoop() }()
 	select {
 	case <-c.drainCh:
 		c.drainMu.Lock()
@@ -145,6 +147,37 @@ func (c *conn) serve() {
 	case <-c.done:
 	}
 	wg.Wait()
+}
+
+// recoverPanic, deferred in each of the socket's goroutines, turns a panic
+// there (in the engine, the store or this package; hello runs in the
+// reader, Answer in the worker) into the end of this one socket: it is
+// logged once with its stack, the socket is closed with 1011 (internal
+// error), and the process goes on. The goroutine's own deferred calls
+// (closing readDone, workDone, pumpDone; unsubscribing) have run by then,
+// so the others see it gone.
+func (c *conn) recoverPanic(goroutine string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	attrs := []any{"goroutine", goroutine, "remote", c.ip, "panic", fmt.Sprint(v), "stack", string(debug.Stack())}
+	if goroutine != "writer" {
+		// convID is written by the reader before the others start.
+		attrs = append(attrs, "conversation", c.convID)
+	}
+	c.h.log.Error("webchat panic", attrs...)
+	switch goroutine {
+	case "writer":
+		c.kill("panic") // nobody else can write the close frame
+		return
+	case "worker":
+		// The reader hands it nothing more.
+		c.drainMu.Lock()
+		c.gone = true
+		c.drainMu.Unlock()
+	}
+	c.closeWith(websocket.CloseInternalServerErr, "internal error")
 }
 
 // drain asks for the graceful close of Shutdown.
@@ -426,7 +459,7 @@ func (c *conn) queue(f clientFrame) {
 		}
 		c.working = true
 		c.group.Add(1)
-		go func() { defer c.group.Done(); c.work() }()
+		go func() { defer c.group.Done(); defer c.recoverPanic("worker"); c.work() }()
 	}
 	select {
 	case c.inbox <- &f:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -125,6 +126,14 @@ func (c *conn) hello(f clientFrame) {
 	// Subscribe before reading the backlog: a message stored in between
 	// comes as an event, and the pump skips what the backlog had.
 	sub, unsubscribe := c.h.engine.Subscribe(conv.ID, subBuffer)
+	// Also when welcome panics (recoverPanic ends the socket): only a
+	// started pump keeps the subscription.
+	unsubscribe = sync.OnceFunc(unsubscribe)
+	defer func() {
+		if !c.started {
+			unsubscribe()
+		}
+	}()
 	sent, ok := c.welcome(ctx, conv.ID, stored, issued, customer, f.LastSeq)
 	if !ok {
 		unsubscribe()
@@ -141,7 +150,7 @@ func (c *conn) hello(f clientFrame) {
 	}
 	c.started = true
 	c.group.Add(1)
-	go func() { defer c.group.Done(); c.pump(sub, unsubscribe, sent) }()
+	go func() { defer c.group.Done(); defer c.recoverPanic("pump"); c.pump(sub, unsubscribe, sent) }()
 }
 
 // recent reports whether a new conversation's token issued at issued may

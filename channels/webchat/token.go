@@ -17,6 +17,8 @@ const (
 	newTokenContext = "parley webchat new-conversation token v1\n"
 )
 
+var strictBase64 = base64.RawURLEncoding.Strict()
+
 // maxToken is the longest token verifyToken looks at.
 const maxToken = 512
 
@@ -60,11 +62,13 @@ func verifyToken(key []byte, token string) (id string, issued time.Time, ok bool
 	if len(parts) != 2 && len(parts) != 3 {
 		return "", time.Time{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	// Strict: the unused low bits of the last character must be zero, so
+	// that a token has one spelling.
+	raw, err := strictBase64.DecodeString(parts[0])
 	if err != nil || len(raw) == 0 {
 		return "", time.Time{}, false
 	}
-	mac, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+	mac, err := strictBase64.DecodeString(parts[len(parts)-1])
 	if err != nil {
 		return "", time.Time{}, false
 	}

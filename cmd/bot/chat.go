@@ -129,9 +129,9 @@ func refuse(m *Main, size int) {
 		size, crm.DefaultMaxMessageBytes)
 }
 
-// inputLine is one line of the chat's input, without its line break. A line
-// longer than the reader's limit is not kept: cut is set, text is empty and
-// size counts its bytes.
+// inputLine is one line of the chat's input, without its line break ("\n"
+// or "\r\n"). A line longer than the reader's limit is not kept: cut is set
+// and text is empty. size counts the line's bytes either way.
 type inputLine struct {
 	text string
 	size int
@@ -151,24 +151,33 @@ func readLines(r io.Reader, limit int) (<-chan inputLine, <-chan error) {
 	keep := 2*limit + 64 // a message at the limit, indented or padded, still fits
 	go func() {
 		defer close(lines)
-		in := bufio.NewReaderSize(r, 64*1024)
+		// Lines come in chunks of a quarter of the limit: a long line
+		// costs no more memory than keep.
+		in := bufio.NewReaderSize(r, max(16, limit/4))
 		var buf []byte
 		size := 0
+		var before byte // the byte before the chunk being read
 		for {
 			chunk, err := in.ReadSlice('\n')
 			size += len(chunk)
-			if size <= keep {
+			if size <= keep+2 { // room for "\r\n"
 				buf = append(buf, chunk...)
 			}
 			if errors.Is(err, bufio.ErrBufferFull) {
+				before = chunk[len(chunk)-1]
 				continue
 			}
 			if size > 0 {
-				l := inputLine{size: size}
-				if l.cut = size > keep; !l.cut {
-					l.text = strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
-				} else {
-					l.size -= trailingBreak(chunk)
+				// The size leaves the line break out: "\n" or "\r\n".
+				if n := len(chunk); err == nil {
+					size--
+					if n >= 2 && chunk[n-2] == '\r' || n == 1 && before == '\r' {
+						size--
+					}
+				}
+				l := inputLine{size: size, cut: size > keep}
+				if !l.cut {
+					l.text = string(buf[:size])
 				}
 				lines <- l
 			}
@@ -179,22 +188,10 @@ func readLines(r io.Reader, limit int) (<-chan inputLine, <-chan error) {
 				errc <- err
 				return
 			}
-			buf, size = buf[:0], 0
+			buf, size, before = buf[:0], 0, 0
 		}
 	}()
 	return lines, errc
-}
-
-// trailingBreak returns the length of the line break ending b: 2 for
-// "\r\n", 1 for "\n", else 0.
-func trailingBreak(b []byte) int {
-	switch {
-	case len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
-		return 2
-	case len(b) >= 1 && b[len(b)-1] == '\n':
-		return 1
-	}
-	return 0
 }
 
 // printOutcome writes the bot's replies, and with debug what the engine

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,4 +128,50 @@ func TestChatLongLine(t *testing.T) {
 	if strings.Contains(out, "error:") || strings.Contains(errOut, "error") {
 		t.Errorf("an error was printed:\n%.2000s\n%.2000s", out, errOut)
 	}
+}
+
+// FuzzReadLines holds the chat's line reader to its contract on any input:
+// lines come in order, without their line break; a line kept is the input's
+// line as it was, and one too long is only counted, with its size.
+func FuzzReadLines(f *testing.F) {
+	f.Add([]byte("hi\nwhere is my order?\r\nana@example.com\n1042\nI want to talk to a person"), 16)
+	f.Add([]byte(strings.Repeat("x", 300)+"\n\n  padded  \r\n"), 64)
+	f.Add([]byte("where is \xff my order\n"+strings.Repeat("é", 100)), 32)
+	f.Add([]byte(""), 1)
+	f.Fuzz(func(t *testing.T, in []byte, limit int) {
+		limit = 1 + abs(limit)%256
+		keep := 2*limit + 64
+		var want []inputLine
+		rest := string(in)
+		for rest != "" {
+			line, after, found := strings.Cut(rest, "\n")
+			if found {
+				line = strings.TrimSuffix(line, "\r")
+			}
+			l := inputLine{size: len(line), cut: len(line) > keep}
+			if !l.cut {
+				l.text = line
+			}
+			want = append(want, l)
+			rest = after
+		}
+		lines, errc := readLines(bytes.NewReader(in), limit)
+		var got []inputLine
+		for l := range lines {
+			got = append(got, l)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("readLines(%q, %d) =\n%+v\nwant\n%+v", in, limit, got, want)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

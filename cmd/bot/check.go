@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/crm/boltdb"
+	"github.com/parleyhq/parley/internal/admin"
 )
 
 func runCheck(ctx context.Context, m *Main, args []string) error {
@@ -20,18 +22,38 @@ func runCheck(ctx context.Context, m *Main, args []string) error {
 			"page check, and Parley's own rules (every record decodes, references point at records\n"+
 			"that exist, messages are numbered without gaps, the indexes match their records).\n"+
 			"It only reads the file, so it also works on a store that \"bot serve\" refuses as damaged.\n"+
-			"It needs the file to itself: stop \"bot serve\" first. Exits 1 when it finds a fault.")
+			"While \"bot serve\" holds the store, it checks a consistent copy taken through the\n"+
+			"server's admin socket (DIR/admin.sock), written beside the store and removed after.\n"+
+			"Exits 1 when it finds a fault.")
 	dir := dataDirFlag(f)
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
 	path := filepath.Join(*dir, storeFile)
-	rep, err := boltdb.CheckFile(ctx, path, nil)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+	}
+	// A server answers on the admin socket only while it holds the store.
+	client := admin.NewClient(filepath.Join(*dir, adminSocket))
+	_, err := client.Ops(ctx)
+	var rep *boltdb.CheckReport
+	switch {
+	case err == nil:
+		rep, err = checkThroughServer(ctx, client, *dir)
+		if err == nil || errors.Is(err, boltdb.ErrDamaged) {
+			fmt.Fprintf(m.Stdout, "(a running server holds the store: checked a consistent copy taken through %s)\n", client.Path())
+			rep.Path = path
+		}
+	case errors.Is(err, admin.ErrNoServer):
+		rep, err = boltdb.CheckFile(ctx, path, nil)
+	default:
+		return fmt.Errorf("the server of %s: %w", *dir, err)
+	}
+	switch {
 	case errors.Is(err, crm.ErrInUse):
-		return fmt.Errorf("%w\n(a running \"bot serve\"?) bot check reads the file itself and needs it to itself: stop the server first", err)
+		return fmt.Errorf("%w, and no server answers on %s.\n"+
+			"bot check reads the file itself and needs it to itself: stop the process that holds it\n"+
+			"(a \"bot chat\", or a \"bot serve\" older than this program), then run it again", err, client.Path())
 	case err != nil && !errors.Is(err, boltdb.ErrDamaged):
 		return err
 	}
@@ -42,6 +64,26 @@ func runCheck(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, "No fault found.")
 	return nil
+}
+
+// checkThroughServer checks a copy of the store that the server holding it
+// writes through its admin channel (a read transaction's consistent view,
+// read from the file: a page the file lacks fails the copy, a garbled one
+// is in it), in a temporary file beside the store.
+func checkThroughServer(ctx context.Context, client *admin.Client, dir string) (*boltdb.CheckReport, error) {
+	tmp, err := os.CreateTemp(dir, ".check-*.db")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = client.Call(ctx, opBackup, nil, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("copy the store through the server: %w", err)
+	}
+	return boltdb.CheckFile(ctx, tmp.Name(), nil)
 }
 
 // printCheckReport writes what CheckFile learned, as far as it got.

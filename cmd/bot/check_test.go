@@ -133,12 +133,32 @@ func TestCheckCommand(t *testing.T) {
 	}
 	code, _, errOut = runBot(t, "", "check", "--data-dir", dir)
 	db.Close()
-	if code != 1 || !strings.Contains(errOut, "stop the server first") {
-		t.Errorf("check of a store in use: exit %d, %s", code, errOut)
+	if code != 1 || !strings.Contains(errOut, "needs it to itself") {
+		t.Errorf("check of a store another process holds: exit %d, %s", code, errOut)
 	}
 
 	if code, _, errOut := runBot(t, "", "check", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(errOut, "no store at") {
 		t.Errorf("check without a store: exit %d, %s", code, errOut)
+	}
+}
+
+// TestCheckWhileServing: with "bot serve" holding the store, bot check
+// checks a copy taken through the server's admin socket, and leaves no
+// copy behind.
+func TestCheckWhileServing(t *testing.T) {
+	dir, _ := demoDataDir(t)
+	startServe(t, "--data-dir", dir, "--model", shoptest.ModelDir(t))
+	code, out, errOut := runBot(t, "", "check", "--data-dir", dir)
+	if code != 0 {
+		t.Fatalf("check exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{"a running server holds the store", "store " + filepath.Join(dir, storeFile), "32 customers", "No fault found."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".check-*")); len(left) > 0 {
+		t.Errorf("copies left behind: %v", left)
 	}
 }
 

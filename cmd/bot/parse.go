@@ -94,7 +94,7 @@ func loadModel(ctx context.Context, m *Main, modelDir, dataDir string) (*nlp.Mod
 // demoTrainTime is how long the first start takes to train the demo-shop
 // model on the two-core development machine, as the README and the help
 // texts say it (TestReadmeSamples holds them to this).
-const demoTrainTime = "about fifteen seconds"
+const demoTrainTime = "about ten seconds on two cores"
 
 // demoNLU is the demo-shop model's training data; tests swap in smaller data.
 var demoNLU = shop.NLU

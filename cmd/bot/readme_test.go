@@ -103,7 +103,11 @@ func normalizeSample(s string) string {
 // the store line of the `bot serve` sample and the training time the README
 // and the help texts give. With -update-readme it rewrites the samples.
 func TestReadmeSamples(t *testing.T) {
-	raw, err := os.ReadFile(readmePath)
+	path, err := filepath.Abs(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +221,7 @@ func TestReadmeSamples(t *testing.T) {
 	}
 
 	if *updateReadme {
-		if err := os.WriteFile(readmePath, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

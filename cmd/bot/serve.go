@@ -39,12 +39,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		"Serve the demo shop page with the chat widget, the web chat at /ws, the REST API at\n"+
 			"/api/v1, /healthz, /readyz and /metrics, and answer bot backup and bot customer on the\n"+
 			"admin socket DATA-DIR/admin.sock (mode 0600). With no flags it works out of the box: the\n"+
-			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model\n"+
-			"DATA-DIR/model (trained from the embedded demo data when missing, "+demoTrainTime+",\n"+
-			"as are the routing and satisfaction models, from the store's history). Every flag can be\n"+
-			"set by the environment variable named in its help. SIGINT or SIGTERM stops it cleanly:\n"+
-			"no new connections, messages being answered are finished, the store is closed; messages\n"+
-			"a run acknowledged but did not answer are answered at the next start.")
+			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model is\n"+
+			"DATA-DIR/model: when missing, it is trained from the embedded demo data\n"+
+			"("+demoTrainTime+"), and so are the routing and satisfaction models, from\n"+
+			"the store's history. Every flag can be set by the environment variable named in its\n"+
+			"help. SIGINT or SIGTERM stops it cleanly: no new connections, messages being answered\n"+
+			"are finished, the store is closed; messages a run acknowledged but did not answer are\n"+
+			"answered at the next start.")
 	dataDir := dataDirFlag(f)
 	addr := f.String("addr", envOr("PARLEY_ADDR", "127.0.0.1:8080"), "listen on this `host:port` (env PARLEY_ADDR)")
 	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")

@@ -87,9 +87,9 @@ func TestVerifyFindsEachFault(t *testing.T) {
 	ps := l.pageSize
 	root := int(l.meta.root)
 	tests := []struct {
-		name  string
-		break_ func(b []byte) []byte
-		want  string
+		name   string
+		damage func(b []byte) []byte
+		want   string
 	}{
 		{"truncated", func(b []byte) []byte { return b[:len(b)-ps] }, "it was truncated"},
 		{"root page renumbered", func(b []byte) []byte { ne.PutUint64(b[root*ps:], 9999); return b }, "holds something else"},
@@ -108,7 +108,7 @@ func TestVerifyFindsEachFault(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := tt.break_(slices.Clone(good))
+			b := tt.damage(slices.Clone(good))
 			_, faults := verifyFile(bytes.NewReader(b), int64(len(b)), 0)
 			if len(faults) == 0 || !strings.Contains(faults[0].Error(), tt.want) {
 				t.Fatalf("faults %v, want one saying %q", faults, tt.want)
