@@ -86,6 +86,7 @@ func TestVerifyFindsEachFault(t *testing.T) {
 	l, _ := verifyFile(bytes.NewReader(good), int64(len(good)), 0)
 	ps := l.pageSize
 	root := int(l.meta.root)
+	branch := branchPage(t, good)
 	tests := []struct {
 		name   string
 		damage func(b []byte) []byte
@@ -105,6 +106,16 @@ func TestVerifyFindsEachFault(t *testing.T) {
 			b[root*ps+i] = 'z'
 			return b
 		}, "keys out of order"},
+		{"key below its parent's key", func(b []byte) []byte {
+			// The customers bucket has branch pages: raise the key its
+			// second child sits under, so that the child's first key is
+			// below it (and a lookup of it would go to the first child).
+			pg := b[branch*ps : (branch+1)*ps]
+			at := pageHeaderSize + elementSize
+			pos, ksize := int(ne.Uint32(pg[at:])), int(ne.Uint32(pg[at+4:]))
+			pg[at+pos+ksize-1]++
+			return b
+		}, "outside the key range its parent gives"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +126,35 @@ func TestVerifyFindsEachFault(t *testing.T) {
 			}
 		})
 	}
+}
+
+// branchPage returns a branch page of the store in data with three
+// elements or more, that bbolt reads (not a free one).
+func branchPage(t *testing.T, data []byte) int {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "store.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	id := 0
+	err = raw.View(func(tx *bolt.Tx) error {
+		for p := 2; p < int(tx.Size())/raw.Info().PageSize; p++ {
+			if info, err := tx.Page(p); err != nil || info != nil && info.Type == "branch" && info.Count >= 3 {
+				id = p
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || id == 0 {
+		t.Fatalf("no branch page (%v)", err)
+	}
+	return id
 }
 
 // FuzzVerifyFile damages a store at random. The structural check must never
