@@ -122,6 +122,43 @@ func rebuildOpenIndex(tx *bolt.Tx) error {
 	})
 }
 
+// legacyClaim is the slot with which Parley before schema version 4 marked
+// a conversation linked on a visitor's unverified claim.
+const legacyClaim = "_claimed"
+
+// unlinkClaims removes the customer from every conversation linked on an
+// unverified claim, with its index entry (migration step 4).
+func unlinkClaims(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketConversations)
+	var claimed []crm.Conversation
+	err := b.ForEach(func(k, v []byte) error {
+		var c crm.Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode conversation %q: %w", k, err)
+		}
+		if c.Slots[legacyClaim] != "" {
+			claimed = append(claimed, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range claimed {
+		if c.CustomerID != "" {
+			if err := tx.Bucket(idxConvCustomer).Delete(convCustomerKey(&c)); err != nil {
+				return err
+			}
+		}
+		c.CustomerID = ""
+		delete(c.Slots, legacyClaim)
+		if err := putJSON(b, []byte(c.ID), &c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // createConversationTx stores a new conversation with id, defaults and times set.
 func createConversationTx(tx *bolt.Tx, c *crm.Conversation) error {
 	if err := crm.ValidateConversation(c); err != nil {

@@ -310,6 +310,11 @@ var migrations = []migration{
 	// The open index in the order OpenConversations lists, with state,
 	// queue and the unanswered mark in its values (see convOpenKey).
 	{version: 3, name: "order the open conversation index by urgency and age", apply: rebuildOpenIndex},
+	// Parley before verified disclosure linked a conversation to whoever a
+	// visitor claimed to be (an e-mail or an order number they typed),
+	// marking it with the slot "_claimed": such links put strangers'
+	// conversations into a customer's export and erasure. Undo them.
+	{version: 4, name: "unlink conversations linked on an unverified claim", apply: unlinkClaims},
 }
 
 // migrate brings the schema in tx up to the last step and returns the version

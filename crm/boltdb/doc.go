@@ -34,7 +34,7 @@
 //     on a page the file no longer holds (which would be SIGBUS), into an
 //     error wrapping ErrDamaged for that one call, logged with its stack.
 //
-// # Bucket layout (schema version 3)
+// # Bucket layout (schema version 4)
 //
 // Values are JSON. Keys join their parts with a 0 byte, which no id, client
 // id, queue or topic may contain; "seq" and "time" are 8-byte big-endian
@@ -60,6 +60,10 @@
 //	idx_ticket_open            customer id, topic, ticket id -> (empty); open and pending only
 //	idx_feedback_customer      customer id, created time, feedback id -> (empty)
 //	idx_feedback_conversation  conversation id, created time, feedback id -> (empty); version 2
+//
+// Version 4 changed no layout: it unlinked the conversations that Parley
+// before verified disclosure had linked to a customer on a visitor's
+// unverified claim (slot "_claimed").
 //
 // Every write keeps its records and their index entries in step in one
 // transaction; Check proves it. History reads the customer indexes in
