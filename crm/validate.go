@@ -57,10 +57,10 @@ var (
 	roles              = map[Role]bool{RoleAgent: true, RoleAdmin: true}
 )
 
-// checkPart validates a string a store may use inside a key: not empty, at
-// most MaxKeyPart bytes, valid UTF-8 and free of NUL bytes (which stores may
-// use as a separator).
-func checkPart(what, s string) error {
+// CheckKeyPart validates a string a store may use inside a key: not empty,
+// at most MaxKeyPart bytes, valid UTF-8 and free of NUL bytes (which stores
+// may use as a separator). Errors wrap ErrInvalid and start with what.
+func CheckKeyPart(what, s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("%s missing: %w", what, ErrInvalid)
@@ -121,7 +121,7 @@ func NormalizePhone(s string) string {
 // normal forms (NormalizeEmail, NormalizePhone) but kept as given; stores
 // index and compare the normal forms. Errors wrap ErrInvalid.
 func ValidateCustomer(c *Customer) error {
-	if err := checkPart("customer id", c.ID); err != nil {
+	if err := CheckKeyPart("customer id", c.ID); err != nil {
 		return err
 	}
 	for _, f := range []struct{ what, s string }{
@@ -147,10 +147,10 @@ func ValidateCustomer(c *Customer) error {
 	seen := make(map[Identity]bool, len(c.Identities))
 	ids := c.Identities[:0:0]
 	for _, id := range c.Identities {
-		if err := checkPart("identity channel", string(id.Channel)); err != nil {
+		if err := CheckKeyPart("identity channel", string(id.Channel)); err != nil {
 			return err
 		}
-		if err := checkPart("identity external id", id.ExternalID); err != nil {
+		if err := CheckKeyPart("identity external id", id.ExternalID); err != nil {
 			return err
 		}
 		if !seen[id] {
@@ -173,10 +173,10 @@ func ValidateCustomer(c *Customer) error {
 // ValidateOrder checks o; errors wrap ErrInvalid. It does not check that
 // the customer exists.
 func ValidateOrder(o *Order) error {
-	if err := checkPart("order id", o.ID); err != nil {
+	if err := CheckKeyPart("order id", o.ID); err != nil {
 		return err
 	}
-	if err := checkPart("order customer id", o.CustomerID); err != nil {
+	if err := CheckKeyPart("order customer id", o.CustomerID); err != nil {
 		return err
 	}
 	if !orderStatuses[o.Status] {
@@ -237,10 +237,10 @@ func ConversationDefaults(c *Conversation, now time.Time) {
 // the customer exists.
 func ValidateConversation(c *Conversation) error {
 	c.Slots = redactSlots(c.Slots)
-	if err := checkPart("conversation id", c.ID); err != nil {
+	if err := CheckKeyPart("conversation id", c.ID); err != nil {
 		return err
 	}
-	if err := checkPart("channel", string(c.Channel)); err != nil {
+	if err := CheckKeyPart("channel", string(c.Channel)); err != nil {
 		return err
 	}
 	if !conversationStates[c.State] {
@@ -250,12 +250,12 @@ func ValidateConversation(c *Conversation) error {
 		return fmt.Errorf("priority %q: %w", c.Priority, ErrInvalid)
 	}
 	if c.Queue != "" {
-		if err := checkPart("queue", c.Queue); err != nil {
+		if err := CheckKeyPart("queue", c.Queue); err != nil {
 			return err
 		}
 	}
 	if c.CustomerID != "" {
-		if err := checkPart("conversation customer id", c.CustomerID); err != nil {
+		if err := CheckKeyPart("conversation customer id", c.CustomerID); err != nil {
 			return err
 		}
 	}
@@ -317,14 +317,14 @@ func PrepareMessage(m Message, maxBytes int) (Message, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxMessageBytes
 	}
-	if err := checkPart("conversation id", m.ConversationID); err != nil {
+	if err := CheckKeyPart("conversation id", m.ConversationID); err != nil {
 		return m, err
 	}
 	if !senders[m.Sender] {
 		return m, fmt.Errorf("sender %q: %w", m.Sender, ErrInvalid)
 	}
 	if m.ClientID != "" {
-		if err := checkPart("client id", m.ClientID); err != nil {
+		if err := CheckKeyPart("client id", m.ClientID); err != nil {
 			return m, err
 		}
 	}
@@ -349,12 +349,9 @@ func PrepareMessage(m Message, maxBytes int) (Message, error) {
 		}
 	}
 	if len(m.Parse) > 0 {
-		if len(m.Parse) > MaxParseBytes {
-			return m, fmt.Errorf("parse of %d bytes, limit %d: %w", len(m.Parse), MaxParseBytes, ErrTooLarge)
-		}
-		p, err := RedactParse(m.Parse)
+		p, err := PrepareParse(m.Parse)
 		if err != nil {
-			return m, fmt.Errorf("parse: %w", ErrInvalid)
+			return m, err
 		}
 		m.Parse = p
 	}
@@ -399,14 +396,14 @@ func TicketDefaults(t *Ticket, now time.Time) {
 // check that the customer exists.
 func ValidateTicket(t *Ticket) error {
 	redactTicket(t)
-	if err := checkPart("ticket id", t.ID); err != nil {
+	if err := CheckKeyPart("ticket id", t.ID); err != nil {
 		return err
 	}
-	if err := checkPart("ticket customer id", t.CustomerID); err != nil {
+	if err := CheckKeyPart("ticket customer id", t.CustomerID); err != nil {
 		return err
 	}
 	if t.Topic != "" {
-		if err := checkPart("topic", t.Topic); err != nil {
+		if err := CheckKeyPart("topic", t.Topic); err != nil {
 			return err
 		}
 	}
@@ -423,7 +420,7 @@ func ValidateTicket(t *Ticket) error {
 		return err
 	}
 	for _, c := range t.Conversations {
-		if err := checkPart("ticket conversation id", c); err != nil {
+		if err := CheckKeyPart("ticket conversation id", c); err != nil {
 			return err
 		}
 	}
@@ -447,7 +444,7 @@ func ValidateTicket(t *Ticket) error {
 // and checks that both exist.
 func ValidateFeedback(f *Feedback) error {
 	f.Comment = Redact(f.Comment)
-	if err := checkPart("feedback id", f.ID); err != nil {
+	if err := CheckKeyPart("feedback id", f.ID); err != nil {
 		return err
 	}
 	if f.Score < 1 || f.Score > 5 {
@@ -457,7 +454,7 @@ func ValidateFeedback(f *Feedback) error {
 		return err
 	}
 	if f.CustomerID != "" || f.ConversationID == "" {
-		if err := checkPart("feedback customer id", f.CustomerID); err != nil {
+		if err := CheckKeyPart("feedback customer id", f.CustomerID); err != nil {
 			return err
 		}
 	}
@@ -467,7 +464,7 @@ func ValidateFeedback(f *Feedback) error {
 // ValidateAgent checks a, including that PasswordHash is a bcrypt hash;
 // errors wrap ErrInvalid.
 func ValidateAgent(a *Agent) error {
-	if err := checkPart("agent login", a.Login); err != nil {
+	if err := CheckKeyPart("agent login", a.Login); err != nil {
 		return err
 	}
 	if !roles[a.Role] {
@@ -477,7 +474,7 @@ func ValidateAgent(a *Agent) error {
 		return err
 	}
 	for _, t := range a.Teams {
-		if err := checkPart("team", t); err != nil {
+		if err := CheckKeyPart("team", t); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package boltdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -95,16 +94,5 @@ func (db *DB) DeleteAgent(ctx context.Context, login string) error {
 // Authenticate implements AgentStore. The bcrypt comparison runs outside any
 // transaction.
 func (db *DB) Authenticate(ctx context.Context, login, password string) (crm.Agent, error) {
-	a, err := db.Agent(ctx, login)
-	switch {
-	case errors.Is(err, crm.ErrNotFound):
-		_ = crm.CheckPassword(db.dummyHash(), password)
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", crm.ErrUnauthorized)
-	case err != nil:
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !crm.CheckPassword(a.PasswordHash, password) {
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", crm.ErrUnauthorized)
-	}
-	return a, nil
+	return crm.Authenticate(ctx, db.Agent, db.dummyHash, login, password)
 }

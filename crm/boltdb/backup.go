@@ -32,41 +32,14 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // Import implements Store. Passwords of seed agents are hashed before the
 // transaction starts. Message texts are redacted as by AppendMessage.
 func (db *DB) Import(ctx context.Context, s crm.Snapshot) error {
-	agents := make([]crm.Agent, len(s.Agents))
-	for i, sa := range s.Agents {
-		agents[i] = sa.Agent
-		if sa.Password != "" {
-			h, err := crm.HashPassword(sa.Password, db.cost)
-			if err != nil {
-				return fmt.Errorf("import: agent %q: %w", sa.Login, err)
-			}
-			agents[i].PasswordHash = h
-		}
-		if agents[i].PasswordHash == "" {
-			return fmt.Errorf("import: agent %q has no password: %w", sa.Login, crm.ErrInvalid)
-		}
+	agents, msgs, err := crm.PrepareSnapshot(s, db.cost, db.maxMsg)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
-	msgs := make([]crm.Message, len(s.Messages))
-	for i, m := range s.Messages {
-		p, err := crm.PrepareMessage(m, db.maxMsg)
-		if err != nil {
-			return fmt.Errorf("import: message %d: %w", i, err)
-		}
-		p.Seq = m.Seq
-		msgs[i] = p
-	}
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
 		now := db.now()
 		for _, c := range s.Customers {
-			if c.ID == "" {
-				c.ID = crm.NewID("cus")
-			}
-			if c.CreatedAt.IsZero() {
-				c.CreatedAt = now
-			}
-			if c.UpdatedAt.IsZero() {
-				c.UpdatedAt = c.CreatedAt
-			}
+			crm.CustomerDefaults(&c, now)
 			if err := createCustomerTx(tx, &c); err != nil {
 				return fmt.Errorf("customer %q: %w", c.ID, err)
 			}
@@ -91,7 +64,7 @@ func (db *DB) Import(ctx context.Context, s crm.Snapshot) error {
 			}
 		}
 		for i, m := range msgs {
-			if err := db.importMessageTx(tx, m, s.Messages[i].ID, s.Messages[i].CreatedAt); err != nil {
+			if err := db.importMessageTx(tx, m); err != nil {
 				return fmt.Errorf("message %d of conversation %q: %w", i, m.ConversationID, err)
 			}
 		}
@@ -102,12 +75,7 @@ func (db *DB) Import(ctx context.Context, s crm.Snapshot) error {
 			}
 		}
 		for _, f := range s.Feedback {
-			if f.ID == "" {
-				f.ID = crm.NewID("fb")
-			}
-			if f.CreatedAt.IsZero() {
-				f.CreatedAt = now
-			}
+			crm.FeedbackDefaults(&f, now)
 			if err := addFeedbackTx(tx, &f); err != nil {
 				return fmt.Errorf("feedback %q: %w", f.ID, err)
 			}

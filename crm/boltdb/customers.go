@@ -80,14 +80,7 @@ func createCustomerTx(tx *bolt.Tx, c *crm.Customer) error {
 
 // CreateCustomer implements CustomerStore.
 func (db *DB) CreateCustomer(ctx context.Context, c crm.Customer) (crm.Customer, error) {
-	if c.ID == "" {
-		c.ID = crm.NewID("cus")
-	}
-	now := db.now()
-	c.CreatedAt, c.UpdatedAt = now, now
-	if c.Consent.UpdatedAt.IsZero() && c.Consent.Marketing {
-		c.Consent.UpdatedAt = now
-	}
+	crm.NewCustomer(&c, db.now())
 	err := db.update(ctx, func(tx *bolt.Tx) error { return createCustomerTx(tx, &c) })
 	if err != nil {
 		return crm.Customer{}, fmt.Errorf("create customer: %w", err)
@@ -103,12 +96,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*crm.Custom
 		if err != nil {
 			return err
 		}
-		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
-		cur.UpdatedAt = db.now()
-		if cur.Consent != old.Consent && cur.Consent.UpdatedAt.Equal(old.Consent.UpdatedAt) {
-			cur.Consent.UpdatedAt = cur.UpdatedAt
-		}
-		if err := crm.ValidateCustomer(&cur); err != nil {
+		if err := crm.UpdatedCustomer(old, &cur, db.now()); err != nil {
 			return err
 		}
 		if _, err := unindexCustomer(tx, &old); err != nil {

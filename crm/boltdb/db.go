@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -409,23 +407,6 @@ func timeKey(t time.Time) string {
 // messageKey is conversation id, 0, big-endian seq.
 func messageKey(conversationID string, seq uint64) []byte {
 	return append(prefix(conversationID), u64(seq)...)
-}
-
-// checkKeyPart validates a snapshot's own id, as crm validates the ids of
-// records: it becomes part of a key, so it must be a non-empty valid UTF-8
-// string of at most crm.MaxKeyPart bytes without a 0 byte.
-func checkKeyPart(what, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s missing: %w", what, crm.ErrInvalid)
-	case len(s) > crm.MaxKeyPart:
-		return fmt.Errorf("%s longer than %d bytes: %w", what, crm.MaxKeyPart, crm.ErrInvalid)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s not valid UTF-8: %w", what, crm.ErrInvalid)
-	case strings.IndexByte(s, 0) >= 0:
-		return fmt.Errorf("%s contains a NUL byte: %w", what, crm.ErrInvalid)
-	}
-	return nil
 }
 
 // getJSON decodes the value at k in b into v; it reports whether k was there.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -99,7 +98,7 @@ func (db *DB) appendTx(tx *bolt.Tx, convs map[string]*crm.Conversation, m crm.Me
 
 // importMessageTx stores m, already prepared, as the next message of its
 // conversation; id and created are the snapshot's (zero: make new ones).
-func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message, id string, created time.Time) error {
+func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message) error {
 	conv, err := getRecord[crm.Conversation](tx, bucketConversations, "conversation", m.ConversationID)
 	if err != nil {
 		return err
@@ -108,12 +107,12 @@ func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message, id string, created tim
 		return fmt.Errorf("message seq %d in conversation %q after %d: %w", m.Seq, m.ConversationID, conv.LastSeq, crm.ErrInvalid)
 	}
 	m.Seq = conv.LastSeq + 1
-	if m.ID = id; m.ID == "" {
+	if m.ID == "" {
 		m.ID = crm.NewID("msg")
-	} else if err := checkKeyPart("message id", m.ID); err != nil {
+	} else if err := crm.CheckKeyPart("message id", m.ID); err != nil {
 		return err
 	}
-	if m.CreatedAt = created; m.CreatedAt.IsZero() {
+	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.now()
 	}
 	if m.ClientID != "" {
@@ -143,7 +142,7 @@ func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message, id string, created tim
 
 // SetMessageParse implements ConversationStore.
 func (db *DB) SetMessageParse(ctx context.Context, conversationID string, seq uint64, parse json.RawMessage) error {
-	redacted, err := prepareParse(parse)
+	redacted, err := crm.PrepareParse(parse)
 	if err != nil {
 		return fmt.Errorf("set message parse: %w", err)
 	}
@@ -152,19 +151,6 @@ func (db *DB) SetMessageParse(ctx context.Context, conversationID string, seq ui
 		return fmt.Errorf("set message parse: %w", err)
 	}
 	return nil
-}
-
-// prepareParse checks the size of an NLU result and redacts it, outside any
-// transaction.
-func prepareParse(parse json.RawMessage) (json.RawMessage, error) {
-	if len(parse) > crm.MaxParseBytes {
-		return nil, fmt.Errorf("parse of %d bytes, limit %d: %w", len(parse), crm.MaxParseBytes, crm.ErrTooLarge)
-	}
-	redacted, err := crm.RedactParse(parse)
-	if err != nil {
-		return nil, fmt.Errorf("parse: %w", crm.ErrInvalid)
-	}
-	return redacted, nil
 }
 
 // setParseTx attaches a prepared parse to message seq of the conversation.

@@ -195,9 +195,7 @@ func (db *DB) ExportCustomer(ctx context.Context, id string, w io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("export customer: %w", err)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&ex); err != nil {
+	if err := crm.WriteExport(w, &ex); err != nil {
 		return fmt.Errorf("export customer: %w", err)
 	}
 	return nil

@@ -1,9 +1,7 @@
 package boltdb
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,35 +136,6 @@ func TestEraseCustomer(t *testing.T) {
 	}
 }
 
-func TestExportCustomer(t *testing.T) {
-	ctx := context.Background()
-	db := openTest(t)
-	ada := addPerson(t, db, "Ada", "ada@example.com", "+44 20 7946 0018")
-	addPerson(t, db, "Bob", "bob@example.org", "+1 415 555 0100")
-	var buf bytes.Buffer
-	if err := db.ExportCustomer(ctx, ada.customer.ID, &buf); err != nil {
-		t.Fatal(err)
-	}
-	var ex crm.Export
-	if err := json.Unmarshal(buf.Bytes(), &ex); err != nil {
-		t.Fatalf("export is not JSON: %v\n%s", err, buf.String())
-	}
-	if ex.Customer.ID != ada.customer.ID || len(ex.Orders) != 2 || len(ex.Conversations) != 2 || len(ex.Tickets) != 2 || len(ex.Feedback) != 2 {
-		t.Fatalf("export has %d orders, %d conversations, %d tickets, %d feedback", len(ex.Orders), len(ex.Conversations), len(ex.Tickets), len(ex.Feedback))
-	}
-	for _, c := range ex.Conversations {
-		if len(c.Messages) != 4 || c.Messages[0].Seq != 1 || c.Messages[3].Seq != 4 || c.CustomerID != ada.customer.ID {
-			t.Errorf("conversation %s exported with %d messages", c.ID, len(c.Messages))
-		}
-	}
-	if strings.Contains(buf.String(), "Bob") || strings.Contains(buf.String(), "bob@") {
-		t.Error("export contains another customer's data")
-	}
-	if err := db.ExportCustomer(ctx, "nobody", &buf); !errors.Is(err, crm.ErrNotFound) {
-		t.Errorf("unknown customer: %v", err)
-	}
-}
-
 func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -228,86 +197,5 @@ func TestBackupWhileWriting(t *testing.T) {
 	cancel()
 	if _, err := db.Backup(cancelled, io.Discard); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled backup: %v", err)
-	}
-}
-
-func TestImport(t *testing.T) {
-	ctx := context.Background()
-	db := openTest(t)
-	snap := crm.Snapshot{
-		Customers: []crm.Customer{
-			{ID: "cus_ada", Name: "Ada", Email: "ada@example.com", Identities: []crm.Identity{{Channel: crm.ChannelWeb, ExternalID: "v1"}}},
-			{ID: "cus_bob", Name: "Bob", Phone: "+1 415 555 0100"},
-		},
-		Orders: []crm.Order{{ID: "1042", CustomerID: "cus_ada", Status: crm.OrderShipped, Carrier: "UPS", Tracking: "1Z999",
-			Items: []crm.OrderItem{{SKU: "TEE-M", Name: "T-shirt", Qty: 2, PriceCents: 1500}}}},
-		Conversations: []crm.Conversation{{ID: "conv_1", Channel: crm.ChannelWeb, CustomerID: "cus_ada", LastSeq: 42}},
-		Messages: []crm.Message{
-			{ConversationID: "conv_1", Sender: crm.SenderCustomer, Text: "where is order 1042?", ClientID: "x1"},
-			{ConversationID: "conv_1", Seq: 2, Sender: crm.SenderBot, Text: "It shipped with UPS."},
-			{ID: "msg_fixed", ConversationID: "conv_1", Sender: crm.SenderCustomer, Text: "my code is 123456"},
-		},
-		Tickets:  []crm.Ticket{{ID: "tkt_1", CustomerID: "cus_bob", Subject: "Refund", Topic: "refund_status"}},
-		Feedback: []crm.Feedback{{ConversationID: "conv_1", Score: 5}},
-		Agents: []crm.SeedAgent{
-			{Agent: crm.Agent{Login: "grace", Role: crm.RoleAdmin}, Password: "demo"},
-			{Agent: crm.Agent{Login: "alan", Role: crm.RoleAgent, PasswordHash: "$2a$04$ZlGX2fmQmsf6x2Tfmn6LAuCrTzF21B9DF8Jb1ifF9o1zYGSQ8yGg6"}},
-		},
-	}
-	if err := db.Import(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	st := must[crm.Stats](t)(db.Stats(ctx))
-	if want := (crm.Stats{Customers: 2, Orders: 1, Conversations: 1, Messages: 3, Tickets: 1, Feedback: 1, Agents: 2}); st != want {
-		t.Fatalf("stats %+v, want %+v", st, want)
-	}
-	ms := must[[]crm.Message](t)(db.MessagesAfter(ctx, "conv_1", 0, 0))
-	if ms[2].ID != "msg_fixed" || ms[2].Seq != 3 || ms[2].Text != "my code is [code redacted]" {
-		t.Errorf("imported message %+v", ms[2])
-	}
-	if c := must[crm.Conversation](t)(db.Conversation(ctx, "conv_1")); c.LastSeq != 3 {
-		t.Errorf("LastSeq %d, want 3", c.LastSeq)
-	}
-	if c := must[crm.Customer](t)(db.CustomerByIdentity(ctx, crm.Identity{Channel: crm.ChannelWeb, ExternalID: "v1"})); c.ID != "cus_ada" {
-		t.Errorf("identity index: %s", c.ID)
-	}
-	if _, err := db.Authenticate(ctx, "grace", "demo"); err != nil {
-		t.Errorf("seed agent login: %v", err)
-	}
-	if tk := must[crm.Ticket](t)(db.OpenTicketByTopic(ctx, "cus_bob", "refund_status")); tk.ID != "tkt_1" {
-		t.Errorf("ticket %s", tk.ID)
-	}
-	// A second import of the same data conflicts and changes nothing.
-	if err := db.Import(ctx, snap); !errors.Is(err, crm.ErrConflict) {
-		t.Errorf("second import: %v", err)
-	}
-	if got := must[crm.Stats](t)(db.Stats(ctx)); got != st {
-		t.Errorf("failed import changed the store: %+v", got)
-	}
-
-	tests := []struct {
-		name string
-		s    crm.Snapshot
-		want error
-	}{
-		{"order of unknown customer", crm.Snapshot{Orders: []crm.Order{{ID: "9", CustomerID: "nobody", Status: crm.OrderPaid}}}, crm.ErrNotFound},
-		{"message of unknown conversation", crm.Snapshot{Messages: []crm.Message{{ConversationID: "nope", Sender: crm.SenderBot, Text: "x"}}}, crm.ErrNotFound},
-		{"gap in seq", crm.Snapshot{
-			Conversations: []crm.Conversation{{ID: "conv_gap", Channel: crm.ChannelWeb}},
-			Messages:      []crm.Message{{ConversationID: "conv_gap", Seq: 2, Sender: crm.SenderBot, Text: "x"}}}, crm.ErrInvalid},
-		{"agent without password", crm.Snapshot{Agents: []crm.SeedAgent{{Agent: crm.Agent{Login: "x", Role: crm.RoleAgent}}}}, crm.ErrInvalid},
-		{"half good", crm.Snapshot{
-			Customers: []crm.Customer{{ID: "cus_new", Name: "New"}},
-			Tickets:   []crm.Ticket{{CustomerID: "nobody", Subject: "x"}}}, crm.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := db.Import(ctx, tt.s); !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-			if got := must[crm.Stats](t)(db.Stats(ctx)); got != st {
-				t.Errorf("failed import changed the store: %+v", got)
-			}
-		})
 	}
 }

@@ -24,30 +24,16 @@ func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 }
 
 func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
-	if t.Seq == 0 {
-		return crm.Conversation{}, nil, fmt.Errorf("turn for message 0: %w", crm.ErrInvalid)
-	}
-	var parse []byte
-	if t.Parse != nil {
-		var err error
-		if parse, err = prepareParse(t.Parse); err != nil {
-			return crm.Conversation{}, nil, err
-		}
-	}
-	prepared := make([]crm.Message, len(t.Replies))
-	for i, r := range t.Replies {
-		r.ConversationID = t.ConversationID
-		var err error
-		if prepared[i], err = crm.PrepareMessage(r, db.maxMsg); err != nil {
-			return crm.Conversation{}, nil, fmt.Errorf("reply %d: %w", i, err)
-		}
+	parse, prepared, err := crm.PrepareTurn(t, db.maxMsg)
+	if err != nil {
+		return crm.Conversation{}, nil, err
 	}
 	var (
 		conv   crm.Conversation
 		stored []crm.Message
 	)
 	// The write may run twice (see write): it sets conv and stored afresh.
-	err := db.write(ctx, func(tx *bolt.Tx) error {
+	err = db.write(ctx, func(tx *bolt.Tx) error {
 		var err error
 		conv, err = getRecord[crm.Conversation](tx, bucketConversations, "conversation", t.ConversationID)
 		if err != nil {

@@ -27,7 +27,7 @@ func testImport(t *testing.T, open func(t *testing.T) crm.Store) {
 		Orders: []crm.Order{{ID: "1001", CustomerID: "cus_ada", Status: crm.OrderPaid, PlacedAt: day(2),
 			Items: []crm.OrderItem{{SKU: "S1", Name: "Shoe", Qty: 2, PriceCents: 500}}}},
 		Conversations: []crm.Conversation{{ID: "conv_1", Channel: crm.ChannelWeb, CustomerID: "cus_ada", State: crm.StateWaiting,
-			Queue: "billing", CreatedAt: day(2)}},
+			Queue: "billing", CreatedAt: day(2), LastSeq: 7, AnsweredSeq: 9}}, // the seqs are the store's to set
 		Messages: []crm.Message{
 			{ID: "msg_seed1", ConversationID: "conv_1", Seq: 1, Sender: crm.SenderCustomer, Text: cardText, ClientID: "seed-1", CreatedAt: day(2)},
 			{ConversationID: "conv_1", Sender: crm.SenderBot, Text: "Hello"},
@@ -55,6 +55,10 @@ func testImport(t *testing.T, open func(t *testing.T) crm.Store) {
 	c := conversation(t, st, "conv_1")
 	if c.LastSeq != 3 || c.LastCustomerSeq != 1 || c.State != crm.StateWaiting || !c.CreatedAt.Equal(day(2)) {
 		t.Errorf("imported conversation %+v: want LastSeq 3, LastCustomerSeq 1 and its state and time kept", c)
+	}
+	// Imported history is answered: no turn is owed for it.
+	if c.AnsweredSeq != 1 || c.Unanswered() {
+		t.Errorf("imported conversation %+v: want AnsweredSeq 1 (its last customer message)", c)
 	}
 	ms := allMessages(t, st, "conv_1")
 	equal(t, "seqs", seqs(ms), []uint64{1, 2, 3})

@@ -26,7 +26,7 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 			return nil
 		},
 		Replies: []crm.Message{
-			{Sender: crm.SenderBot, Text: "Sorry to hear that."},
+			{Sender: crm.SenderBot, Text: "Sorry to hear that.", ClientID: "turn-1-0"},
 			{Sender: crm.SenderBot, Text: "Never send your card number (" + cardText + ").", QuickReplies: []string{"Talk to a human"}},
 		},
 	})
@@ -64,6 +64,8 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 	if un := must[[]crm.Conversation](t)(st.OpenConversations(ctx, crm.ConversationFilter{Unanswered: true})); len(un) != 0 {
 		t.Errorf("unanswered after the turn: %v", convIDs(un))
 	}
+	// The update moved the conversation to another queue.
+	equal(t, "open in billing", convIDs(must[[]crm.Conversation](t)(st.OpenConversations(ctx, crm.ConversationFilter{Queue: "billing"}))), []string{conv.ID})
 
 	t.Run("a second turn for the message", func(t *testing.T) {
 		_, _, err := st.CommitTurn(ctx, crm.Turn{
@@ -100,6 +102,20 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 		_, _, err = st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq - 1})
 		wantErr(t, "turn for an earlier message", err, crm.ErrAnswered)
 	})
+
+	t.Run("a reply resent by its client id is not stored again", func(t *testing.T) {
+		last := conversation(t, st, conv.ID)
+		c, replies, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: last.LastCustomerSeq, Replies: []crm.Message{
+			{Sender: crm.SenderBot, Text: "Sorry to hear that (again).", ClientID: "turn-1-0"},
+			{Sender: crm.SenderBot, Text: "Still here."},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(replies) != 2 || replies[0].Seq != 2 || replies[0].Text != "Sorry to hear that." || replies[1].Seq != last.LastSeq+1 || c.LastSeq != last.LastSeq+1 {
+			t.Fatalf("replies %+v, conversation %+v: want the stored reply 2 and one new one after %d", replies, c, last.LastSeq)
+		}
+	})
 }
 
 // testCommitTurnRefused checks that a turn that fails writes nothing: not
@@ -135,6 +151,7 @@ func testCommitTurnRefused(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"unknown conversation", crm.Turn{ConversationID: "conv_nobody", Seq: 1, Replies: []crm.Message{reply}}, crm.ErrNotFound},
 		{"parse of a message not stored", crm.Turn{ConversationID: conv.ID, Seq: 9, Parse: parse, Update: update,
 			Replies: []crm.Message{reply}}, crm.ErrNotFound},
+		{"message 0", crm.Turn{ConversationID: conv.ID, Seq: 0, Update: update, Replies: []crm.Message{reply}}, crm.ErrInvalid},
 		{"message not stored", crm.Turn{ConversationID: conv.ID, Seq: 9, Update: update, Replies: []crm.Message{reply}}, crm.ErrNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

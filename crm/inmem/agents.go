@@ -3,7 +3,6 @@ package inmem
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -96,16 +95,5 @@ func (s *Store) DeleteAgent(ctx context.Context, login string) error {
 // outside the lock, and as long for an unknown login as for a wrong
 // password.
 func (s *Store) Authenticate(ctx context.Context, login, password string) (crm.Agent, error) {
-	a, err := s.Agent(ctx, login)
-	switch {
-	case errors.Is(err, crm.ErrNotFound):
-		crm.CheckPassword(s.dummyHash(), password)
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", crm.ErrUnauthorized)
-	case err != nil:
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !crm.CheckPassword(a.PasswordHash, password) {
-		return crm.Agent{}, fmt.Errorf("authenticate: %w", crm.ErrUnauthorized)
-	}
-	return a, nil
+	return crm.Authenticate(ctx, s.Agent, s.dummyHash, login, password)
 }

@@ -104,14 +104,7 @@ func (d *data) customer(id string) (crm.Customer, error) {
 // CreateCustomer implements crm.CustomerStore.
 func (s *Store) CreateCustomer(ctx context.Context, c crm.Customer) (crm.Customer, error) {
 	c = cloneCustomer(c)
-	if c.ID == "" {
-		c.ID = crm.NewID("cus")
-	}
-	now := s.now()
-	c.CreatedAt, c.UpdatedAt = now, now
-	if c.Consent.UpdatedAt.IsZero() && c.Consent.Marketing {
-		c.Consent.UpdatedAt = now
-	}
+	crm.NewCustomer(&c, s.now())
 	if err := s.write(ctx, func(d *data) error { return d.createCustomer(&c) }); err != nil {
 		return crm.Customer{}, fmt.Errorf("create customer: %w", err)
 	}
@@ -131,12 +124,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(*crm.Cust
 			return err
 		}
 		cur = cloneCustomer(cur) // fn may keep what it set
-		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
-		cur.UpdatedAt = s.now()
-		if cur.Consent != old.Consent && cur.Consent.UpdatedAt.Equal(old.Consent.UpdatedAt) {
-			cur.Consent.UpdatedAt = cur.UpdatedAt
-		}
-		if err := crm.ValidateCustomer(&cur); err != nil {
+		if err := crm.UpdatedCustomer(old, &cur, s.now()); err != nil {
 			return err
 		}
 		if err := d.checkLookups(&cur); err != nil {

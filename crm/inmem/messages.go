@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parleyhq/parley/crm"
 )
@@ -55,7 +52,7 @@ func (d *data) importMessage(m crm.Message, now time.Time) error {
 	m.Seq = c.c.LastSeq + 1
 	if m.ID == "" {
 		m.ID = crm.NewID("msg")
-	} else if err := checkID("message id", m.ID); err != nil {
+	} else if err := crm.CheckKeyPart("message id", m.ID); err != nil {
 		return err
 	}
 	if m.CreatedAt.IsZero() {
@@ -107,19 +104,6 @@ func (s *Store) AppendMessage(ctx context.Context, m crm.Message) (crm.Message, 
 	return out, created, nil
 }
 
-// prepareParse checks the size of an NLU result and redacts it, outside
-// the lock.
-func prepareParse(parse json.RawMessage) (json.RawMessage, error) {
-	if len(parse) > crm.MaxParseBytes {
-		return nil, fmt.Errorf("parse of %d bytes, limit %d: %w", len(parse), crm.MaxParseBytes, crm.ErrTooLarge)
-	}
-	redacted, err := crm.RedactParse(parse)
-	if err != nil {
-		return nil, fmt.Errorf("parse: %w", crm.ErrInvalid)
-	}
-	return slices.Clone(redacted), nil
-}
-
 // message checks that message seq of c is stored.
 func (c *conversation) message(seq uint64) error {
 	if seq == 0 || seq > uint64(len(c.msgs)) {
@@ -137,7 +121,7 @@ func (c *conversation) setParse(seq uint64, parse json.RawMessage) {
 
 // SetMessageParse implements crm.ConversationStore.
 func (s *Store) SetMessageParse(ctx context.Context, conversationID string, seq uint64, parse json.RawMessage) error {
-	redacted, err := prepareParse(parse)
+	redacted, err := crm.PrepareParse(parse)
 	if err != nil {
 		return fmt.Errorf("set message parse: %w", err)
 	}
@@ -169,29 +153,15 @@ func (s *Store) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 }
 
 func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
-	if t.Seq == 0 {
-		return crm.Conversation{}, nil, fmt.Errorf("turn for message 0: %w", crm.ErrInvalid)
-	}
-	var parse json.RawMessage
-	if t.Parse != nil {
-		var err error
-		if parse, err = prepareParse(t.Parse); err != nil {
-			return crm.Conversation{}, nil, err
-		}
-	}
-	prepared := make([]crm.Message, len(t.Replies))
-	for i, r := range t.Replies {
-		r.ConversationID = t.ConversationID
-		var err error
-		if prepared[i], err = crm.PrepareMessage(r, s.maxMsg); err != nil {
-			return crm.Conversation{}, nil, fmt.Errorf("reply %d: %w", i, err)
-		}
+	parse, prepared, err := crm.PrepareTurn(t, s.maxMsg)
+	if err != nil {
+		return crm.Conversation{}, nil, err
 	}
 	var (
 		out    crm.Conversation
 		stored = make([]crm.Message, 0, len(prepared))
 	)
-	err := s.write(ctx, func(d *data) error {
+	err = s.write(ctx, func(d *data) error {
 		c, err := d.conversation(t.ConversationID)
 		if err != nil {
 			return err
@@ -267,21 +237,4 @@ func (s *Store) RecentMessages(ctx context.Context, conversationID string, n int
 		return nil, fmt.Errorf("recent messages: %w", err)
 	}
 	return ms, nil
-}
-
-// checkID validates an id of the caller's choice that the crm helpers do
-// not check (an imported message id) as the bbolt store does: not empty, at
-// most crm.MaxKeyPart bytes, valid UTF-8, no NUL byte.
-func checkID(what, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s missing: %w", what, crm.ErrInvalid)
-	case len(s) > crm.MaxKeyPart:
-		return fmt.Errorf("%s longer than %d bytes: %w", what, crm.MaxKeyPart, crm.ErrInvalid)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s not valid UTF-8: %w", what, crm.ErrInvalid)
-	case strings.IndexByte(s, 0) >= 0:
-		return fmt.Errorf("%s contains a NUL byte: %w", what, crm.ErrInvalid)
-	}
-	return nil
 }

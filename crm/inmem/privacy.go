@@ -2,7 +2,6 @@ package inmem
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -105,9 +104,7 @@ func (s *Store) ExportCustomer(ctx context.Context, id string, w io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("export customer: %w", err)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&ex); err != nil {
+	if err := crm.WriteExport(w, &ex); err != nil {
 		return fmt.Errorf("export customer: %w", err)
 	}
 	return nil

@@ -192,30 +192,11 @@ func (s *Store) Stats(ctx context.Context) (crm.Stats, error) {
 // keeps the copy only when all of s went in. Passwords of seed agents are
 // hashed, and messages checked and redacted, before the lock is taken.
 func (s *Store) Import(ctx context.Context, snap crm.Snapshot) error {
-	agents := make([]crm.Agent, len(snap.Agents))
-	for i, sa := range snap.Agents {
-		agents[i] = cloneAgent(sa.Agent)
-		if sa.Password != "" {
-			h, err := crm.HashPassword(sa.Password, s.cost)
-			if err != nil {
-				return fmt.Errorf("import: agent %q: %w", sa.Login, err)
-			}
-			agents[i].PasswordHash = h
-		}
-		if agents[i].PasswordHash == "" {
-			return fmt.Errorf("import: agent %q has no password: %w", sa.Login, crm.ErrInvalid)
-		}
+	agents, msgs, err := crm.PrepareSnapshot(snap, s.cost, s.maxMsg)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
-	msgs := make([]crm.Message, len(snap.Messages))
-	for i, m := range snap.Messages {
-		p, err := crm.PrepareMessage(m, s.maxMsg)
-		if err != nil {
-			return fmt.Errorf("import: message %d: %w", i, err)
-		}
-		p.ID, p.Seq, p.CreatedAt = m.ID, m.Seq, m.CreatedAt
-		msgs[i] = cloneMessage(p)
-	}
-	err := s.write(ctx, func(live *data) error {
+	err = s.write(ctx, func(live *data) error {
 		d := live.clone()
 		if err := d.load(snap, msgs, agents, s.now()); err != nil {
 			return err
@@ -234,15 +215,7 @@ func (s *Store) Import(ctx context.Context, snap crm.Snapshot) error {
 func (d *data) load(snap crm.Snapshot, msgs []crm.Message, agents []crm.Agent, now time.Time) error {
 	for _, c := range snap.Customers {
 		c = cloneCustomer(c)
-		if c.ID == "" {
-			c.ID = crm.NewID("cus")
-		}
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = now
-		}
-		if c.UpdatedAt.IsZero() {
-			c.UpdatedAt = c.CreatedAt
-		}
+		crm.CustomerDefaults(&c, now)
 		if err := d.createCustomer(&c); err != nil {
 			return fmt.Errorf("customer %q: %w", c.ID, err)
 		}
@@ -281,12 +254,7 @@ func (d *data) load(snap crm.Snapshot, msgs []crm.Message, agents []crm.Agent, n
 		}
 	}
 	for _, f := range snap.Feedback {
-		if f.ID == "" {
-			f.ID = crm.NewID("fb")
-		}
-		if f.CreatedAt.IsZero() {
-			f.CreatedAt = now
-		}
+		crm.FeedbackDefaults(&f, now)
 		if err := d.addFeedback(&f); err != nil {
 			return fmt.Errorf("feedback %q: %w", f.ID, err)
 		}
