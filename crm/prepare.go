@@ -141,6 +141,47 @@ func UpdatedCustomer(old Customer, cur *Customer, now time.Time) error {
 	return ValidateCustomer(cur)
 }
 
+// UpdatedConversation finishes cur, the conversation old as
+// UpdateConversation's fn left it: it keeps old's ID, LastSeq,
+// LastCustomerSeq and CreatedAt, lets AnsweredSeq rise up to
+// LastCustomerSeq but never fall, sets UpdatedAt to now, sets ClosedAt when
+// the conversation becomes resolved and clears it while it is open, then
+// validates it (ValidateConversation; errors wrap ErrInvalid).
+func UpdatedConversation(old Conversation, cur *Conversation, now time.Time) error {
+	cur.ID, cur.LastSeq, cur.LastCustomerSeq, cur.CreatedAt = old.ID, old.LastSeq, old.LastCustomerSeq, old.CreatedAt
+	// fn may mark messages answered (an agent handing the conversation
+	// back has answered them), but not unanswer any, nor answer a message
+	// that is not there.
+	cur.AnsweredSeq = max(old.AnsweredSeq, min(cur.AnsweredSeq, old.LastCustomerSeq))
+	cur.UpdatedAt = now
+	switch {
+	case !cur.Open() && old.Open():
+		cur.ClosedAt = now
+	case cur.Open():
+		cur.ClosedAt = time.Time{}
+	}
+	return ValidateConversation(cur)
+}
+
+// CheckTurn fails with ErrAnswered when c already has an answer to message
+// seq: CommitTurn then writes nothing.
+func CheckTurn(c Conversation, seq uint64) error {
+	if c.AnsweredSeq >= seq {
+		return fmt.Errorf("conversation %q, message %d (answered up to %d): %w", c.ID, seq, c.AnsweredSeq, ErrAnswered)
+	}
+	return nil
+}
+
+// FinishTurn marks message seq of c answered at now, the last step of
+// CommitTurn; a reopened conversation's ClosedAt goes with it.
+func FinishTurn(c *Conversation, seq uint64, now time.Time) {
+	c.AnsweredSeq = seq
+	c.UpdatedAt = now
+	if c.Open() {
+		c.ClosedAt = time.Time{}
+	}
+}
+
 // Authenticate is AgentStore.Authenticate for a store that looks agents up
 // with agent: it compares password with the agent's hash outside any lock
 // or transaction, and with dummyHash() for an unknown login, so that an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,7 +210,7 @@ func (t *turn) closing() string {
 		return ""
 	}
 	resolve := ""
-	for _, name := range sortedIntents(d) {
+	for _, name := range slices.Sorted(maps.Keys(d.Intents)) {
 		if d.Intents[name].Action == ActionResolve {
 			resolve = name
 			break
@@ -233,15 +234,6 @@ func words(text string) []string {
 	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
 	})
-}
-
-func sortedIntents(d *Domain) []string {
-	names := make([]string, 0, len(d.Intents))
-	for name := range d.Intents {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // chosen returns the offered intent the customer picked: by its title (a
@@ -418,7 +410,7 @@ func (t *turn) queueOf(it *Intent) string {
 // opens one.
 func (t *turn) ticket(ctx context.Context, it *Intent) error {
 	var details []string
-	for _, k := range sortedKeys(t.conv.Slots) {
+	for _, k := range slices.Sorted(maps.Keys(t.conv.Slots)) {
 		if !strings.HasPrefix(k, "_") {
 			details = append(details, k+": "+t.conv.Slots[k])
 		}
@@ -545,13 +537,4 @@ func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, mess
 	t.say(t.msg(message), vars{"queue": queue})
 	t.act("handoff")
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

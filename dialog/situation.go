@@ -70,8 +70,7 @@ func ReadSituation(ctx context.Context, st crm.HistoryStore, conversationID stri
 
 // situationOf turns a store read into a Situation.
 func situationOf(h crm.History, now time.Time) (Situation, error) {
-	s := Situation{Conversation: h.Conversation, Customer: h.Customer, Now: now,
-		Orders: h.Orders, OpenTickets: h.OpenTickets, Messages: make([]Line, len(h.Messages))}
+	s := Situation{Conversation: h.Conversation, Now: now, Messages: make([]Line, len(h.Messages))}
 	for i, m := range h.Messages {
 		s.Messages[i].Message = m
 		if m.Sender != crm.SenderCustomer || len(m.Parse) == 0 {
@@ -83,24 +82,23 @@ func situationOf(h crm.History, now time.Time) (Situation, error) {
 		}
 		s.Messages[i].Parse = &r
 	}
-	if h.Customer != nil {
-		s.History = History{OpenTickets: len(h.OpenTickets), PastHandoffs: h.PastHandoffs, LifetimeOrders: h.LifetimeOrders}
-		if h.LastFeedback != nil {
-			s.History.LastRating = h.LastFeedback.Score
-		}
-	}
+	s.setCustomer(h)
 	return s, nil
 }
 
-// withCustomer replaces the customer part of s with that of h (read for a
-// customer identified during the turn).
-func (s *Situation) withCustomer(h crm.History) {
-	o, err := situationOf(crm.History{Customer: h.Customer, Orders: h.Orders, LifetimeOrders: h.LifetimeOrders,
-		OpenTickets: h.OpenTickets, PastHandoffs: h.PastHandoffs, LastFeedback: h.LastFeedback}, s.Now)
-	if err != nil { // no messages: cannot fail
+// setCustomer sets the customer part of s from h: the customer, their
+// orders and open tickets, and the History counts (zero when h has no
+// customer). The engine calls it again with the history of a customer it
+// identified during a turn.
+func (s *Situation) setCustomer(h crm.History) {
+	s.Customer, s.Orders, s.OpenTickets, s.History = h.Customer, h.Orders, h.OpenTickets, History{}
+	if h.Customer == nil {
 		return
 	}
-	s.Customer, s.History, s.Orders, s.OpenTickets = o.Customer, o.History, o.Orders, o.OpenTickets
+	s.History = History{OpenTickets: len(h.OpenTickets), PastHandoffs: h.PastHandoffs, LifetimeOrders: h.LifetimeOrders}
+	if h.LastFeedback != nil {
+		s.History.LastRating = h.LastFeedback.Score
+	}
 }
 
 // storedParse is a parse as the store keeps it: without the embedding, which

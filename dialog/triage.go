@@ -55,7 +55,7 @@ func (t *turn) situation(ctx context.Context) (Situation, error) {
 		if err != nil {
 			return t.sit, fmt.Errorf("situation: %w", err)
 		}
-		t.sit.withCustomer(h)
+		t.sit.setCustomer(h)
 	}
 	t.sit.Conversation = t.conv
 	return t.sit, nil

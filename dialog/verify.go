@@ -46,8 +46,9 @@ const (
 
 // Bounds of the per-source count of failed proofs.
 const (
-	proofWindow  = time.Hour // a source's count is forgotten this long after its first failure
-	proofSources = 10000     // sources remembered at most; the oldest goes first
+	proofWindow     = time.Hour // a source's count is forgotten this long after its first failure
+	proofWindowText = "1h"      // proofWindow as the routing reason says it
+	proofSources    = 10000     // sources remembered at most; the oldest goes first
 )
 
 // proof is what verify made of a message.
@@ -240,7 +241,7 @@ func (t *turn) proofFailed(ctx context.Context, key string, v vars) error {
 	case n >= limit:
 		return t.handoff(ctx, fmt.Sprintf("identity not confirmed: %d failed proofs in this conversation", n), false, "handoff_unverified")
 	case bySource >= limit:
-		return t.handoff(ctx, fmt.Sprintf("identity not confirmed: %d failed proofs from this visitor's address within %s", bySource, shortDuration(proofWindow)), false, "handoff_unverified")
+		return t.handoff(ctx, fmt.Sprintf("identity not confirmed: %d failed proofs from this visitor's address within %s", bySource, proofWindowText), false, "handoff_unverified")
 	}
 	t.say(t.msg(key), v)
 	return nil
@@ -286,18 +287,6 @@ func (fo *Form) slots() []Slot {
 		return nil
 	}
 	return fo.Slots
-}
-
-// shortDuration writes d as people do: "1h", "90m", "30s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // humanTitle is the quick reply that asks for a person.

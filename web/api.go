@@ -115,10 +115,6 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	if s.cfg.Parser == nil {
-		writeError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
-		return
-	}
 	res, err := s.cfg.Parser.Parse(r.Context(), req.Text)
 	switch {
 	case errors.Is(err, dialog.ErrNoParser):

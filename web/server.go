@@ -96,6 +96,9 @@ func New(cfg Config) (*Server, error) {
 
 // newServer is New with the static files given, so tests can serve their own.
 func newServer(cfg Config, static fs.FS) (*Server, error) {
+	if cfg.Parser == nil {
+		cfg.Parser = dialog.NewSwapParser(nil) // answers dialog.ErrNoParser
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, token: newTokenChecker(cfg.APIToken)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

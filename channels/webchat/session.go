@@ -406,16 +406,18 @@ func (c *conn) handAck(m crm.Message) bool {
 }
 
 func (c *conn) rate(f clientFrame) {
-	err := crm.ErrNotFound // a conversation not stored was never resolved
-	if c.stored {
-		_, err = c.h.engine.Rate(c.h.work, c.convID, f.Score, f.Comment)
+	badScore := &frameError{Code: codeBadScore, Message: "no rating was asked for, or it was given already"}
+	if !c.stored { // a conversation not stored was never resolved
+		c.sendError(badScore, 0)
+		return
 	}
+	_, err := c.h.engine.Rate(c.h.work, c.convID, f.Score, f.Comment)
 	switch {
 	case err == nil:
 		c.sendFrame(encode(csatAckFrame{V: version, Type: typeCSATAck, Score: f.Score}))
 	case errors.Is(err, dialog.ErrNotResolved), errors.Is(err, dialog.ErrAlreadyRated), errors.Is(err, crm.ErrInvalid),
 		errors.Is(err, crm.ErrNotFound):
-		c.sendError(&frameError{Code: codeBadScore, Message: "no rating was asked for, or it was given already"}, 0)
+		c.sendError(badScore, 0)
 	default:
 		c.h.log.Error("webchat rate", "conversation", c.convID, "err", err)
 		c.sendError(&frameError{Code: codeInternal, Message: "the rating could not be stored; send it again later"}, 0)

@@ -100,10 +100,6 @@ func runChat(ctx context.Context, m *Main, args []string) error {
 		if text == "" {
 			continue
 		}
-		if len(text) > crm.DefaultMaxMessageBytes {
-			refuse(m, len(text))
-			continue
-		}
 		out, err := engine.Handle(ctx, dialog.Inbound{ConversationID: conv.ID, Text: text})
 		switch {
 		case err == nil:

@@ -223,19 +223,7 @@ func (db *DB) updateConversationTx(tx *bolt.Tx, id string, fn func(*crm.Conversa
 	if err != nil {
 		return crm.Conversation{}, err
 	}
-	cur.ID, cur.LastSeq, cur.LastCustomerSeq, cur.CreatedAt = old.ID, old.LastSeq, old.LastCustomerSeq, old.CreatedAt
-	// fn may mark messages answered (an agent handing the conversation
-	// back has answered them), but not unanswer any, nor answer a message
-	// that is not there.
-	cur.AnsweredSeq = max(old.AnsweredSeq, min(cur.AnsweredSeq, old.LastCustomerSeq))
-	cur.UpdatedAt = db.now()
-	switch {
-	case !cur.Open() && old.Open():
-		cur.ClosedAt = cur.UpdatedAt
-	case cur.Open():
-		cur.ClosedAt = time.Time{}
-	}
-	if err := crm.ValidateConversation(&cur); err != nil {
+	if err := crm.UpdatedConversation(old, &cur, db.now()); err != nil {
 		return crm.Conversation{}, err
 	}
 	if cur.CustomerID != old.CustomerID && cur.CustomerID != "" &&

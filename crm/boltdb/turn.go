@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -39,8 +38,8 @@ func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 		if err != nil {
 			return err
 		}
-		if conv.AnsweredSeq >= t.Seq {
-			return fmt.Errorf("conversation %q, message %d (answered up to %d): %w", conv.ID, t.Seq, conv.AnsweredSeq, crm.ErrAnswered)
+		if err := crm.CheckTurn(conv, t.Seq); err != nil {
+			return err
 		}
 		if tx.Bucket(bucketMessages).Get(messageKey(conv.ID, t.Seq)) == nil {
 			return fmt.Errorf("message %d of conversation %q: %w", t.Seq, conv.ID, crm.ErrNotFound)
@@ -67,11 +66,7 @@ func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 			}
 			stored = append(stored, m)
 		}
-		conv.AnsweredSeq = t.Seq
-		conv.UpdatedAt = db.now()
-		if conv.Open() {
-			conv.ClosedAt = time.Time{} // a reopened conversation has been answered
-		}
+		crm.FinishTurn(&conv, t.Seq, db.now())
 		return putConversations(tx, convs)
 	})
 	if err != nil {

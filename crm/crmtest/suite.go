@@ -119,37 +119,23 @@ func imp(t testing.TB, st crm.Store, s crm.Snapshot) {
 	}
 }
 
+// pluck lists f of each element of xs (an empty list, not nil, for none).
+func pluck[T, V any](xs []T, f func(T) V) []V {
+	out := make([]V, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+
 func convIDs(cs []crm.Conversation) []string {
-	out := []string{}
-	for _, c := range cs {
-		out = append(out, c.ID)
-	}
-	return out
+	return pluck(cs, func(c crm.Conversation) string { return c.ID })
 }
-
-func orderIDs(os []crm.Order) []string {
-	out := []string{}
-	for _, o := range os {
-		out = append(out, o.ID)
-	}
-	return out
-}
-
+func orderIDs(os []crm.Order) []string { return pluck(os, func(o crm.Order) string { return o.ID }) }
 func ticketIDs(ts []crm.Ticket) []string {
-	out := []string{}
-	for _, tk := range ts {
-		out = append(out, tk.ID)
-	}
-	return out
+	return pluck(ts, func(t crm.Ticket) string { return t.ID })
 }
-
-func seqs(ms []crm.Message) []uint64 {
-	out := []uint64{}
-	for _, m := range ms {
-		out = append(out, m.Seq)
-	}
-	return out
-}
+func seqs(ms []crm.Message) []uint64 { return pluck(ms, func(m crm.Message) uint64 { return m.Seq }) }
 
 // seqRange returns from, from+1, ..., to.
 func seqRange(from, to uint64) []uint64 {

@@ -43,18 +43,7 @@ func (d *data) updated(old crm.Conversation, fn func(*crm.Conversation) error, n
 		return crm.Conversation{}, err
 	}
 	cur = cloneConversation(cur) // fn may keep the map it set
-	cur.ID, cur.LastSeq, cur.LastCustomerSeq, cur.CreatedAt = old.ID, old.LastSeq, old.LastCustomerSeq, old.CreatedAt
-	// fn may mark messages answered, but not unanswer any, nor answer a
-	// message that is not there.
-	cur.AnsweredSeq = max(old.AnsweredSeq, min(cur.AnsweredSeq, old.LastCustomerSeq))
-	cur.UpdatedAt = now
-	switch {
-	case !cur.Open() && old.Open():
-		cur.ClosedAt = now
-	case cur.Open():
-		cur.ClosedAt = time.Time{}
-	}
-	if err := crm.ValidateConversation(&cur); err != nil {
+	if err := crm.UpdatedConversation(old, &cur, now); err != nil {
 		return crm.Conversation{}, err
 	}
 	if _, ok := d.customers[cur.CustomerID]; cur.CustomerID != old.CustomerID && cur.CustomerID != "" && !ok {

@@ -166,8 +166,8 @@ func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 		if err != nil {
 			return err
 		}
-		if c.c.AnsweredSeq >= t.Seq {
-			return fmt.Errorf("conversation %q, message %d (answered up to %d): %w", c.c.ID, t.Seq, c.c.AnsweredSeq, crm.ErrAnswered)
+		if err := crm.CheckTurn(c.c, t.Seq); err != nil {
+			return err
 		}
 		if err := c.message(t.Seq); err != nil {
 			return err
@@ -188,10 +188,7 @@ func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 			m, _ := c.appendMessage(r, now)
 			stored = append(stored, m)
 		}
-		c.c.AnsweredSeq, c.c.UpdatedAt = t.Seq, now
-		if c.c.Open() {
-			c.c.ClosedAt = time.Time{} // a reopened conversation has been answered
-		}
+		crm.FinishTurn(&c.c, t.Seq, now)
 		out = cloneConversation(c.c)
 		return nil
 	})
