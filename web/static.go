@@ -67,7 +67,6 @@ func loadStatic(fsys fs.FS) (*staticFiles, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(data)
 		ext := path.Ext(p)
 		ctype := contentTypes[ext]
 		if ctype == "" {
@@ -80,10 +79,7 @@ func loadStatic(fsys fs.FS) (*staticFiles, error) {
 		if ext == ".html" {
 			cache = cachePage
 		}
-		s.files[p] = &staticFile{
-			name: p, data: data, ctype: ctype, cache: cache,
-			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`,
-		}
+		s.files[p] = newStaticFile(p, data, ctype, cache)
 		return nil
 	})
 	if err != nil {
@@ -100,17 +96,25 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.serve(w, r, s.files[name])
+	serveFile(w, r, s.files[name])
 }
 
 // page serves one file whatever the path, for "/".
 func (s *staticFiles) page(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, s.files[name])
+		serveFile(w, r, s.files[name])
 	})
 }
 
-func (s *staticFiles) serve(w http.ResponseWriter, r *http.Request, f *staticFile) {
+// newStaticFile holds data to serve as name, with an ETag of its content.
+func newStaticFile(name string, data []byte, ctype, cache string) *staticFile {
+	sum := sha256.Sum256(data)
+	return &staticFile{name: name, data: data, ctype: ctype, cache: cache,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+}
+
+// serveFile serves f (404 when nil) to GET and HEAD.
+func serveFile(w http.ResponseWriter, r *http.Request, f *staticFile) {
 	if f == nil {
 		http.NotFound(w, r)
 		return

@@ -1,13 +1,9 @@
 package web
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/parleyhq/parley/dialog"
 )
@@ -32,14 +28,9 @@ func welcome(w dialog.Welcome) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode widget welcome: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	f := newStaticFile("widget.json", data, "application/json", cachePage)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		h := rw.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", cachePage)
-		h.Set("ETag", etag)
-		h.Set("Access-Control-Allow-Origin", "*")
-		http.ServeContent(rw, r, "widget.json", time.Time{}, bytes.NewReader(data))
+		rw.Header().Set("Access-Control-Allow-Origin", "*")
+		serveFile(rw, r, f)
 	}), nil
 }

@@ -63,7 +63,7 @@ func (c *conn) hello(f clientFrame) {
 		case errors.Is(err, crm.ErrNotFound) && f.LastSeq == 0 && c.h.recent(at):
 			// Issued by a recent hello, and the client has seen no
 			// message: nothing was written yet.
-			conv, issued = crm.Conversation{ID: id, Channel: crm.ChannelWeb, State: crm.StateBot}, at
+			conv, issued = unstored(id), at
 		case errors.Is(err, crm.ErrNotFound):
 			// Issued here, but the conversation is gone (erased: the
 			// client has seen its messages, or holds a stored
@@ -98,10 +98,9 @@ func (c *conn) hello(f clientFrame) {
 	var err error
 	switch {
 	case conv.ID == "":
-		conv = crm.Conversation{ID: crm.NewID("conv"), Channel: crm.ChannelWeb, State: crm.StateBot}
+		conv = unstored(crm.NewID("conv"))
 		issued = c.h.now()
-	case !stored || customer == nil || conv.CustomerID == customer.ID:
-	default:
+	case stored && customer != nil && conv.CustomerID != customer.ID:
 		conv, err = c.h.store.UpdateConversation(ctx, conv.ID, func(cv *crm.Conversation) error {
 			if cv.CustomerID != "" && cv.CustomerID != customer.ID {
 				return errOtherCustomer
@@ -153,6 +152,12 @@ func (c *conn) hello(f clientFrame) {
 	go func() { defer c.group.Done(); defer c.recoverPanic("pump"); c.pump(sub, unsubscribe, sent) }()
 }
 
+// unstored is the web chat conversation id before its first message stores
+// it: empty, held by the bot.
+func unstored(id string) crm.Conversation {
+	return crm.Conversation{ID: id, Channel: crm.ChannelWeb, State: crm.StateBot}
+}
+
 // recent reports whether a new conversation's token issued at issued may
 // still resume a conversation that is not stored.
 func (h *Handler) recent(issued time.Time) bool {
@@ -174,7 +179,7 @@ func (c *conn) welcome(ctx context.Context, convID string, stored bool, issued t
 	case err == nil:
 		stored = true
 	case errors.Is(err, crm.ErrNotFound) && !stored:
-		conv = crm.Conversation{ID: convID, Channel: crm.ChannelWeb, State: crm.StateBot}
+		conv = unstored(convID)
 	default:
 		c.fail("welcome", err)
 		return 0, false
