@@ -170,21 +170,21 @@ func stop(s string, i int) bool {
 // to eight years (29 February skips at most that many). It reports false when
 // the day never occurs in that month.
 func pastDay(today time.Time, m time.Month, day int) (time.Time, bool) {
-	for y := today.Year(); y >= today.Year()-8; y-- {
-		t := time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
-		if t.Day() == day && !t.After(today) {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+	return dayFrom(today, m, day, -1)
 }
 
 // futureDay returns the earliest day/month on or after today, looking ahead
 // up to eight years.
 func futureDay(today time.Time, m time.Month, day int) (time.Time, bool) {
-	for y := today.Year(); y <= today.Year()+8; y++ {
-		t := time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
-		if t.Day() == day && !t.Before(today) {
+	return dayFrom(today, m, day, +1)
+}
+
+// dayFrom walks the years from today's in direction step (-1 or +1) to the
+// first day/month on that side of today (or today itself).
+func dayFrom(today time.Time, m time.Month, day, step int) (time.Time, bool) {
+	for k := range 9 {
+		t := time.Date(today.Year()+k*step, m, day, 0, 0, 0, 0, time.UTC)
+		if t.Day() == day && (t.Equal(today) || t.After(today) == (step > 0)) {
 			return t, true
 		}
 	}
