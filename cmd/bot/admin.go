@@ -58,35 +58,50 @@ func (a storeAccess) Close() error {
 	return nil
 }
 
+// findServer checks that DIR/parley.db exists and asks the admin channel
+// whether a server holds it: a server listens only while it holds the
+// store, so asking it first spares the second that opening a held file
+// waits for its lock. client is nil when no server answers.
+func findServer(ctx context.Context, dir string) (path string, client *admin.Client, err error) {
+	path = filepath.Join(dir, storeFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return path, nil, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+		}
+		return path, nil, err
+	}
+	c := admin.NewClient(filepath.Join(dir, adminSocket))
+	switch _, err := c.Ops(ctx); {
+	case err == nil:
+		return path, c, nil
+	case errors.Is(err, admin.ErrNoServer):
+		return path, nil, nil
+	default:
+		return path, nil, fmt.Errorf("the server of %s: %w", dir, err)
+	}
+}
+
+// heldWithoutServer explains err (crm.ErrInUse) when the process holding
+// the store answers on no admin channel.
+func heldWithoutServer(err error, dir string) error {
+	return fmt.Errorf("%w, and no server answers on %s.\n"+
+		"bbolt allows one process per file, and the one holding it has no admin channel: a \"bot chat\",\n"+
+		"or a \"bot serve\" older than this program. Stop it (restart \"bot serve\" with this program to\n"+
+		"keep serving), then run this command again", err, filepath.Join(dir, adminSocket))
+}
+
 // openStoreOrServer reaches DIR/parley.db for an offline tool: through the
 // admin channel of the server that holds it when one answers, or else by
 // opening the file (never creating it). When another process holds the file
 // and answers on no admin channel, the error says what to do.
 func openStoreOrServer(ctx context.Context, dir string) (storeAccess, error) {
-	path := filepath.Join(dir, storeFile)
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return storeAccess{}, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
-		}
-		return storeAccess{}, err
-	}
-	// A server listens only while it holds the store: asking it first
-	// spares the second that opening a held file waits for its lock.
-	sock := filepath.Join(dir, adminSocket)
-	client := admin.NewClient(sock)
-	_, err := client.Ops(ctx)
-	if err == nil {
-		return storeAccess{server: client}, nil
-	}
-	if !errors.Is(err, admin.ErrNoServer) {
-		return storeAccess{}, fmt.Errorf("the server of %s: %w", dir, err)
+	path, client, err := findServer(ctx, dir)
+	if err != nil || client != nil {
+		return storeAccess{server: client}, err
 	}
 	db, err := boltdb.Open(path, nil)
 	if errors.Is(err, crm.ErrInUse) {
-		return storeAccess{}, fmt.Errorf("%w, and no server answers on %s.\n"+
-			"bbolt allows one process per file, and the one holding it has no admin channel: a \"bot chat\",\n"+
-			"or a \"bot serve\" older than this program. Stop it (restart \"bot serve\" with this program to\n"+
-			"keep serving), then run this command again", err, sock)
+		return storeAccess{}, heldWithoutServer(err, dir)
 	}
 	if err != nil {
 		return storeAccess{}, err

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/parleyhq/parley/crm"
@@ -29,31 +27,23 @@ func runCheck(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
-	path := filepath.Join(*dir, storeFile)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+	path, client, err := findServer(ctx, *dir)
+	if err != nil {
+		return err
 	}
-	// A server answers on the admin socket only while it holds the store.
-	client := admin.NewClient(filepath.Join(*dir, adminSocket))
-	_, err := client.Ops(ctx)
 	var rep *boltdb.CheckReport
-	switch {
-	case err == nil:
+	if client != nil {
 		rep, err = checkThroughServer(ctx, client, *dir)
 		if err == nil || errors.Is(err, boltdb.ErrDamaged) {
 			fmt.Fprintf(m.Stdout, "(a running server holds the store: checked a consistent copy taken through %s)\n", client.Path())
 			rep.Path = path
 		}
-	case errors.Is(err, admin.ErrNoServer):
+	} else {
 		rep, err = boltdb.CheckFile(ctx, path, nil)
-	default:
-		return fmt.Errorf("the server of %s: %w", *dir, err)
 	}
 	switch {
 	case errors.Is(err, crm.ErrInUse):
-		return fmt.Errorf("%w, and no server answers on %s.\n"+
-			"bot check reads the file itself and needs it to itself: stop the process that holds it\n"+
-			"(a \"bot chat\", or a \"bot serve\" older than this program), then run it again", err, client.Path())
+		return heldWithoutServer(err, *dir)
 	case err != nil && !errors.Is(err, boltdb.ErrDamaged):
 		return err
 	}

@@ -133,7 +133,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	code, _, errOut = runBot(t, "", "check", "--data-dir", dir)
 	db.Close()
-	if code != 1 || !strings.Contains(errOut, "needs it to itself") {
+	if code != 1 || !strings.Contains(errOut, "no server answers on") {
 		t.Errorf("check of a store another process holds: exit %d, %s", code, errOut)
 	}
 
