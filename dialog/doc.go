@@ -94,10 +94,9 @@
 //
 // Caveats: the engine's own bookkeeping (failures, pending questions, the
 // intent a form serves, claims of identity) lives in the conversation's
-// Slots under names that start with "_". A conversation that an earlier
-// version linked on a bare claim (slot _claimed) is unlinked on its next
-// turn (crm/boltdb unlinks them all when it migrates a store to schema
-// version 4). Messages answered by AnswerPending have no source, so only their
+// Slots under names that start with "_". (Conversations that an earlier
+// version linked on a bare claim, slot _claimed, are unlinked by crm/boltdb
+// when it migrates a store to schema version 4.) Messages answered by AnswerPending have no source, so only their
 // conversation counts their failed proofs. Response variants are chosen by
 // the message's sequence number, so a repeated question gets a differently
 // worded answer and transcripts are reproducible.

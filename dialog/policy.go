@@ -136,7 +136,6 @@ func (t *turn) policy(ctx context.Context) error {
 	d := t.e.domain
 	top := t.res.Intent
 
-	t.dropLegacyClaim()
 	p, err := t.verify(ctx)
 	if err != nil || p == proofAnswered {
 		return err

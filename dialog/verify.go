@@ -38,10 +38,6 @@ const (
 	keyClaimOrder    = "_claim_order"    // order number the visitor gave, not proven yet
 	keyClaimEmail    = "_claim_email"    // e-mail address the visitor gave, not proven yet
 	keyProofFailures = "_proof_failures" // failed proofs of identity in this conversation
-	// keyLegacyClaim marks a conversation that an earlier version linked
-	// to a customer on a bare claim (an order number or an e-mail address
-	// alone); the link is dropped on its next turn.
-	keyLegacyClaim = "_claimed"
 )
 
 // Bounds of the per-source count of failed proofs.
@@ -259,34 +255,6 @@ func (t *turn) proofBlocked() bool {
 func (t *turn) refuseProof(ctx context.Context) error {
 	t.act("proof_refused")
 	return t.handoff(ctx, "identity not confirmed: too many failed proofs", false, "handoff_unverified")
-}
-
-// dropLegacyClaim unlinks a conversation that an earlier version linked to
-// a customer because of a bare claim: nothing proved it. A form about the
-// account that it had begun is dropped too.
-func (t *turn) dropLegacyClaim() {
-	if t.conv.Slots[keyLegacyClaim] == "" {
-		return
-	}
-	delete(t.conv.Slots, keyLegacyClaim)
-	t.conv.CustomerID = ""
-	t.customer = nil
-	t.sit.Customer, t.sit.History, t.sit.Orders, t.sit.OpenTickets = nil, History{}, nil, nil
-	if it := t.e.domain.Intents[t.conv.Slots[keyFormIntent]]; t.conv.ActiveForm != "" && (it == nil || t.e.domain.needsProof(it)) {
-		for _, s := range t.e.domain.Forms[t.conv.ActiveForm].slots() {
-			delete(t.conv.Slots, s.Name)
-		}
-		t.clearForm()
-	}
-	t.act("unlink_claim")
-}
-
-// slots returns the form's slots; none for a nil form.
-func (fo *Form) slots() []Slot {
-	if fo == nil {
-		return nil
-	}
-	return fo.Slots
 }
 
 // humanTitle is the quick reply that asks for a person.

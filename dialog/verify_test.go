@@ -167,31 +167,6 @@ func TestProofCountPerSourceExpires(t *testing.T) {
 	}
 }
 
-// TestLegacyClaimUnlinked: a conversation that an earlier version linked to a
-// customer on a bare claim is unlinked on its next turn and asks for proof.
-func TestLegacyClaimUnlinked(t *testing.T) {
-	ctx := context.Background()
-	h := newHarness(t)
-	conv := h.start(t, "ana@example.com")
-	if _, err := h.db.UpdateConversation(ctx, conv.ID, func(c *crm.Conversation) error {
-		c.Slots = map[string]string{"_claimed": "1"}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	out := h.say(t, conv.ID, "where is my order?", "order_status:0.9")
-	if out.Conversation.CustomerID != "" || out.Conversation.Slots["_claimed"] != "" {
-		t.Errorf("customer %q, slots %v: want the claim's link dropped", out.Conversation.CustomerID, out.Conversation.Slots)
-	}
-	if !slices.Contains(out.Actions, "ask_identity") || strings.Contains(out.Replies[0].Text, "DP3953828283") {
-		t.Errorf("actions %v, replies %q: want a question for proof, no order", out.Actions, out.Replies[0].Text)
-	}
-	stored, err := h.db.Conversation(ctx, conv.ID)
-	if err != nil || stored.CustomerID != "" {
-		t.Errorf("stored conversation customer %q (%v), want none", stored.CustomerID, err)
-	}
-}
-
 // TestDomainProofPolicy: max_proof_failures and closing_cues are read and
 // checked, and a domain written before verification gets the engine's own
 // words for it.
