@@ -76,4 +76,8 @@ type Turn struct {
 	Update func(*Conversation) error
 	// Replies are appended after the update, in order.
 	Replies []Message
+	// Events are stored after the replies, in order, as Transition stores
+	// its event (a handoff, a customer leaving the queue); their
+	// ConversationID is set from the turn.
+	Events []Event
 }

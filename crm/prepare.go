@@ -144,7 +144,8 @@ func UpdatedCustomer(old Customer, cur *Customer, now time.Time) error {
 // UpdatedConversation finishes cur, the conversation old as
 // UpdateConversation's fn left it: it keeps old's ID, LastSeq,
 // LastCustomerSeq and CreatedAt, lets AnsweredSeq rise up to
-// LastCustomerSeq but never fall, sets UpdatedAt to now, sets ClosedAt when
+// LastCustomerSeq but never fall, keeps LastAgentAt, sets UpdatedAt to now
+// and StateSince to now when State, Queue or AssignedAgent changed, sets ClosedAt when
 // the conversation becomes resolved and clears it while it is open, then
 // validates it (ValidateConversation; errors wrap ErrInvalid).
 func UpdatedConversation(old Conversation, cur *Conversation, now time.Time) error {
@@ -154,6 +155,11 @@ func UpdatedConversation(old Conversation, cur *Conversation, now time.Time) err
 	// that is not there.
 	cur.AnsweredSeq = max(old.AnsweredSeq, min(cur.AnsweredSeq, old.LastCustomerSeq))
 	cur.UpdatedAt = now
+	cur.LastAgentAt = old.LastAgentAt
+	cur.StateSince = old.StateSince
+	if cur.State != old.State || cur.Queue != old.Queue || cur.AssignedAgent != old.AssignedAgent || cur.StateSince.IsZero() {
+		cur.StateSince = now
+	}
 	switch {
 	case !cur.Open() && old.Open():
 		cur.ClosedAt = now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"time"
 )
 
 // Store is the contract between Parley and its customer database: the dialog
@@ -19,6 +20,8 @@ type Store interface {
 	CustomerStore
 	OrderStore
 	ConversationStore
+	LifecycleStore
+	CannedStore
 	TicketStore
 	FeedbackStore
 	AgentStore
@@ -84,7 +87,9 @@ type ConversationStore interface {
 	// Conversation returns the conversation with the id, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (Conversation, error)
 	// UpdateConversation applies fn to the stored conversation and stores the
-	// result, keeping ID, LastSeq, LastCustomerSeq and CreatedAt (fn may
+	// result, keeping ID, LastSeq, LastCustomerSeq, LastAgentAt and
+	// CreatedAt, setting StateSince when State, Queue or AssignedAgent
+	// changed (see UpdatedConversation) (fn may
 	// raise AnsweredSeq, up to LastCustomerSeq, never lower it), setting UpdatedAt, and setting
 	// (or clearing) ClosedAt when the state becomes (or stops being) resolved.
 	// fn runs inside the write transaction: it must be quick and must not call
@@ -115,7 +120,8 @@ type ConversationStore interface {
 	// conversation was reopened by a message it has not answered yet.
 	// Fails with ErrNotFound for an unknown conversation, ErrTooLarge for a
 	// text over the size limit and ErrInvalid for invalid UTF-8 or a
-	// malformed message. When ctx ends while the commit is under way the
+	// malformed message. An agent message sets the conversation's
+	// LastAgentAt to its CreatedAt. When ctx ends while the commit is under way the
 	// message may still be stored; resending it with the same ClientID is
 	// safe.
 	AppendMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
@@ -144,6 +150,43 @@ type ConversationStore interface {
 	// RecentMessages returns the last n messages of the conversation (n > 0) in
 	// order. ErrNotFound for an unknown conversation.
 	RecentMessages(ctx context.Context, conversationID string, n int) ([]Message, error)
+}
+
+// LifecycleStore records who holds conversations: each change together with
+// the event that says who made it and when, agents' private notes, and the
+// listings the agent console needs.
+type LifecycleStore interface {
+	// Transition applies fn to the conversation as UpdateConversation does
+	// (fn nil: the conversation is not changed, not even its UpdatedAt) and
+	// stores ev in the same transaction, with ID, Seq, At and
+	// ConversationID set (see PrepareEvent for what is checked and
+	// redacted). It returns the conversation and the stored event. An error
+	// from fn is returned as is and nothing is written: that is how a
+	// conditional change (exactly one of many simultaneous claims) is made.
+	// Fails with ErrNotFound, ErrInvalid or ErrTooLarge.
+	Transition(ctx context.Context, conversationID string, ev Event, fn func(*Conversation) error) (Conversation, Event, error)
+	// Events returns the conversation's events with Seq > afterSeq in
+	// order, at most limit (0: all). ErrNotFound for an unknown
+	// conversation.
+	Events(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]Event, error)
+	// CreatedBetween lists the conversations created in [from, to), oldest
+	// first, at most limit (0: all), read by an index.
+	CreatedBetween(ctx context.Context, from, to time.Time, limit int) ([]Conversation, error)
+	// ResolvedBetween lists the resolved conversations whose ClosedAt is in
+	// [from, to), most recently closed first, at most limit (0: all), read
+	// by an index.
+	ResolvedBetween(ctx context.Context, from, to time.Time, limit int) ([]Conversation, error)
+}
+
+// CannedStore holds the canned responses agents insert in the console.
+type CannedStore interface {
+	// PutCanned creates or replaces the response with c.Shortcut, with
+	// UpdatedAt set (ValidateCanned: ErrInvalid, ErrTooLarge).
+	PutCanned(ctx context.Context, c CannedResponse) (CannedResponse, error)
+	// CannedResponses lists all canned responses by shortcut.
+	CannedResponses(ctx context.Context) ([]CannedResponse, error)
+	// DeleteCanned removes one; ErrNotFound when there is none.
+	DeleteCanned(ctx context.Context, shortcut string) error
 }
 
 // HistoryStore reads a conversation with what is known around it: the one

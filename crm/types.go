@@ -168,6 +168,13 @@ type Conversation struct {
 	SatisfactionRisk float64 `json:"satisfaction_risk,omitempty"`
 	RoutingReason    string  `json:"routing_reason,omitempty"`
 
+	// StateSince is when State, Queue or AssignedAgent last changed, kept
+	// by the store (CreatedAt at first): how long a conversation has waited
+	// in its queue, or been held by its agent. LastAgentAt is when the
+	// newest agent message was stored, kept by the store.
+	StateSince  time.Time `json:"state_since,omitzero"`
+	LastAgentAt time.Time `json:"last_agent_at,omitzero"`
+
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"` // set when the state becomes resolved; cleared by the first update after it reopens
@@ -292,13 +299,14 @@ type SeedAgent struct {
 // ids must be set where something refers to them. Messages are stored in their
 // order within each conversation; a zero Seq means "next".
 type Snapshot struct {
-	Customers     []Customer     `json:"customers,omitempty"`
-	Orders        []Order        `json:"orders,omitempty"`
-	Conversations []Conversation `json:"conversations,omitempty"`
-	Messages      []Message      `json:"messages,omitempty"`
-	Tickets       []Ticket       `json:"tickets,omitempty"`
-	Feedback      []Feedback     `json:"feedback,omitempty"`
-	Agents        []SeedAgent    `json:"agents,omitempty"`
+	Customers     []Customer       `json:"customers,omitempty"`
+	Orders        []Order          `json:"orders,omitempty"`
+	Conversations []Conversation   `json:"conversations,omitempty"`
+	Messages      []Message        `json:"messages,omitempty"`
+	Tickets       []Ticket         `json:"tickets,omitempty"`
+	Feedback      []Feedback       `json:"feedback,omitempty"`
+	Agents        []SeedAgent      `json:"agents,omitempty"`
+	Canned        []CannedResponse `json:"canned,omitempty"`
 }
 
 // Export is everything the store holds about one customer, as written by
@@ -312,10 +320,12 @@ type Export struct {
 	Feedback      []Feedback           `json:"feedback"`
 }
 
-// ExportConversation is a conversation with its messages.
+// ExportConversation is a conversation with its messages and its events
+// (agents' notes among them).
 type ExportConversation struct {
 	Conversation
 	Messages []Message `json:"messages"`
+	Events   []Event   `json:"events"`
 }
 
 // Erasure counts what EraseCustomer removed.
@@ -324,6 +334,7 @@ type Erasure struct {
 	Orders        int    `json:"orders"`
 	Conversations int    `json:"conversations"`
 	Messages      int    `json:"messages"`
+	Events        int    `json:"events"`
 	Tickets       int    `json:"tickets"`
 	Feedback      int    `json:"feedback"`
 	IndexEntries  int    `json:"index_entries"`
@@ -349,4 +360,6 @@ type Stats struct {
 	Tickets       int `json:"tickets"`
 	Feedback      int `json:"feedback"`
 	Agents        int `json:"agents"`
+	Events        int `json:"events"`
+	Canned        int `json:"canned"`
 }

@@ -208,7 +208,8 @@ func ValidateOrder(o *Order) error {
 
 // ConversationDefaults fills in what a new conversation may leave empty: ID
 // (a NewID("conv")), State (bot), Priority (normal), CreatedAt (now),
-// UpdatedAt (CreatedAt), and ClosedAt (UpdatedAt) for a resolved one.
+// UpdatedAt (CreatedAt), StateSince (CreatedAt), and ClosedAt (UpdatedAt)
+// for a resolved one.
 func ConversationDefaults(c *Conversation, now time.Time) {
 	if c.ID == "" {
 		c.ID = NewID("conv")
@@ -224,6 +225,9 @@ func ConversationDefaults(c *Conversation, now time.Time) {
 	}
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
+	}
+	if c.StateSince.IsZero() {
+		c.StateSince = c.CreatedAt
 	}
 	if c.State == StateResolved && c.ClosedAt.IsZero() {
 		c.ClosedAt = c.UpdatedAt

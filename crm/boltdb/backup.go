@@ -31,6 +31,10 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 
 // Import implements Store. Passwords of seed agents are hashed before the
 // transaction starts. Message texts are redacted as by AppendMessage.
+// Conversations get the store's defaults (crm.ConversationDefaults: a
+// StateSince of CreatedAt when none is given) and their time index
+// entries; canned responses fail with ErrConflict on a shortcut already
+// there.
 func (db *DB) Import(ctx context.Context, s crm.Snapshot) error {
 	agents, msgs, err := crm.PrepareSnapshot(s, db.cost, db.maxMsg)
 	if err != nil {
@@ -88,6 +92,11 @@ func (db *DB) Import(ctx context.Context, s crm.Snapshot) error {
 				return fmt.Errorf("agent %q: %w", a.Login, err)
 			}
 		}
+		for _, c := range s.Canned {
+			if err := importCannedTx(tx, c, now); err != nil {
+				return fmt.Errorf("canned response %q: %w", c.Shortcut, err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -107,9 +116,13 @@ func (db *DB) Stats(ctx context.Context) (crm.Stats, error) {
 		}{
 			{bucketCustomers, &s.Customers}, {bucketOrders, &s.Orders}, {bucketConversations, &s.Conversations},
 			{bucketMessages, &s.Messages}, {bucketTickets, &s.Tickets}, {bucketFeedback, &s.Feedback},
-			{bucketAgents, &s.Agents},
+			{bucketAgents, &s.Agents}, {bucketEvents, &s.Events}, {bucketCanned, &s.Canned},
 		} {
-			*c.n = tx.Bucket(c.bucket).Stats().KeyN
+			// A file CheckFile reads may be of a schema before the
+			// bucket (it does not migrate): nothing of that kind then.
+			if b := tx.Bucket(c.bucket); b != nil {
+				*c.n = b.Stats().KeyN
+			}
 		}
 		return nil
 	})

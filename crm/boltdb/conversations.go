@@ -72,8 +72,17 @@ func convCustomerKey(c *crm.Conversation) []byte {
 	return key(c.CustomerID, timeKey(c.CreatedAt), c.ID)
 }
 
-// indexConversation adds (add) or removes c's index entries.
+// indexConversation adds (add) or removes all of c's index entries.
 func indexConversation(tx *bolt.Tx, c *crm.Conversation, add bool) error {
+	if err := indexConversationLookups(tx, c, add); err != nil {
+		return err
+	}
+	return setIndexKeys(tx, add, convTimeIndexKeys(c))
+}
+
+// indexConversationLookups adds (add) or removes c's entries in the
+// customer and open indexes.
+func indexConversationLookups(tx *bolt.Tx, c *crm.Conversation, add bool) error {
 	if err := setIndexKeys(tx, add, []indexKey{{idxConvCustomer, convCustomerKey(c), c.CustomerID != ""}}); err != nil {
 		return err
 	}
@@ -180,6 +189,7 @@ func createConversationTx(tx *bolt.Tx, c *crm.Conversation) error {
 // CreateConversation implements ConversationStore.
 func (db *DB) CreateConversation(ctx context.Context, c crm.Conversation) (crm.Conversation, error) {
 	c.CreatedAt, c.UpdatedAt, c.ClosedAt = db.now(), time.Time{}, time.Time{}
+	c.StateSince, c.LastAgentAt = time.Time{}, time.Time{}
 	c.LastSeq, c.LastCustomerSeq, c.AnsweredSeq = 0, 0, 0
 	crm.ConversationDefaults(&c, db.now())
 	if err := db.write(ctx, func(tx *bolt.Tx) error { return createConversationTx(tx, &c) }); err != nil {
@@ -207,7 +217,7 @@ func (db *DB) UpdateConversation(ctx context.Context, id string, fn func(*crm.Co
 	var out crm.Conversation
 	err := db.write(ctx, func(tx *bolt.Tx) error {
 		var err error
-		out, err = db.updateConversationTx(tx, id, fn)
+		out, err = db.updateConversationTx(tx, id, fn, db.now())
 		return err
 	})
 	if err != nil {
@@ -217,23 +227,28 @@ func (db *DB) UpdateConversation(ctx context.Context, id string, fn func(*crm.Co
 }
 
 // updateConversationTx applies fn to conversation id and stores the result
-// with its index entries, as UpdateConversation documents.
-func (db *DB) updateConversationTx(tx *bolt.Tx, id string, fn func(*crm.Conversation) error) (crm.Conversation, error) {
+// with its index entries, as UpdateConversation documents, as of now. The
+// time indexes are written only where their keys changed (a resolve, a
+// reopen), so an update that leaves them be does not dirty their pages.
+func (db *DB) updateConversationTx(tx *bolt.Tx, id string, fn func(*crm.Conversation) error, now time.Time) (crm.Conversation, error) {
 	old, cur, err := editRecord(tx, bucketConversations, "conversation", id, fn)
 	if err != nil {
 		return crm.Conversation{}, err
 	}
-	if err := crm.UpdatedConversation(old, &cur, db.now()); err != nil {
+	if err := crm.UpdatedConversation(old, &cur, now); err != nil {
 		return crm.Conversation{}, err
 	}
 	if cur.CustomerID != old.CustomerID && cur.CustomerID != "" &&
 		tx.Bucket(bucketCustomers).Get([]byte(cur.CustomerID)) == nil {
 		return crm.Conversation{}, fmt.Errorf("conversation customer %q: %w", cur.CustomerID, crm.ErrNotFound)
 	}
-	if err := indexConversation(tx, &old, false); err != nil {
+	if err := indexConversationLookups(tx, &old, false); err != nil {
 		return crm.Conversation{}, err
 	}
-	if err := indexConversation(tx, &cur, true); err != nil {
+	if err := indexConversationLookups(tx, &cur, true); err != nil {
+		return crm.Conversation{}, err
+	}
+	if err := changeIndexKeys(tx, convTimeIndexKeys(&old), convTimeIndexKeys(&cur)); err != nil {
 		return crm.Conversation{}, err
 	}
 	return cur, putJSON(tx.Bucket(bucketConversations), []byte(id), &cur)

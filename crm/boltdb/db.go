@@ -252,10 +252,18 @@ var (
 	idxFeedbackCustomer = []byte("idx_feedback_customer")
 	idxFeedbackConv     = []byte("idx_feedback_conversation") // schema version 2
 
+	// Schema version 5: the agent console.
+	bucketEvents   = []byte("events")
+	bucketCanned   = []byte("canned")
+	idxConvCreated = []byte("idx_conversation_created")
+	idxConvClosed  = []byte("idx_conversation_closed")
+
 	keySchemaVersion = []byte("schema_version")
 )
 
-// The buckets of the current schema; v1Buckets are those version 1 created.
+// The buckets of the current schema; v1Buckets are those version 1 created,
+// v5Buckets those version 5 added. recordBuckets are in every version (Open
+// checks for them before it migrates).
 var (
 	recordBuckets = [][]byte{
 		bucketMeta, bucketCustomers, bucketOrders, bucketConversations, bucketMessages,
@@ -267,8 +275,10 @@ var (
 		idxFeedbackCustomer,
 	}
 	v1Buckets    = append(append([][]byte(nil), recordBuckets...), v1Indexes...)
-	indexBuckets = append(append([][]byte(nil), v1Indexes...), idxFeedbackConv)
-	allBuckets   = append(append([][]byte(nil), recordBuckets...), indexBuckets...)
+	v5Records    = [][]byte{bucketEvents, bucketCanned}
+	v5Indexes    = [][]byte{idxConvCreated, idxConvClosed}
+	indexBuckets = append(append(append([][]byte(nil), v1Indexes...), idxFeedbackConv), v5Indexes...)
+	allBuckets   = append(append(append([][]byte(nil), recordBuckets...), v5Records...), indexBuckets...)
 )
 
 // migration is one step of the schema: it takes a store at version-1 to version.
@@ -313,7 +323,15 @@ var migrations = []migration{
 	// marking it with the slot "_claimed": such links put strangers'
 	// conversations into a customer's export and erasure. Undo them.
 	{version: 4, name: "unlink conversations linked on an unverified claim", apply: unlinkClaims},
+	// The agent console: events and canned responses, and the indexes of
+	// conversations by created and closed time, built from the
+	// conversations there are (see lifecycle.go).
+	{version: lifecycleVersion, name: "add events, canned responses and the time indexes", apply: migrateLifecycle},
 }
+
+// lifecycleVersion is the schema version that added events, canned
+// responses and the time indexes.
+const lifecycleVersion = 5
 
 // migrate brings the schema in tx up to the last step and returns the version
 // found and the version left. A file without a version is at version 0.
@@ -456,6 +474,25 @@ func setIndexKeys(tx *bolt.Tx, add bool, keys []indexKey) error {
 			err = tx.Bucket(k.bucket).Delete(k.key)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// changeIndexKeys replaces the entries old names by those cur names, pair
+// by pair (old[i] becomes cur[i]), leaving alone a pair that is the same on
+// both sides.
+func changeIndexKeys(tx *bolt.Tx, old, cur []indexKey) error {
+	for i := range old {
+		o, c := old[i], cur[i]
+		if o.want == c.want && (!o.want || string(o.key) == string(c.key)) {
+			continue
+		}
+		if err := setIndexKeys(tx, false, []indexKey{o}); err != nil {
+			return err
+		}
+		if err := setIndexKeys(tx, true, []indexKey{c}); err != nil {
 			return err
 		}
 	}

@@ -34,7 +34,7 @@
 //     on a page the file no longer holds (which would be SIGBUS), into an
 //     error wrapping ErrDamaged for that one call, logged with its stack.
 //
-// # Bucket layout (schema version 4)
+// # Bucket layout (schema version 5)
 //
 // Values are JSON. Keys join their parts with a 0 byte, which no id, client
 // id, queue or topic may contain; "seq" and "time" are 8-byte big-endian
@@ -49,6 +49,8 @@
 //	tickets                    id -> Ticket
 //	feedback                   id -> Feedback
 //	agents                     login -> Agent
+//	events                     conversation id, seq -> Event (version 5)
+//	canned                     shortcut -> CannedResponse (version 5)
 //	idx_customer_email         lower-case e-mail -> customer id
 //	idx_customer_phone         "+" and digits -> customer id
 //	idx_customer_identity      channel, external id -> customer id
@@ -60,10 +62,25 @@
 //	idx_ticket_open            customer id, topic, ticket id -> (empty); open and pending only
 //	idx_feedback_customer      customer id, created time, feedback id -> (empty)
 //	idx_feedback_conversation  conversation id, created time, feedback id -> (empty); version 2
+//	idx_conversation_created   created time, conversation id -> (empty); version 5
+//	idx_conversation_closed    closed time, conversation id -> (empty); resolved only (version 5)
 //
 // Version 4 changed no layout: it unlinked the conversations that Parley
 // before verified disclosure had linked to a customer on a visitor's
 // unverified claim (slot "_claimed").
+//
+// Version 5 is the agent console's: events (lifecycle.go: who claimed,
+// released, transferred or resolved a conversation, and agents' notes),
+// stored by Transition and CommitTurn in the transaction of the change they
+// record, numbered per conversation apart from its messages and erased and
+// exported with it; canned responses (canned.go); and the two time indexes
+// CreatedBetween and ResolvedBetween read. The created entry is written
+// once, when a conversation is created or imported; the closed entry when
+// it is resolved, and removed when it reopens (an update, or a customer's
+// message: AppendMessage removes it in its own transaction, so the hot
+// path costs no extra transaction) or is erased. The migration builds both
+// indexes from the conversations there are and gives each conversation
+// without StateSince its UpdatedAt.
 //
 // Every write keeps its records and their index entries in step in one
 // transaction; Check proves it. History reads the customer indexes in
@@ -77,6 +94,11 @@
 // Writable reports a store whose last commit failed (the file could not be
 // written or synced) until a commit succeeds again; cmd/bot's /readyz uses
 // it.
+//
+// Conversation.StateSince and LastAgentAt are kept by the store: StateSince
+// by crm.UpdatedConversation (and by AppendMessage when a customer message
+// reopens a conversation), LastAgentAt by AppendMessage of an agent
+// message, in the write-back it makes anyway.
 //
 // Conversation.LastCustomerSeq and AnsweredSeq are new fields of the
 // conversation record, not a new schema version: a conversation written
@@ -99,7 +121,8 @@
 //     a transaction ends). Backup and Check are the exceptions: a long read
 //     transaction keeps freed pages from being reused and holds up a writer
 //     that needs to grow the file.
-//   - Update* callbacks, and CommitTurn's Turn.Update, run inside the write
-//     transaction: they must be quick and must not call the store. They may
-//     run twice when a commit they share with other writers fails.
+//   - Update* callbacks, Transition's fn and CommitTurn's Turn.Update run
+//     inside the write transaction: they must be quick and must not call
+//     the store. They may run twice when a commit they share with other
+//     writers fails.
 package boltdb

@@ -38,7 +38,8 @@ func (db *DB) AppendMessage(ctx context.Context, m crm.Message) (crm.Message, bo
 // it (false: a message with its ClientID was there, and is returned).
 // convs caches the conversations changed in this transaction; the caller
 // writes them back. A customer message raises LastCustomerSeq and reopens a
-// resolved conversation. Errors that are not errAbort mean nothing was
+// resolved conversation (taking it out of the closed index); an agent
+// message sets LastAgentAt. Errors that are not errAbort mean nothing was
 // written.
 func (db *DB) appendTx(tx *bolt.Tx, convs map[string]*crm.Conversation, m crm.Message) (crm.Message, bool, error) {
 	conv := convs[m.ConversationID]
@@ -86,9 +87,19 @@ func (db *DB) appendTx(tx *bolt.Tx, convs map[string]*crm.Conversation, m crm.Me
 		if conv.State == crm.StateResolved {
 			// ClosedAt stays until the next update, so that the engine
 			// sees the conversation was reopened. The write-back
-			// (putConversationTx) puts it in the open index again.
+			// (putConversationTx) puts it in the open index again; the
+			// closed index loses it here.
+			if closedIndexed(conv) {
+				if err := tx.Bucket(idxConvClosed).Delete(convTimeKey(conv.ClosedAt, conv.ID)); err != nil {
+					return crm.Message{}, false, errAbort{err}
+				}
+			}
 			conv.State = crm.StateBot
+			conv.StateSince = m.CreatedAt
 		}
+	}
+	if m.Sender == crm.SenderAgent {
+		conv.LastAgentAt = m.CreatedAt
 	}
 	conv.LastSeq = m.Seq
 	conv.UpdatedAt = m.CreatedAt
@@ -136,6 +147,9 @@ func (db *DB) importMessageTx(tx *bolt.Tx, m crm.Message) error {
 	}
 	if conv.UpdatedAt.Before(m.CreatedAt) {
 		conv.UpdatedAt = m.CreatedAt
+	}
+	if m.Sender == crm.SenderAgent && conv.LastAgentAt.Before(m.CreatedAt) {
+		conv.LastAgentAt = m.CreatedAt
 	}
 	return putConversationTx(tx, &conv)
 }

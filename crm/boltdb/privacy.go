@@ -75,6 +75,10 @@ func (db *DB) EraseCustomer(ctx context.Context, id string) (crm.Erasure, error)
 			if err := deleteKeys(tx.Bucket(idxMessageClient), clients); err != nil {
 				return err
 			}
+			events := keysWithPrefix(tx.Bucket(bucketEvents), prefix(conv.ID))
+			if err := deleteKeys(tx.Bucket(bucketEvents), events); err != nil {
+				return err
+			}
 			if err := indexConversation(tx, &conv, false); err != nil {
 				return err
 			}
@@ -82,8 +86,11 @@ func (db *DB) EraseCustomer(ctx context.Context, id string) (crm.Erasure, error)
 				return err
 			}
 			e.Messages += len(msgs)
-			e.IndexEntries += len(clients) + 1
-			if conv.Open() {
+			e.Events += len(events)
+			// The customer and created indexes, and the open or the
+			// closed one.
+			e.IndexEntries += len(clients) + 2
+			if conv.Open() || closedIndexed(&conv) {
 				e.IndexEntries++
 			}
 		}
@@ -177,6 +184,9 @@ func (db *DB) ExportCustomer(ctx context.Context, id string, w io.Writer) error 
 			})
 			if err != nil {
 				return fmt.Errorf("decode message: %w", err)
+			}
+			if ec.Events, err = eventsOf(tx, c.ID, 0, 0); err != nil {
+				return err
 			}
 			ex.Conversations = append(ex.Conversations, ec)
 		}

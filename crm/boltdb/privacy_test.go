@@ -45,6 +45,7 @@ func addPerson(t *testing.T, db *DB, name, email, phone string) person {
 				Text: fmt.Sprintf("I am %s, write to %s or call %s about order %s", name, email, phone, o.ID)}))
 		}
 		mustMessage(t)(db.AppendMessage(ctx, crm.Message{ConversationID: c.ID, Sender: crm.SenderBot, Text: "Thanks " + name}))
+		must2(t)(db.Transition(ctx, c.ID, crm.Event{Type: crm.EventNote, Actor: "ann", Text: "called " + name + " at " + phone}, nil))
 		if i == 1 {
 			c = must[crm.Conversation](t)(db.UpdateConversation(ctx, c.ID, func(c *crm.Conversation) error { c.State = crm.StateResolved; return nil }))
 		}
@@ -111,8 +112,10 @@ func TestEraseCustomer(t *testing.T) {
 	}
 
 	e := must[crm.Erasure](t)(db.EraseCustomer(ctx, ada.customer.ID))
-	want := crm.Erasure{CustomerID: ada.customer.ID, Orders: 2, Conversations: 2, Messages: 8, Tickets: 2, Feedback: 2,
-		IndexEntries: 4 + 2 + (2 + 1 + 6) + (2 + 1) + (2 + 2)}
+	// Conversations: 2 customer, 2 created, 1 open and 1 closed entries,
+	// and 6 client ids.
+	want := crm.Erasure{CustomerID: ada.customer.ID, Orders: 2, Conversations: 2, Messages: 8, Events: 2, Tickets: 2, Feedback: 2,
+		IndexEntries: 4 + 2 + (2 + 2 + 1 + 1 + 6) + (2 + 1) + (2 + 2)}
 	if e != want {
 		t.Errorf("erasure %+v, want %+v", e, want)
 	}
@@ -131,7 +134,7 @@ func TestEraseCustomer(t *testing.T) {
 		t.Fatalf("bob by email: %v", err)
 	}
 	st := must[crm.Stats](t)(db.Stats(ctx))
-	if st != (crm.Stats{Customers: 1, Orders: 2, Conversations: 2, Messages: 8, Tickets: 2, Feedback: 2}) {
+	if st != (crm.Stats{Customers: 1, Orders: 2, Conversations: 2, Messages: 8, Events: 2, Tickets: 2, Feedback: 2}) {
 		t.Errorf("after erasure: %+v", st)
 	}
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/parleyhq/parley/crm"
 )
 
-// CommitTurn implements ConversationStore. The parse and the replies are
-// checked and redacted before the write transaction; the transaction goes
+// CommitTurn implements ConversationStore. The parse, the replies and the
+// events are checked and redacted before the write transaction (the events
+// are stored after the replies, as Transition stores its event); the transaction goes
 // through the commit queue like an append, so a turn shares its fsync with
 // the messages arriving meanwhile.
 func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
@@ -24,6 +25,10 @@ func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 
 func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
 	parse, prepared, err := crm.PrepareTurn(t, db.maxMsg)
+	if err != nil {
+		return crm.Conversation{}, nil, err
+	}
+	events, err := prepareEvents(t.ConversationID, t.Events)
 	if err != nil {
 		return crm.Conversation{}, nil, err
 	}
@@ -44,8 +49,9 @@ func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 		if tx.Bucket(bucketMessages).Get(messageKey(conv.ID, t.Seq)) == nil {
 			return fmt.Errorf("message %d of conversation %q: %w", t.Seq, conv.ID, crm.ErrNotFound)
 		}
+		now := db.now()
 		if t.Update != nil {
-			if conv, err = db.updateConversationTx(tx, conv.ID, t.Update); err != nil {
+			if conv, err = db.updateConversationTx(tx, conv.ID, t.Update, now); err != nil {
 				return err
 			}
 		}
@@ -66,7 +72,12 @@ func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 			}
 			stored = append(stored, m)
 		}
-		crm.FinishTurn(&conv, t.Seq, db.now())
+		for _, ev := range events {
+			if _, err := putEventTx(tx, ev, now); err != nil {
+				return err
+			}
+		}
+		crm.FinishTurn(&conv, t.Seq, now)
 		return putConversations(tx, convs)
 	})
 	if err != nil {

@@ -80,10 +80,16 @@ func testEraseCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 	must[crm.Feedback](t)(st.AddFeedback(ctx, crm.Feedback{ConversationID: linked.ID, Score: 1, Comment: "call me on " + ada.phone}))
 	must[crm.Conversation](t)(st.UpdateConversation(ctx, linked.ID, func(c *crm.Conversation) error { c.CustomerID = ada.id; return nil }))
 	ada.convs = append(ada.convs, linked.ID)
+	// Two events on Ada's conversations, one on Bob's.
+	for _, id := range []string{ada.convs[0], linked.ID, bob.convs[0]} {
+		if _, _, err := st.Transition(ctx, id, crm.Event{Type: crm.EventNote, Actor: "grace", Text: "called back"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	e := must[crm.Erasure](t)(st.EraseCustomer(ctx, ada.id))
 	e.IndexEntries = 0 // how many index entries a store keeps is its own business
-	if want := (crm.Erasure{CustomerID: ada.id, Orders: 2, Conversations: 3, Messages: 9, Tickets: 2, Feedback: 3}); e != want {
+	if want := (crm.Erasure{CustomerID: ada.id, Orders: 2, Conversations: 3, Messages: 9, Events: 2, Tickets: 2, Feedback: 3}); e != want {
 		t.Errorf("erasure %+v, want %+v", e, want)
 	}
 	_, err := st.EraseCustomer(ctx, ada.id)
@@ -120,6 +126,21 @@ func testEraseCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 			wantErr(t, "rating of "+id, err, crm.ErrNotFound)
 			_, err = st.History(ctx, id, crm.HistoryQuery{})
 			wantErr(t, "history of "+id, err, crm.ErrNotFound)
+			_, err = st.Events(ctx, id, 0, 0)
+			wantErr(t, "events of "+id, err, crm.ErrNotFound)
+		}
+		for _, list := range []struct {
+			name string
+			f    func() ([]crm.Conversation, error)
+		}{
+			{"created", func() ([]crm.Conversation, error) { return st.CreatedBetween(ctx, farPast, farFuture, 0) }},
+			{"resolved", func() ([]crm.Conversation, error) { return st.ResolvedBetween(ctx, farPast, farFuture, 0) }},
+		} {
+			for _, id := range convIDs(must[[]crm.Conversation](t)(list.f())) {
+				if slices.Contains(ada.convs, id) {
+					t.Errorf("%s between holds erased %s", list.name, id)
+				}
+			}
 		}
 		all := convIDs(must[[]crm.Conversation](t)(st.Conversations(ctx, "", 0)))
 		equal(t, "all conversations", all, slices.Sorted(slices.Values(append(slices.Clone(bob.convs), anon.ID))))
@@ -141,7 +162,7 @@ func testEraseCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 		wantErr(t, "latest rating", err, crm.ErrNotFound)
 		var buf bytes.Buffer
 		wantErr(t, "export", st.ExportCustomer(ctx, ada.id, &buf), crm.ErrNotFound)
-		if got := must[crm.Stats](t)(st.Stats(ctx)); got != (crm.Stats{Customers: 1, Orders: 2, Conversations: 3, Messages: 9, Tickets: 2, Feedback: 3}) {
+		if got := must[crm.Stats](t)(st.Stats(ctx)); got != (crm.Stats{Customers: 1, Orders: 2, Conversations: 3, Messages: 9, Events: 1, Tickets: 2, Feedback: 3}) {
 			t.Errorf("stats after the erasure: %+v", got)
 		}
 	})
@@ -161,6 +182,7 @@ func testEraseCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Errorf("anonymous rating %+v", f)
 		}
 		equal(t, "anonymous messages", seqs(allMessages(t, st, anon.ID)), []uint64{1})
+		equal(t, "bob's events", eventSeqs(allEvents(t, st, bob.convs[0])), []uint64{1})
 	})
 
 	t.Run("ids, e-mail, phone and client ids are free again", func(t *testing.T) {
@@ -170,6 +192,10 @@ func testEraseCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 		m := appendMsg(t, st, crm.Message{ConversationID: conv.ID, Sender: crm.SenderCustomer, Text: "new", ClientID: ada.convs[0] + "-0"})
 		if m.Seq != 1 || m.Text != "new" {
 			t.Errorf("first message of the new conversation: %+v", m)
+		}
+		equal(t, "events of the new conversation", eventSeqs(allEvents(t, st, conv.ID)), []uint64{})
+		if _, ev, err := st.Transition(ctx, conv.ID, crm.Event{Type: crm.EventNote, Actor: "grace", Text: "new"}, nil); err != nil || ev.Seq != 1 {
+			t.Errorf("first event of the new conversation: %+v, %v", ev, err)
 		}
 		must[crm.Ticket](t)(st.CreateTicket(ctx, crm.Ticket{ID: ada.tickets[0], CustomerID: c.ID, Subject: "new"}))
 		must[crm.Order](t)(st.PutOrder(ctx, crm.Order{ID: ada.orders[0], CustomerID: c.ID, Status: crm.OrderPlaced}))
@@ -186,7 +212,19 @@ func testExportCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 	ctx := t.Context()
 	st := open(t)
 	ada := addPerson(t, st, "Ada", 0)
-	addPerson(t, st, "Bob", 10)
+	bob := addPerson(t, st, "Bob", 10)
+	for _, ev := range []struct {
+		conv string
+		ev   crm.Event
+	}{
+		{ada.convs[1], crm.Event{Type: crm.EventClaim, Actor: "grace", Agent: "grace"}},
+		{ada.convs[1], crm.Event{Type: crm.EventNote, Actor: "grace", Text: "paid with " + cardText}},
+		{bob.convs[1], crm.Event{Type: crm.EventNote, Actor: "grace", Text: "not Ada's"}},
+	} {
+		if _, _, err := st.Transition(ctx, ev.conv, ev.ev, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var buf bytes.Buffer
 	if err := st.ExportCustomer(ctx, ada.id, &buf); err != nil {
@@ -216,10 +254,20 @@ func testExportCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 		if c.LastSeq != 4 || c.CustomerID != ada.id {
 			t.Errorf("exported conversation %+v", c.Conversation)
 		}
+		for _, e := range c.Events {
+			if e.ConversationID != c.ID || e.ID == "" || e.At.IsZero() {
+				t.Errorf("exported event %+v", e)
+			}
+		}
 	}
 	equal(t, "conversations, newest first", convs, []string{ada.convs[1], ada.convs[0]})
 	if ex.Conversations[0].State != crm.StateResolved {
 		t.Errorf("exported conversation %+v: want it resolved", ex.Conversations[0].Conversation)
+	}
+	equal(t, "event seqs", eventSeqs(ex.Conversations[0].Events), []uint64{1, 2})
+	equal(t, "event seqs of the conversation without", eventSeqs(ex.Conversations[1].Events), []uint64{})
+	if note := ex.Conversations[0].Events[1]; note.Type != crm.EventNote || note.Text != "paid with "+cardRedacted {
+		t.Errorf("exported note %+v: want it with its text redacted", note)
 	}
 	equal(t, "tickets, most recently updated first", ticketIDs(ex.Tickets), []string{ada.tickets[1], ada.tickets[0]})
 	var fbs []string
@@ -237,13 +285,13 @@ func testExportCustomer(t *testing.T, open func(t *testing.T) crm.Store) {
 		}
 		var doc struct {
 			Orders, Tickets, Feedback json.RawMessage
-			Conversations             []struct{ Messages json.RawMessage }
+			Conversations             []struct{ Messages, Events json.RawMessage }
 		}
 		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 			t.Fatal(err)
 		}
 		if string(doc.Orders) != "[]" || string(doc.Tickets) != "[]" || string(doc.Feedback) != "[]" ||
-			len(doc.Conversations) != 1 || string(doc.Conversations[0].Messages) != "[]" {
+			len(doc.Conversations) != 1 || string(doc.Conversations[0].Messages) != "[]" || string(doc.Conversations[0].Events) != "[]" {
 			t.Errorf("export %s: want empty lists as []", buf.Bytes())
 		}
 	})

@@ -39,8 +39,12 @@ func testImport(t *testing.T, open func(t *testing.T) crm.Store) {
 			{Agent: crm.Agent{Login: "grace", Role: crm.RoleAdmin}, Password: "pw"},
 			{Agent: crm.Agent{Login: "alan", Role: crm.RoleAgent, PasswordHash: seedHash}},
 		},
+		Canned: []crm.CannedResponse{
+			{Shortcut: "refund-sent", Title: "Refund sent", Text: "Your refund is on its way.", UpdatedBy: "grace", UpdatedAt: day(4)},
+			{Shortcut: "greeting", Text: "Hello!"},
+		},
 	})
-	if got := must[crm.Stats](t)(st.Stats(ctx)); got != (crm.Stats{Customers: 2, Orders: 1, Conversations: 1, Messages: 3, Tickets: 1, Feedback: 1, Agents: 2}) {
+	if got := must[crm.Stats](t)(st.Stats(ctx)); got != (crm.Stats{Customers: 2, Orders: 1, Conversations: 1, Messages: 3, Tickets: 1, Feedback: 1, Agents: 2, Canned: 2}) {
 		t.Errorf("stats after the import: %+v", got)
 	}
 	if c := must[crm.Customer](t)(st.Customer(ctx, "cus_ada")); !c.CreatedAt.Equal(day(1)) {
@@ -61,6 +65,10 @@ func testImport(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Errorf("imported conversation %+v: want AnsweredSeq 1 (its last customer message)", c)
 	}
 	ms := allMessages(t, st, "conv_1")
+	if !c.StateSince.Equal(day(2)) || !c.LastAgentAt.Equal(ms[2].CreatedAt) {
+		t.Errorf("imported conversation %+v: want StateSince its CreatedAt, LastAgentAt its agent message's time", c)
+	}
+	equal(t, "events of an imported conversation", eventSeqs(allEvents(t, st, "conv_1")), []uint64{})
 	equal(t, "seqs", seqs(ms), []uint64{1, 2, 3})
 	if ms[0].ID != "msg_seed1" || !ms[0].CreatedAt.Equal(day(2)) || ms[0].Text != cardRedacted {
 		t.Errorf("imported message %+v: want its id and time kept and its text redacted", ms[0])
@@ -77,6 +85,14 @@ func testImport(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	if f := must[crm.Feedback](t)(st.ConversationFeedback(ctx, "conv_1")); f.CustomerID != "cus_ada" || f.ID == "" {
 		t.Errorf("imported rating %+v", f)
+	}
+	canned := must[[]crm.CannedResponse](t)(st.CannedResponses(ctx))
+	equal(t, "canned responses", shortcuts(canned), []string{"greeting", "refund-sent"})
+	if r := canned[1]; r.Title != "Refund sent" || r.UpdatedBy != "grace" || !r.UpdatedAt.Equal(day(4)) {
+		t.Errorf("imported canned response %+v: want its fields and time kept", r)
+	}
+	if g := canned[0]; g.Text != "Hello!" || g.UpdatedAt.IsZero() {
+		t.Errorf("imported canned response %+v: want UpdatedAt set", g)
 	}
 	for _, a := range []struct{ login, password string }{{"grace", "pw"}, {"alan", seedPassword}} {
 		if _, err := st.Authenticate(ctx, a.login, a.password); err != nil {
@@ -96,6 +112,7 @@ func testImportAllOrNothing(t *testing.T, open func(t *testing.T) crm.Store) {
 		Conversations: []crm.Conversation{{ID: "conv_ada", Channel: crm.ChannelWeb, CustomerID: "cus_ada"}},
 		Messages:      []crm.Message{{ConversationID: "conv_ada", Sender: crm.SenderCustomer, Text: "hello", ClientID: "c1"}},
 		Agents:        []crm.SeedAgent{{Agent: crm.Agent{Login: "grace", Role: crm.RoleAgent, PasswordHash: seedHash}}},
+		Canned:        []crm.CannedResponse{{Shortcut: "greeting", Text: "Hello!"}},
 	})
 	baseline := must[crm.Stats](t)(st.Stats(ctx))
 	good := func() crm.Snapshot {
@@ -108,6 +125,7 @@ func testImportAllOrNothing(t *testing.T, open func(t *testing.T) crm.Store) {
 			},
 			Tickets: []crm.Ticket{{ID: "tkt_new", CustomerID: "cus_new", Subject: "new"}},
 			Agents:  []crm.SeedAgent{{Agent: crm.Agent{Login: "alan", Role: crm.RoleAgent, PasswordHash: seedHash}}},
+			Canned:  []crm.CannedResponse{{Shortcut: "refund-sent", Text: "Your refund is on its way."}},
 		}
 	}
 	bad := func(f func(s *crm.Snapshot)) crm.Snapshot { s := good(); f(&s); return s }
@@ -140,6 +158,18 @@ func testImportAllOrNothing(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"agent login taken", bad(func(s *crm.Snapshot) {
 			s.Agents = append(s.Agents, crm.SeedAgent{Agent: crm.Agent{Login: "grace", Role: crm.RoleAgent, PasswordHash: seedHash}})
 		}), crm.ErrConflict},
+		{"canned shortcut taken", bad(func(s *crm.Snapshot) {
+			s.Canned = append(s.Canned, crm.CannedResponse{Shortcut: "greeting", Text: "Hi"})
+		}), crm.ErrConflict},
+		{"canned shortcut twice in the snapshot", bad(func(s *crm.Snapshot) {
+			s.Canned = append(s.Canned, crm.CannedResponse{Shortcut: "refund-sent", Text: "Again"})
+		}), crm.ErrConflict},
+		{"canned response without text", bad(func(s *crm.Snapshot) {
+			s.Canned = append(s.Canned, crm.CannedResponse{Shortcut: "empty"})
+		}), crm.ErrInvalid},
+		{"canned shortcut upper-case", bad(func(s *crm.Snapshot) {
+			s.Canned = append(s.Canned, crm.CannedResponse{Shortcut: "Hello", Text: "Hi"})
+		}), crm.ErrInvalid},
 		{"order of an unknown customer", bad(func(s *crm.Snapshot) {
 			s.Orders = append(s.Orders, crm.Order{ID: "2000", CustomerID: "cus_nobody", Status: crm.OrderPaid})
 		}), crm.ErrNotFound},
@@ -185,6 +215,7 @@ func testImportAllOrNothing(t *testing.T, open func(t *testing.T) crm.Store) {
 			_, err = st.Agent(ctx, "alan")
 			wantErr(t, "agent of a failed import", err, crm.ErrNotFound)
 			equal(t, "messages of a conversation a failed import added to", seqs(allMessages(t, st, "conv_ada")), []uint64{1})
+			equal(t, "canned responses", shortcuts(must[[]crm.CannedResponse](t)(st.CannedResponses(ctx))), []string{"greeting"})
 		})
 	}
 	// What the failed imports held is still free to import.
@@ -219,16 +250,27 @@ func testStats(t *testing.T, open func(t *testing.T) crm.Store) {
 	must[crm.Ticket](t)(st.CreateTicket(ctx, crm.Ticket{CustomerID: ada.ID, Subject: "x"}))
 	must[crm.Feedback](t)(st.AddFeedback(ctx, crm.Feedback{ConversationID: conv.ID, Score: 5}))
 	imp(t, st, crm.Snapshot{Agents: []crm.SeedAgent{{Agent: crm.Agent{Login: "grace", Role: crm.RoleAgent, PasswordHash: seedHash}}}})
-	want := crm.Stats{Customers: 2, Orders: 2, Conversations: 2, Messages: 2, Tickets: 1, Feedback: 1, Agents: 1}
+	for range 2 {
+		if _, _, err := st.Transition(ctx, conv.ID, crm.Event{Type: crm.EventNote, Actor: "grace", Text: "note"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sc := range []string{"a", "b", "a"} { // "a" twice: replaced, not added
+		must[crm.CannedResponse](t)(st.PutCanned(ctx, crm.CannedResponse{Shortcut: sc, Text: "text " + sc}))
+	}
+	want := crm.Stats{Customers: 2, Orders: 2, Conversations: 2, Messages: 2, Tickets: 1, Feedback: 1, Agents: 1, Events: 2, Canned: 2}
 	if got := must[crm.Stats](t)(st.Stats(ctx)); got != want {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
 	if err := st.DeleteAgent(ctx, "grace"); err != nil {
 		t.Fatal(err)
 	}
-	want.Agents = 0
+	if err := st.DeleteCanned(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want.Agents, want.Canned = 0, 1
 	if got := must[crm.Stats](t)(st.Stats(ctx)); got != want {
-		t.Errorf("stats after deleting the agent %+v, want %+v", got, want)
+		t.Errorf("stats after deleting the agent and a canned response %+v, want %+v", got, want)
 	}
 }
 

@@ -22,6 +22,9 @@
 //   - Times the store sets are only checked to be set (and not to go back);
 //     tests of orderings by time load records with explicit times through
 //     Import, or pass them where the contract keeps them (Order.PlacedAt).
+//     CreatedBetween and ResolvedBetween are checked on imported times, and
+//     on a change made at the store's clock by asking for the one instant
+//     the store returned (its CreatedAt or ClosedAt).
 //   - ErrTooLarge is checked with a text of 1 MiB: a store's limit must be
 //     below that.
 //   - A few agent tests hash passwords at the store's cost; open stores with
@@ -64,6 +67,14 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"CommitTurn", testCommitTurn},
 		{"CommitTurnRefused", testCommitTurnRefused},
 		{"CommitTurnConcurrent", testCommitTurnConcurrent},
+		{"CommitTurnEvents", testCommitTurnEvents},
+		{"Transitions", testTransitions},
+		{"TransitionRefused", testTransitionRefused},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"StateSince", testStateSince},
+		{"LastAgentAt", testLastAgentAt},
+		{"ListingsByTime", testListingsByTime},
+		{"Canned", testCanned},
 		{"History", testHistory},
 		{"HistoryWithoutCustomer", testHistoryWithoutCustomer},
 		{"Tickets", testTickets},
@@ -204,6 +215,10 @@ func testClosed(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, "append after close", err, crm.ErrClosed)
 	_, err = st.CreateCustomer(ctx, crm.Customer{Name: "Ada"})
 	wantErr(t, "create after close", err, crm.ErrClosed)
+	_, _, err = st.Transition(ctx, conv.ID, crm.Event{Type: crm.EventNote, Actor: "grace", Text: "hello?"}, nil)
+	wantErr(t, "transition after close", err, crm.ErrClosed)
+	_, err = st.CannedResponses(ctx)
+	wantErr(t, "canned responses after close", err, crm.ErrClosed)
 	if err := c.Close(); err != nil {
 		t.Errorf("second close: %v", err)
 	}

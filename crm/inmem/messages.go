@@ -31,8 +31,11 @@ func (c *conversation) appendMessage(m crm.Message, now time.Time) (crm.Message,
 		if conv.State == crm.StateResolved {
 			// ClosedAt stays until the next update, so that the engine
 			// sees the conversation was reopened.
-			conv.State = crm.StateBot
+			conv.State, conv.StateSince = crm.StateBot, now
 		}
+	}
+	if m.Sender == crm.SenderAgent {
+		conv.LastAgentAt = now
 	}
 	conv.LastSeq, conv.UpdatedAt = m.Seq, now
 	c.c = conv
@@ -71,6 +74,9 @@ func (d *data) importMessage(m crm.Message, now time.Time) error {
 		// Imported history counts as answered: a restored backup is not
 		// answered again.
 		conv.LastCustomerSeq, conv.AnsweredSeq = m.Seq, m.Seq
+	}
+	if m.Sender == crm.SenderAgent && conv.LastAgentAt.Before(m.CreatedAt) {
+		conv.LastAgentAt = m.CreatedAt
 	}
 	if conv.UpdatedAt.Before(m.CreatedAt) {
 		conv.UpdatedAt = m.CreatedAt
@@ -157,6 +163,10 @@ func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 	if err != nil {
 		return crm.Conversation{}, nil, err
 	}
+	events, err := prepareEvents(t.Events)
+	if err != nil {
+		return crm.Conversation{}, nil, err
+	}
 	var (
 		out    crm.Conversation
 		stored = make([]crm.Message, 0, len(prepared))
@@ -187,6 +197,9 @@ func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 		for _, r := range prepared {
 			m, _ := c.appendMessage(r, now)
 			stored = append(stored, m)
+		}
+		for _, ev := range events {
+			c.addEvent(ev, now)
 		}
 		crm.FinishTurn(&c.c, t.Seq, now)
 		out = cloneConversation(c.c)

@@ -11,9 +11,10 @@ import (
 
 // EraseCustomer implements crm.PrivacyStore. Erasure.IndexEntries counts
 // what the bbolt store counts (e-mail, phone and identity lookups, and one
-// entry per order, per conversation and open conversation, per client id,
-// per ticket and open ticket, per rating's customer and conversation), so
-// that both report the same numbers.
+// entry per order, per conversation (by customer and by creation time),
+// per open conversation, per resolved conversation (by closing time), per
+// client id, per ticket and open ticket, per rating's customer and
+// conversation), so that both report the same numbers.
 func (s *Store) EraseCustomer(ctx context.Context, id string) (crm.Erasure, error) {
 	var e crm.Erasure
 	err := s.write(ctx, func(d *data) error {
@@ -38,8 +39,12 @@ func (s *Store) EraseCustomer(ctx context.Context, id string) (crm.Erasure, erro
 			delete(d.convs, conv.c.ID)
 			e.Conversations++
 			e.Messages += len(conv.msgs)
-			e.IndexEntries += len(conv.clients) + 1
+			e.Events += len(conv.events)
+			e.IndexEntries += len(conv.clients) + 2 // by customer, by creation time
 			if conv.c.Open() {
+				e.IndexEntries++
+			}
+			if conv.c.State == crm.StateResolved {
 				e.IndexEntries++
 			}
 		}
@@ -89,6 +94,7 @@ func (s *Store) ExportCustomer(ctx context.Context, id string, w io.Writer) erro
 			ex.Conversations = append(ex.Conversations, crm.ExportConversation{
 				Conversation: cloneConversation(c.c),
 				Messages:     cloneMessages(c.msgs),
+				Events:       append([]crm.Event{}, c.events...),
 			})
 		}
 		ex.Tickets = d.ticketsOf(id)

@@ -125,13 +125,15 @@ type data struct {
 	tickets    map[string]crm.Ticket
 	feedback   map[string]crm.Feedback
 	agents     map[string]crm.Agent
+	canned     map[string]crm.CannedResponse // by shortcut
 }
 
-// conversation is a conversation with its messages: msgs[i] has Seq i+1,
-// and len(msgs) == c.LastSeq.
+// conversation is a conversation with its messages and events: msgs[i]
+// has Seq i+1, and len(msgs) == c.LastSeq; events[i] has Seq i+1.
 type conversation struct {
 	c       crm.Conversation
 	msgs    []crm.Message
+	events  []crm.Event
 	clients map[string]uint64 // client id -> seq
 }
 
@@ -146,11 +148,12 @@ func newData() *data {
 		tickets:    map[string]crm.Ticket{},
 		feedback:   map[string]crm.Feedback{},
 		agents:     map[string]crm.Agent{},
+		canned:     map[string]crm.CannedResponse{},
 	}
 }
 
 // clone copies d, sharing its records (which are never changed in place)
-// but not its maps or message lists.
+// but not its maps or message and event lists.
 func (d *data) clone() *data {
 	n := &data{
 		customers:  maps.Clone(d.customers),
@@ -162,9 +165,10 @@ func (d *data) clone() *data {
 		tickets:    maps.Clone(d.tickets),
 		feedback:   maps.Clone(d.feedback),
 		agents:     maps.Clone(d.agents),
+		canned:     maps.Clone(d.canned),
 	}
 	for id, c := range d.convs {
-		n.convs[id] = &conversation{c: c.c, msgs: slices.Clone(c.msgs), clients: maps.Clone(c.clients)}
+		n.convs[id] = &conversation{c: c.c, msgs: slices.Clone(c.msgs), events: slices.Clone(c.events), clients: maps.Clone(c.clients)}
 	}
 	return n
 }
@@ -175,10 +179,11 @@ func (s *Store) Stats(ctx context.Context) (crm.Stats, error) {
 	err := s.read(ctx, func(d *data) error {
 		st = crm.Stats{
 			Customers: len(d.customers), Orders: len(d.orders), Conversations: len(d.convs),
-			Tickets: len(d.tickets), Feedback: len(d.feedback), Agents: len(d.agents),
+			Tickets: len(d.tickets), Feedback: len(d.feedback), Agents: len(d.agents), Canned: len(d.canned),
 		}
 		for _, c := range d.convs {
 			st.Messages += len(c.msgs)
+			st.Events += len(c.events)
 		}
 		return nil
 	})
@@ -265,6 +270,11 @@ func (d *data) load(snap crm.Snapshot, msgs []crm.Message, agents []crm.Agent, n
 		}
 		if err := d.putAgent(&a); err != nil {
 			return fmt.Errorf("agent %q: %w", a.Login, err)
+		}
+	}
+	for _, c := range snap.Canned {
+		if err := d.importCanned(c, now); err != nil {
+			return fmt.Errorf("canned response %q: %w", c.Shortcut, err)
 		}
 	}
 	return nil

@@ -63,6 +63,9 @@ func Seed(now time.Time) (crm.Snapshot, error) {
 	for i := range s.Feedback {
 		shift(&s.Feedback[i].CreatedAt)
 	}
+	for i := range s.Canned {
+		shift(&s.Canned[i].UpdatedAt)
+	}
 	return s, nil
 }
 
