@@ -73,8 +73,48 @@
 // their conversations, so that the channels still attached end them.
 //
 // After Policy.MaxFailures failures in a row (not understood, out of scope,
-// invalid answers, unknown orders) the bot hands off. In the waiting and
-// agent states it stores messages and says nothing.
+// invalid answers, unknown orders) the bot hands off. In the agent state it
+// stores messages and says nothing; in the waiting state too, with two
+// exceptions below.
+//
+// The lifecycle (lifecycle.go, timeouts.go) is the one place where people
+// take conversations from the bot and give them back; the console, the REST
+// API and other channels call it. A conversation is held by the bot (state
+// bot), waits in a queue (waiting, after a handoff), is held by an agent
+// (agent, AssignedAgent set) or is resolved. Claim (an agent takes it),
+// Assign (the system's auto-assignment, or an admin), Release (back to its
+// queue), Transfer (to a queue or an agent), Return (back to the bot, with
+// a system message to the customer and every message so far counted as
+// answered) and Resolve are each one store Transition made under the
+// conversation's lock, so they are serialised with the bot's turns in this
+// process; the store's transaction decides again on the conversation as it
+// then is, so a change by another process is never overwritten and exactly
+// one of many simultaneous claims wins anywhere (the others get a
+// *ClaimedError naming the winner). A claim that lands while another
+// process's turn runs makes that turn's commit drop the bot's replies
+// ("taken_over"). An agent's Post on a conversation nobody holds claims it
+// first. Each change stores a crm.Event (who, when, the queue and assignee
+// after it) and publishes EventState, then EventLifecycle; the bot's own
+// changes (a handoff, with its routing reason; a goodbye that resolves) are
+// stored with the turn (crm.Turn.Events). Note stores an agent's private
+// note and publishes only EventLifecycle: customer channels ignore those,
+// so a note never reaches the customer. Typing publishes who is typing.
+//
+// Sweep (RunSweeper calls it periodically) applies the timeouts: a
+// conversation that waited Config.QueueTimeout (default 2 minutes; at once
+// outside Config.Hours, a BusinessHours from ParseHours) hears once per
+// handoff that nobody is free and that it may leave an e-mail address
+// (message queue_timeout; event timeout; slot _queue_timeout) and stays in
+// its queue; one whose agent has not written since taking it
+// Config.AgentTimeout ago (default 5 minutes) goes back to its queue (event
+// requeue). While waiting, after the timeout, a message with an e-mail
+// address is answered (contact_saved), kept in slot contact_email (event
+// contact) and, for a known customer, opens a ticket (topic email_reply) or
+// adds to their open one; a message with a closing cue that the NLU reads
+// as a goodbye takes the customer out of the queue (left_queue; event
+// leave; resolved). Only those messages are parsed while waiting. Domains
+// may word queue_timeout, contact_saved, left_queue and returned under
+// messages; the engine has its own lines for those that do not.
 //
 // Verified disclosure (verify.go). Account data is shown and acted on only
 // for a verified visitor: one whose conversation has a customer, set by the
@@ -92,7 +132,16 @@
 // process); at Policy.MaxProofFailures (default 3) of either the bot stops
 // checking and hands off. A webhook sees the customer only once verified.
 //
-// Caveats: the engine's own bookkeeping (failures, pending questions, the
+// Caveats: a turn's lifecycle events are published after one extra read
+// (Events), because CommitTurn does not return them with their ids; it
+// happens only in turns that hand off, resolve or take a contact. While
+// waiting, only the message an Answer is about is looked at, so of two
+// messages answered at once only the newer may count. The sweeper's
+// timeouts are measured from StateSince, which the store sets: clocks of
+// several processes sharing a store should agree. Post claims for an agent
+// before storing; a resend of an agent's message after another agent took
+// the conversation fails with a *ClaimedError although the first send was
+// stored. The engine's own bookkeeping (failures, pending questions, the
 // intent a form serves, claims of identity) lives in the conversation's
 // Slots under names that start with "_". (Conversations that an earlier
 // version linked on a bare claim, slot _claimed, are unlinked by crm/boltdb

@@ -23,7 +23,8 @@ type Store interface {
 	crm.TicketStore
 	crm.FeedbackStore
 	crm.HistoryStore
-	crm.PrivacyStore // Erase
+	crm.PrivacyStore   // Erase
+	crm.LifecycleStore // Claim, Release, ... (lifecycle.go)
 }
 
 // Errors of the engine, wrapped with the operation that failed.
@@ -55,6 +56,17 @@ type Config struct {
 	// message the bot handles (stored in the conversation's
 	// SatisfactionRisk) and may hand off early; nil scores nothing.
 	Scorer Scorer
+	// QueueTimeout is how long a handed-off conversation waits for an
+	// agent before the customer is told nobody is free and offered a reply
+	// by e-mail (Sweep); 0 or less: DefaultQueueTimeout.
+	QueueTimeout time.Duration
+	// AgentTimeout is how long an agent may hold a conversation without
+	// writing in it before it goes back to its queue (Sweep); 0 or less:
+	// DefaultAgentTimeout.
+	AgentTimeout time.Duration
+	// Hours are the team's business hours: outside them the queue timeout
+	// is said at once. nil: always open.
+	Hours *BusinessHours
 }
 
 // Engine answers customers in two phases: Receive stores each message
@@ -75,6 +87,9 @@ type Engine struct {
 	parser Parser
 	locks  keyedMutex
 	proofs proofCounter // failed proofs of identity per source (verify.go)
+
+	queueTimeout, agentTimeout time.Duration // Config's, defaults filled in
+	hours                      *BusinessHours
 }
 
 // New returns an engine, or an error wrapping ErrConfig when cfg lacks a
@@ -87,7 +102,14 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("new engine: domain uses webhooks but no caller: %w", ErrConfig)
 	}
 	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
-		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser}
+		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser,
+		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, hours: cfg.Hours}
+	if e.queueTimeout <= 0 {
+		e.queueTimeout = DefaultQueueTimeout
+	}
+	if e.agentTimeout <= 0 {
+		e.agentTimeout = DefaultAgentTimeout
+	}
 	if e.events == nil {
 		e.events = NewBus()
 	}
@@ -200,11 +222,15 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 // decides, and commits the replies and the change of state together with
 // the mark that the message is answered (crm.ConversationStore.CommitTurn),
 // then publishes them. A message is answered once, also when Answer runs
-// again for it (a resend, another node, recovery at start). In the waiting
-// and agent states nothing is answered. A conversation that the customer's
+// again for it (a resend, another node, recovery at start). In the agent
+// state nothing is answered; in the waiting state only a goodbye (the
+// customer leaves the queue) and, after the queue timeout, an e-mail address
+// for a reply are (see Sweep). A conversation that the customer's
 // message reopened is held by the bot again. When an agent takes the
 // conversation while the policy runs, the bot's replies and state change
-// are dropped (Actions ends with "taken_over"); what the turn already did
+// are dropped (Actions ends with "taken_over"; in this process Claim waits
+// for the running turn instead, but another process may claim it at any
+// time); what the turn already did
 // in the CRM (a ticket, a cancelled order) stands and is visible to the
 // agent there.
 //
@@ -288,8 +314,11 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 	}
 	conv := sit.Conversation
 	out.Conversation = conv
+	if conv.State == crm.StateWaiting {
+		return e.waiting(ctx, sit, out) // timeouts.go
+	}
 	if !conv.Unanswered() {
-		if conv.State == crm.StateWaiting || conv.State == crm.StateAgent {
+		if conv.State == crm.StateAgent {
 			out.Actions = append(out.Actions, "silent")
 		}
 		return true, nil
@@ -363,6 +392,15 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 			Sender: crm.SenderBot, Text: r.text, QuickReplies: r.quick, ClientID: fmt.Sprintf("reply:%s:%d", msg.ID, k),
 		})
 	}
+	// The bot's own changes of hands are stored with the turn: a handoff
+	// (with the routing reason) and a goodbye that closes the conversation.
+	switch {
+	case next.State == crm.StateWaiting && before != crm.StateWaiting:
+		commit.Events = append(commit.Events, crm.Event{Type: crm.EventHandoff, Actor: crm.ActorBot, Queue: next.Queue,
+			Text: clip(next.RoutingReason, crm.MaxEventText)})
+	case next.State == crm.StateResolved && before != crm.StateResolved:
+		commit.Events = append(commit.Events, crm.Event{Type: crm.EventResolve, Actor: crm.ActorBot, Queue: next.Queue})
+	}
 	updated, replies, err := e.store.CommitTurn(ctx, commit)
 	switch {
 	case errors.Is(err, errTakenOver):
@@ -389,8 +427,10 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 	// The state change goes out after the replies that announce it ("I'm
 	// passing you to a person", "Goodbye"), so a channel shows them first.
 	if reopened || stateChanged(conv, updated) {
-		c := updated
-		e.events.Publish(Event{Type: EventState, ConversationID: id, Conversation: &c})
+		e.publishState(updated)
+	}
+	if len(commit.Events) > 0 {
+		e.publishStored(ctx, id, len(commit.Events))
 	}
 	out.Conversation = updated
 	return !updated.Unanswered(), nil

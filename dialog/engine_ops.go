@@ -35,9 +35,13 @@ type Outbound struct {
 // Post stores o durably and publishes it to the conversation's subscribers,
 // and returns the stored message and whether it is new: false for a resend
 // of a ClientID already stored, which is neither stored nor published again.
-// It does not change who holds the conversation. Errors: ErrNoConversation,
-// ErrSender, and the store's (crm.ErrNotFound, crm.ErrTooLarge,
-// crm.ErrInvalid), in which case nothing was stored.
+// An agent's message on a conversation the bot holds, or one waiting in a
+// queue, first claims it for that agent (as Claim does), so the bot says
+// nothing more; other messages do not change who holds the conversation.
+// Errors: ErrNoConversation, ErrSender, a *ClaimedError (ErrClaimed) for an
+// agent's message on a conversation another agent holds, and the store's
+// (crm.ErrNotFound, crm.ErrTooLarge, crm.ErrInvalid), in which case nothing
+// was stored.
 func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error) {
 	if o.ConversationID == "" {
 		return crm.Message{}, false, fmt.Errorf("post message: %w", ErrNoConversation)
@@ -56,6 +60,12 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error
 	agent := ""
 	if o.Sender == crm.SenderAgent {
 		agent = o.AgentID
+		// A resolved conversation is not claimed: the message goes to
+		// it as it is.
+		_, _, err := e.changeLocked(ctx, o.ConversationID, e.take(agent, Actor{Login: agent}, crm.EventClaim))
+		if err != nil && !errors.Is(err, ErrState) {
+			return crm.Message{}, false, fmt.Errorf("post message: %w", err)
+		}
 	}
 	m, fresh, err := e.store.AppendMessage(ctx, crm.Message{
 		ConversationID: o.ConversationID, Sender: o.Sender, AgentID: agent, Text: o.Text, ClientID: o.ClientID,
@@ -67,36 +77,6 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error
 		e.publishMessage(m)
 	}
 	return m, fresh, nil
-}
-
-// Resolve closes the conversation and publishes the change; the customer's
-// channel then asks for a rating. Resolving a resolved conversation changes
-// nothing. A later customer message reopens it. Errors come from the store
-// (crm.ErrNotFound).
-func (e *Engine) Resolve(ctx context.Context, conversationID string) (crm.Conversation, error) {
-	unlock, err := e.locks.lock(ctx, conversationID)
-	if err != nil {
-		return crm.Conversation{}, fmt.Errorf("resolve conversation: %w", err)
-	}
-	defer unlock()
-	c, err := e.store.Conversation(ctx, conversationID)
-	if err != nil || c.State == crm.StateResolved {
-		if err != nil {
-			err = fmt.Errorf("resolve conversation: %w", err)
-		}
-		return c, err
-	}
-	c, err = e.store.UpdateConversation(ctx, conversationID, func(c *crm.Conversation) error {
-		c.State = crm.StateResolved
-		c.ActiveForm = ""
-		return nil
-	})
-	if err != nil {
-		return c, fmt.Errorf("resolve conversation: %w", err)
-	}
-	ev := c
-	e.events.Publish(Event{Type: EventState, ConversationID: c.ID, Conversation: &ev})
-	return c, nil
 }
 
 // Rate stores the customer's rating (1 to 5) of a resolved conversation, once.

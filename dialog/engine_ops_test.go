@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
@@ -28,15 +29,22 @@ func TestPost(t *testing.T) {
 	if err != nil || again.ID != m.ID || fresh {
 		t.Fatalf("resend: %+v, new %v, %v; want the stored %s", again, fresh, err, m.ID)
 	}
-	if len(events) != 1 {
-		t.Fatalf("%d events for a message posted twice, want 1", len(events))
+	// The agent's message claimed the conversation first: the state
+	// change, its event, then the message, once.
+	var got []dialog.EventType
+	for len(events) > 0 {
+		ev := <-events
+		got = append(got, ev.Type)
+		if ev.Type == dialog.EventMessage && ev.Message.ID != m.ID {
+			t.Errorf("event %+v", ev)
+		}
 	}
-	if ev := <-events; ev.Type != dialog.EventMessage || ev.Message.ID != m.ID {
-		t.Errorf("event %+v", ev)
+	if want := []dialog.EventType{dialog.EventState, dialog.EventLifecycle, dialog.EventMessage}; !slices.Equal(got, want) {
+		t.Fatalf("events %v for a message posted twice, want %v", got, want)
 	}
-	got, err := h.db.Conversation(ctx, conv.ID)
-	if err != nil || got.State != crm.StateBot {
-		t.Errorf("conversation %+v, %v: posting must not change who holds it", got, err)
+	c, err := h.db.Conversation(ctx, conv.ID)
+	if err != nil || c.State != crm.StateAgent || c.AssignedAgent != "grace" {
+		t.Errorf("conversation %+v, %v: an agent's message claims it", c, err)
 	}
 
 	for _, tt := range []struct {
@@ -71,17 +79,20 @@ func TestResolveAndRate(t *testing.T) {
 	}
 	events, stop := h.engine.Subscribe(conv.ID, 16)
 	defer stop()
-	c, err := h.engine.Resolve(ctx, conv.ID)
+	c, err := h.engine.Resolve(ctx, conv.ID, dialog.Actor{})
 	if err != nil || c.State != crm.StateResolved || c.ClosedAt.IsZero() {
 		t.Fatalf("resolve: %+v, %v", c, err)
 	}
-	if _, err := h.engine.Resolve(ctx, conv.ID); err != nil {
+	if _, err := h.engine.Resolve(ctx, conv.ID, dialog.Actor{}); err != nil {
 		t.Fatalf("resolving again: %v", err)
 	}
-	if len(events) != 1 {
-		t.Fatalf("%d events, want one state change", len(events))
+	if len(events) != 2 {
+		t.Fatalf("%d events, want one state change and its lifecycle event", len(events))
 	}
 	if ev := <-events; ev.Type != dialog.EventState || ev.Conversation.State != crm.StateResolved {
+		t.Errorf("event %+v", ev)
+	}
+	if ev := <-events; ev.Type != dialog.EventLifecycle || ev.Lifecycle.Type != crm.EventResolve || ev.Lifecycle.Actor != crm.ActorSystem {
 		t.Errorf("event %+v", ev)
 	}
 
@@ -101,7 +112,7 @@ func TestResolveAndRate(t *testing.T) {
 	if _, err := h.engine.Rate(ctx, conv.ID, 5, ""); !errors.Is(err, dialog.ErrAlreadyRated) {
 		t.Fatalf("second rating: %v, want ErrAlreadyRated", err)
 	}
-	if _, err := h.engine.Resolve(ctx, "nope"); !errors.Is(err, crm.ErrNotFound) {
+	if _, err := h.engine.Resolve(ctx, "nope", dialog.Actor{}); !errors.Is(err, crm.ErrNotFound) {
 		t.Fatalf("resolve unknown: %v", err)
 	}
 }

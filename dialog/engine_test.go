@@ -112,10 +112,12 @@ func TestEventsOfATurn(t *testing.T) {
 			s += " " + string(ev.Conversation.State)
 		case dialog.EventTyping:
 			s += fmt.Sprint(" ", ev.Typing)
+		case dialog.EventLifecycle:
+			s += " " + string(ev.Lifecycle.Type) + " " + ev.Lifecycle.Queue
 		}
 		got = append(got, s)
 	}
-	want := []string{"message customer", "typing true", "message bot", "state waiting", "typing false"}
+	want := []string{"message customer", "typing true", "message bot", "state waiting", "lifecycle handoff general", "typing false"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("events = %q, want %q", got, want)
 	}

@@ -15,6 +15,10 @@ const (
 	EventState   EventType = "state"   // the conversation changed state, queue or priority (Conversation is set)
 	EventTyping  EventType = "typing"  // the bot started (Typing true) or stopped working on a reply
 	EventErased  EventType = "erased"  // the conversation was erased with its customer (Engine.Erase): it no longer exists
+	// EventLifecycle is a stored lifecycle event (Lifecycle is set): a
+	// claim, a transfer, a private note... Customer channels ignore it: a
+	// note must never reach the customer.
+	EventLifecycle EventType = "lifecycle"
 )
 
 // Event is one thing subscribers of a conversation are told about. Message
@@ -24,7 +28,12 @@ type Event struct {
 	ConversationID string
 	Message        *crm.Message      // EventMessage
 	Conversation   *crm.Conversation // EventState
+	Lifecycle      *crm.Event        // EventLifecycle
 	Typing         bool              // EventTyping
+	// Sender is who is typing (EventTyping): empty or crm.SenderBot for the
+	// bot, crm.SenderCustomer, or crm.SenderAgent with Agent set.
+	Sender crm.Sender
+	Agent  string
 }
 
 // Events is the stream between the engine and its subscribers. Bus is the

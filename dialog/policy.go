@@ -519,6 +519,7 @@ func (t *turn) handoff(ctx context.Context, reason string, frustrated bool, mess
 	delete(t.conv.Slots, keyFailures)
 	delete(t.conv.Slots, keyClarify)
 	delete(t.conv.Slots, keyAwait)
+	delete(t.conv.Slots, keyQueueTimeout) // a new wait: its timeout is said again
 	t.conv.State = crm.StateWaiting
 	routing := strings.Join(why, "; ")
 	if r, ok := t.route(ctx); ok {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,7 +21,8 @@ import (
 //
 //	parley_messages_total{direction="in|out",sender}  messages the engine published (resends not counted)
 //	parley_parse_seconds                              NLU parse latency
-//	parley_handoffs_total{queue}                      conversations moved into the waiting state
+//	parley_handoffs_total{queue}                      conversations the bot handed to a queue
+//	parley_conversation_events_total{type}            lifecycle events: claims, releases, requeues, timeouts, notes...
 //	parley_websocket_connections                      open web chat connections (see Connections)
 //	parley_store_commit_seconds{op}                   latency of the engine's store writes
 //
@@ -35,6 +35,7 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	parse    prometheus.Histogram
 	handoffs *prometheus.CounterVec
+	events   *prometheus.CounterVec
 	commit   *prometheus.HistogramVec
 }
 
@@ -44,9 +45,6 @@ const (
 	opCommitTurn         = "commit_turn"
 	opUpdateConversation = "update_conversation"
 )
-
-// maxWaiting bounds the conversations Events remembers in the waiting state.
-const maxWaiting = 10000
 
 // NewMetrics returns a registry holding Parley's series, each labelled
 // series that a dashboard expects present from the start at zero.
@@ -64,15 +62,19 @@ func NewMetrics() *Metrics {
 		}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parley_handoffs_total",
-			Help: "Conversations handed to a human: moves into the waiting state, by queue.",
+			Help: "Conversations the bot handed to a person, by queue (a release, requeue or transfer is not another handoff).",
 		}, []string{"queue"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_conversation_events_total",
+			Help: "Stored lifecycle events of conversations (claim, release, transfer, return, resolve, note, timeout, requeue...), by type.",
+		}, []string{"type"}),
 		commit: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "parley_store_commit_seconds",
 			Help:    "Time a store write took until it was durable, by operation.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"op"}),
 	}
-	m.reg.MustRegister(m.messages, m.parse, m.handoffs, m.commit,
+	m.reg.MustRegister(m.messages, m.parse, m.handoffs, m.events, m.commit,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, s := range senders {
@@ -129,42 +131,32 @@ func (t *timedParser) Parse(ctx context.Context, text string) (*nlu.Result, erro
 // Events returns ev with its published events counted, for the engine's
 // Config.Events: each EventMessage counts in parley_messages_total (the
 // engine publishes a message once, when it is stored, so resends are not
-// counted), and each EventState that moves a conversation into the waiting
-// state counts in parley_handoffs_total under its queue ("none" when it has
-// none). Subscriptions pass through.
-//
-// A state event says where a conversation is, not where it was, so the
-// wrapper remembers the conversations it last saw enter the waiting state
-// (until one of their events shows another state) and counts a waiting
-// event only for a conversation it does not remember: a change of queue or
-// priority while waiting is not another handoff. It remembers at most
-// 10,000; beyond that, and after a restart, a conversation already waiting
-// whose queue or priority changes counts once more. Only this process's
-// events are counted; a customer message whose answer ran only in
+// counted), each EventLifecycle in parley_conversation_events_total by its
+// type, and a handoff event also in parley_handoffs_total under its queue
+// ("none" when it has none). Subscriptions pass through. Only this
+// process's events are counted; a customer message whose answer ran only in
 // Engine.AnswerPending (a crash between acknowledging and answering it) was
 // never published, and is not counted.
 func (m *Metrics) Events(ev dialog.Events) dialog.Events {
 	if m == nil || ev == nil {
 		return ev
 	}
-	return &countedEvents{Events: ev, m: m, waiting: make(map[string]struct{})}
+	return &countedEvents{Events: ev, m: m}
 }
 
 type countedEvents struct {
 	dialog.Events
 	m *Metrics
-
-	mu      sync.Mutex
-	waiting map[string]struct{} // guarded by mu: conversations last seen entering the waiting state
 }
 
 func (e *countedEvents) Publish(ev dialog.Event) {
 	switch {
 	case ev.Type == dialog.EventMessage && ev.Message != nil:
 		e.m.messages.WithLabelValues(direction(ev.Message.Sender), senderLabel(ev.Message.Sender)).Inc()
-	case ev.Type == dialog.EventState && ev.Conversation != nil:
-		if e.enteredWaiting(ev.Conversation) {
-			q := ev.Conversation.Queue
+	case ev.Type == dialog.EventLifecycle && ev.Lifecycle != nil:
+		e.m.events.WithLabelValues(string(ev.Lifecycle.Type)).Inc()
+		if ev.Lifecycle.Type == crm.EventHandoff {
+			q := ev.Lifecycle.Queue
 			if q == "" {
 				q = "none"
 			}
@@ -172,28 +164,6 @@ func (e *countedEvents) Publish(ev dialog.Event) {
 		}
 	}
 	e.Events.Publish(ev)
-}
-
-// enteredWaiting notes c's state and reports whether c is waiting and was
-// not known to be.
-func (e *countedEvents) enteredWaiting(c *crm.Conversation) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c.State != crm.StateWaiting {
-		delete(e.waiting, c.ID)
-		return false
-	}
-	if _, ok := e.waiting[c.ID]; ok {
-		return false
-	}
-	if len(e.waiting) >= maxWaiting {
-		for id := range e.waiting { // forget one, any one
-			delete(e.waiting, id)
-			break
-		}
-	}
-	e.waiting[c.ID] = struct{}{}
-	return true
 }
 
 // Store returns s with its writes timed: the latency of AppendMessage,

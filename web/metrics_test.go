@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -63,17 +62,15 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if again, err := f.engine.Handle(ctx, dialog.Inbound{ConversationID: c.ID, Text: "a person please", ClientID: "m1"}); err != nil || !again.Duplicate {
 		t.Fatalf("resend: %+v, %v", again, err)
 	}
-	// An agent posts through the API, twice with one client id.
+	// An agent posts through the API, twice with one client id (claiming
+	// the conversation: no handoff either).
+	f.addAgents(t, "sam")
 	body := `{"text":"Hi Ana, Sam here.","sender":"agent","agent_id":"sam","client_id":"a1"}`
 	for range 2 {
 		if rec := f.api(t, http.MethodPost, "/api/v1/conversations/"+c.ID+"/messages", body); rec.Code >= 300 {
 			t.Fatalf("post: %d %s", rec.Code, rec.Body)
 		}
 	}
-	// A change of priority while waiting is not another handoff.
-	waiting := out.Conversation
-	waiting.Priority = crm.PriorityUrgent
-	f.events.Publish(dialog.Event{Type: dialog.EventState, ConversationID: c.ID, Conversation: &waiting})
 	if rec := f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"where is my parcel"}`); rec.Code != 200 {
 		t.Fatalf("parse: %d %s", rec.Code, rec.Body)
 	}
@@ -93,6 +90,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"agent message out once", "parley_messages_total", `direction="out",sender="agent"`, 1},
 		{"no system message", "parley_messages_total", `direction="out",sender="system"`, 0},
 		{"one handoff", "parley_handoffs_total", `queue="` + queue + `"`, 1},
+		{"handoff event", "parley_conversation_events_total", `type="handoff"`, 1},
+		{"the agent's post claimed it once", "parley_conversation_events_total", `type="claim"`, 1},
 		{"parses timed", "parley_parse_seconds_count", "", 2}, // the engine's and the API's
 		// The customer's message and its resend, the agent's two posts.
 		{"appends timed", "parley_store_commit_seconds_count", `op="append_message"`, 4},
@@ -127,46 +126,31 @@ func TestNilMetricsMeasureNothing(t *testing.T) {
 	}
 }
 
-// TestHandoffsCountMovesIntoWaiting publishes state events through the
-// wrapper: only a move into the waiting state counts, not a change of queue
-// or priority while a conversation waits.
-func TestHandoffsCountMovesIntoWaiting(t *testing.T) {
-	state := func(id string, st crm.ConversationState, queue string, p crm.Priority) dialog.Event {
-		return dialog.Event{Type: dialog.EventState, ConversationID: id,
-			Conversation: &crm.Conversation{ID: id, State: st, Queue: queue, Priority: p}}
+// TestHandoffsCountHandoffEvents publishes lifecycle events through the
+// wrapper: every one counts by type, and only a handoff counts as one
+// (a release or requeue back into the queue is not another).
+func TestHandoffsCountHandoffEvents(t *testing.T) {
+	event := func(typ crm.EventType, queue string) dialog.Event {
+		return dialog.Event{Type: dialog.EventLifecycle, ConversationID: "a",
+			Lifecycle: &crm.Event{ConversationID: "a", Type: typ, Queue: queue}}
 	}
 	tests := []struct {
-		name   string
-		events []dialog.Event
-		want   map[string]float64 // by queue
+		name     string
+		events   []dialog.Event
+		handoffs map[string]float64 // by queue
+		byType   map[crm.EventType]float64
 	}{
-		{"one handoff", []dialog.Event{state("a", crm.StateWaiting, "billing", crm.PriorityNormal)},
-			map[string]float64{"billing": 1}},
-		{"priority and queue change while waiting", []dialog.Event{
-			state("a", crm.StateWaiting, "billing", crm.PriorityNormal),
-			state("a", crm.StateWaiting, "billing", crm.PriorityUrgent),
-			state("a", crm.StateWaiting, "shipping", crm.PriorityUrgent),
-		}, map[string]float64{"billing": 1}},
-		{"back to the queue after an agent", []dialog.Event{
-			state("a", crm.StateWaiting, "billing", crm.PriorityNormal),
-			state("a", crm.StateAgent, "billing", crm.PriorityNormal),
-			state("a", crm.StateWaiting, "billing", crm.PriorityNormal),
-		}, map[string]float64{"billing": 2}},
-		{"resolved, reopened, handed off again", []dialog.Event{
-			state("a", crm.StateWaiting, "", crm.PriorityNormal),
-			state("a", crm.StateResolved, "", crm.PriorityNormal),
-			state("a", crm.StateBot, "", crm.PriorityNormal),
-			state("a", crm.StateWaiting, "", crm.PriorityHigh),
-		}, map[string]float64{"none": 2}},
-		{"two conversations", []dialog.Event{
-			state("a", crm.StateWaiting, "billing", crm.PriorityNormal),
-			state("b", crm.StateWaiting, "billing", crm.PriorityNormal),
-			state("b", crm.StateWaiting, "billing", crm.PriorityHigh),
-		}, map[string]float64{"billing": 2}},
-		{"bot states", []dialog.Event{
-			state("a", crm.StateBot, "", crm.PriorityNormal),
-			state("a", crm.StateBot, "", crm.PriorityHigh),
-		}, nil},
+		{"one handoff", []dialog.Event{event(crm.EventHandoff, "billing")},
+			map[string]float64{"billing": 1}, map[crm.EventType]float64{crm.EventHandoff: 1}},
+		{"claimed, released, requeued", []dialog.Event{
+			event(crm.EventHandoff, "billing"), event(crm.EventClaim, "billing"), event(crm.EventRelease, "billing"),
+			event(crm.EventClaim, "billing"), event(crm.EventRequeue, "billing"),
+		}, map[string]float64{"billing": 1}, map[crm.EventType]float64{crm.EventHandoff: 1, crm.EventClaim: 2, crm.EventRelease: 1, crm.EventRequeue: 1}},
+		{"handed off without a queue, twice", []dialog.Event{
+			event(crm.EventHandoff, ""), event(crm.EventResolve, ""), event(crm.EventHandoff, ""),
+		}, map[string]float64{"none": 2}, map[crm.EventType]float64{crm.EventHandoff: 2, crm.EventResolve: 1}},
+		{"a state event alone counts nothing", []dialog.Event{{Type: dialog.EventState, ConversationID: "a",
+			Conversation: &crm.Conversation{ID: "a", State: crm.StateWaiting, Queue: "billing"}}}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,33 +167,23 @@ func TestHandoffsCountMovesIntoWaiting(t *testing.T) {
 				<-sub // every event is forwarded
 			}
 			exp := scrapeMetrics(t, m)
-			for q, want := range tc.want {
+			for q, want := range tc.handoffs {
 				if got := mustMetric(t, exp, "parley_handoffs_total", `queue="`+q+`"`); got != want {
 					t.Errorf("handoffs{queue=%q} = %v, want %v", q, got, want)
 				}
 			}
-			if n := strings.Count(exp, "\nparley_handoffs_total{"); n != len(tc.want) {
-				t.Errorf("%d queues counted, want %d:\n%s", n, len(tc.want), grepLines(exp, "parley_handoffs_total"))
+			if n := strings.Count(exp, "\nparley_handoffs_total{"); n != len(tc.handoffs) {
+				t.Errorf("%d queues counted, want %d:\n%s", n, len(tc.handoffs), grepLines(exp, "parley_handoffs_total"))
+			}
+			for typ, want := range tc.byType {
+				if got := mustMetric(t, exp, "parley_conversation_events_total", `type="`+string(typ)+`"`); got != want {
+					t.Errorf("events{type=%q} = %v, want %v", typ, got, want)
+				}
+			}
+			if n := strings.Count(exp, "\nparley_conversation_events_total{"); n != len(tc.byType) {
+				t.Errorf("%d event types counted, want %d", n, len(tc.byType))
 			}
 		})
-	}
-}
-
-// TestWaitingMemoryIsBounded fills the wrapper's memory of waiting
-// conversations past its bound: it stays at the bound, and every new
-// conversation still counts.
-func TestWaitingMemoryIsBounded(t *testing.T) {
-	m := NewMetrics()
-	ev := m.Events(dialog.NewBus()).(*countedEvents)
-	for i := range maxWaiting + 10 {
-		id := strconv.Itoa(i)
-		ev.Publish(dialog.Event{Type: dialog.EventState, ConversationID: id, Conversation: &crm.Conversation{ID: id, State: crm.StateWaiting}})
-	}
-	if n := len(ev.waiting); n != maxWaiting {
-		t.Errorf("remembers %d conversations, want %d", n, maxWaiting)
-	}
-	if got := mustMetric(t, scrapeMetrics(t, m), "parley_handoffs_total", `queue="none"`); got != maxWaiting+10 {
-		t.Errorf("handoffs = %v, want %d", got, maxWaiting+10)
 	}
 }
 

@@ -351,7 +351,7 @@ func TestEmojiOverTheByteLimit(t *testing.T) {
 		t.Errorf("error = %+v, want too_large for big naming the 4096-byte limit", f)
 	}
 	c.exchange("c-1", "hi")
-	if _, err := s.engine.Resolve(context.Background(), w.ConversationID); err != nil {
+	if _, err := s.engine.Resolve(context.Background(), w.ConversationID, dialog.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	c.want(typeCSATRequest)

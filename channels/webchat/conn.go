@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/parleyhq/parley/crm"
 )
 
 // Close codes besides the standard ones (PROTOCOL.md).
@@ -80,6 +82,8 @@ type conn struct {
 	convID    string
 	helloDone bool
 	limiter   bucket
+	typingOn  bool      // the customer's typing as last passed on
+	typingAt  time.Time // when typingOn last became true
 
 	// Set by the reader during hello, then owned by the worker: whether
 	// the conversation is in the store (a new one is stored with its first
@@ -335,6 +339,12 @@ func (c *conn) writeFailed(err error) {
 
 func (c *conn) readLoop() {
 	defer close(c.readDone)
+	defer func() {
+		if c.typingOn {
+			// A customer who leaves while typing has stopped.
+			c.h.engine.Typing(c.convID, crm.SenderCustomer, "", false)
+		}
+	}()
 	lim := c.h.limits
 	c.ws.SetReadLimit(lim.ReadLimit)
 	_ = c.ws.SetReadDeadline(time.Now().Add(lim.HelloTimeout))
@@ -426,8 +436,28 @@ func (c *conn) frame(data []byte) {
 		}
 		c.queue(f)
 	case typeTyping:
-		// Nobody sees a customer's typing yet: there is no agent console.
+		c.typing(f.Typing)
 	}
+}
+
+// typingEvery bounds how often a socket's "typing" reaches the agents: a
+// start at most this often, a stop only after a start.
+const typingEvery = time.Second
+
+// typing passes the customer's typing on to the engine (the agents'
+// console sees it), in the reader: only changes, and a start at most once
+// per typingEvery, so that a client flooding typing frames costs the
+// engine little.
+func (c *conn) typing(on bool) {
+	now := c.h.now()
+	if on == c.typingOn || on && now.Sub(c.typingAt) < typingEvery {
+		return
+	}
+	c.typingOn = on
+	if on {
+		c.typingAt = now
+	}
+	c.h.engine.Typing(c.convID, crm.SenderCustomer, "", on)
 }
 
 // allow takes a token from the socket's and the address's buckets.

@@ -43,8 +43,10 @@
 //   - A request without an Origin header (not a browser) is allowed; the
 //     origin check protects browsers' users from other sites, it is not
 //     authentication.
-//   - The customer's typing frames are accepted and dropped: no agent
-//     console shows them yet.
+//   - The customer's typing reaches the agents (Engine.Typing) as changes
+//     only, a start at most once a second; an agent's typing reaches the
+//     widget as a typing frame with sender "agent". Lifecycle events
+//     (claims, agents' private notes) are never forwarded.
 //   - Agent messages carry the agent's login in "agent", not a display
 //     name.
 //   - Shutdown finishes the messages already read from a socket; a message

@@ -485,7 +485,17 @@ func (c *conn) event(ev dialog.Event) bool {
 		}
 		return c.deliver(*ev.Message)
 	case dialog.EventTyping:
+		switch ev.Sender {
+		case crm.SenderCustomer: // the customer's own, for the agents
+			return true
+		case crm.SenderAgent: // who is typing stays with the agents
+			return c.push(encode(typingFrame{V: version, Type: typeTyping, Sender: string(crm.SenderAgent), Typing: ev.Typing}))
+		}
 		return c.push(encode(typingFrame{V: version, Type: typeTyping, Sender: string(crm.SenderBot), Typing: ev.Typing}))
+	case dialog.EventLifecycle:
+		// Claims, transfers and agents' private notes are for the
+		// agents: a note must never reach the customer.
+		return true
 	case dialog.EventErased: // the customer's data was erased: the conversation is gone
 		c.closeWith(closeErased, "conversation erased")
 		return false

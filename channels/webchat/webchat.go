@@ -27,6 +27,8 @@ type Engine interface {
 	Subscribe(conversationID string, buffer int) (<-chan dialog.Event, func())
 	Rate(ctx context.Context, conversationID string, score int, comment string) (crm.Feedback, error)
 	Rated(ctx context.Context, conversationID string) (bool, error)
+	// Typing tells the agents that the customer started or stopped typing.
+	Typing(conversationID string, sender crm.Sender, agent string, typing bool)
 }
 
 // Store is the part of the CRM the web chat reads and writes besides the

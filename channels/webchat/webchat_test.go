@@ -137,10 +137,12 @@ func awayScenario(t *testing.T, s *stack) frame {
 	w := first.hello("", 0)
 	first.exchange("c-1", "hi") // seqs 1, 2
 	first.ws.Close()
-	// While the visitor is away, an agent writes and the bot answers
-	// another tab: seqs 3, 4, 5.
+	// While the visitor is away, an agent's message is stored and the bot
+	// answers another tab: seqs 3, 4, 5. (Straight into the store: the
+	// engine's Post would claim the conversation for the agent, and the bot
+	// would not answer.)
 	ctx := context.Background()
-	if _, _, err := s.engine.Post(ctx, dialog.Outbound{ConversationID: w.ConversationID, Sender: crm.SenderAgent, AgentID: "sam", Text: "Sam here."}); err != nil {
+	if _, _, err := s.db.AppendMessage(ctx, crm.Message{ConversationID: w.ConversationID, Sender: crm.SenderAgent, AgentID: "sam", Text: "Sam here."}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.engine.Handle(ctx, dialog.Inbound{ConversationID: w.ConversationID, Text: "thanks", ClientID: "other-tab-1"}); err != nil {
@@ -402,7 +404,7 @@ func TestBotTypingAndStateAreForwarded(t *testing.T) {
 	if got := strings.Join(types, " "); got != want {
 		t.Errorf("frames %q, want %q", got, want)
 	}
-	if _, err := s.engine.Resolve(context.Background(), w.ConversationID); err != nil {
+	if _, err := s.engine.Resolve(context.Background(), w.ConversationID, dialog.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	if f := c.read(); f.Type != typeState || f.State != "resolved" {
@@ -599,7 +601,7 @@ func TestCSAT(t *testing.T) {
 	c := s.dial(t)
 	w := c.hello("", 0)
 	c.exchange("c-1", "hi")
-	if _, err := s.engine.Resolve(ctx, w.ConversationID); err != nil {
+	if _, err := s.engine.Resolve(ctx, w.ConversationID, dialog.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	if f := c.want(typeCSATRequest); f.Min != 1 || f.Max != 5 || f.Question == "" {
