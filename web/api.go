@@ -36,6 +36,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /api/v1/conversations/{id}/messages", s.listMessages)
 	mux.HandleFunc("POST /api/v1/conversations/{id}/messages", s.postMessage)
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.getCustomer)
+	s.lifecycleRoutes(mux)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := s.token.check(r); e != nil {
@@ -183,17 +184,7 @@ type messageList struct {
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var after uint64
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "after must be a message seq (a whole number, 0 or more)")
-			return
-		}
-		after = n
-	}
-	limit, e := intParam(q.Get("limit"), "limit", defaultMessages, maxMessages)
+	after, limit, e := pageParams(r, "a message seq", defaultMessages, maxMessages)
 	if e != nil {
 		e.write(w)
 		return
@@ -278,7 +269,9 @@ func decodePostMessage(body []byte) (postMessageRequest, *apiError) {
 
 // postMessage stores and publishes a message. A new message answers 201; a
 // resend with a client_id already stored answers 200 with the stored
-// message, which is neither stored nor published again.
+// message, which is neither stored nor published again. An agent's message
+// on a conversation nobody holds claims it for the agent first (the
+// engine's Post); one held by another agent answers 409 already_claimed.
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	body, e := readBody(w, r)
 	if e != nil {
@@ -294,11 +287,19 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "posting messages is not enabled on this server")
 		return
 	}
+	if req.Sender == crm.SenderAgent {
+		// The message claims the conversation for its agent: only a known
+		// agent may hold one.
+		if _, err := s.actor(r.Context(), req.AgentID); err != nil {
+			s.agentError(w, r, "agent_id", req.AgentID, err)
+			return
+		}
+	}
 	m, fresh, err := s.cfg.Engine.Post(r.Context(), dialog.Outbound{
 		ConversationID: r.PathValue("id"), Sender: req.Sender, AgentID: req.AgentID, Text: req.Text, ClientID: req.ClientID,
 	})
 	if err != nil {
-		s.storeError(w, r, "conversation", err)
+		s.engineError(w, r, err)
 		return
 	}
 	status := http.StatusCreated
@@ -306,6 +307,22 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, m)
+}
+
+// pageParams reads the after= (a seq, what names it; default 0) and limit=
+// (1..max, default def) of a paged list.
+func pageParams(r *http.Request, what string, def, max int) (uint64, int, *apiError) {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, &apiError{http.StatusBadRequest, codeBadRequest, "after must be " + what + " (a whole number, 0 or more)"}
+		}
+		after = n
+	}
+	limit, e := intParam(q.Get("limit"), "limit", def, max)
+	return after, limit, e
 }
 
 // intParam reads a query parameter between 1 and max, def when empty.

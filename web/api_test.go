@@ -80,6 +80,11 @@ func TestAPIRouting(t *testing.T) {
 		{"delete conversation", "DELETE", "/api/v1/conversations/x", 405, codeMethodNotAllowed, "GET, HEAD"},
 		{"put messages", "PUT", "/api/v1/conversations/x/messages", 405, codeMethodNotAllowed, "GET, POST, HEAD"},
 		{"post customer", "POST", "/api/v1/customers/c-001", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"get claim", "GET", "/api/v1/conversations/x/claim", 405, codeMethodNotAllowed, "POST"},
+		{"put transfer", "PUT", "/api/v1/conversations/x/transfer", 405, codeMethodNotAllowed, "POST"},
+		{"delete notes", "DELETE", "/api/v1/conversations/x/notes", 405, codeMethodNotAllowed, "POST"},
+		{"post events", "POST", "/api/v1/conversations/x/events", 405, codeMethodNotAllowed, "GET, HEAD"},
+		{"unknown lifecycle route", "POST", "/api/v1/conversations/x/snooze", 404, codeNotFound, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,6 +332,7 @@ func TestGetCustomer(t *testing.T) {
 
 func TestPostMessage(t *testing.T) {
 	f := newAPIFixture(t)
+	f.addAgents(t, "sam")
 	c := f.startConversation(t, "c-001")
 	events, stop := f.engine.Subscribe(c.ID, 16)
 	defer stop()
@@ -343,6 +349,14 @@ func TestPostMessage(t *testing.T) {
 	stored, err := f.db.MessagesAfter(context.Background(), c.ID, 0, 0)
 	if err != nil || len(stored) != 1 || stored[0].ID != m.ID {
 		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	// Sam's message claimed the conversation first: its state and claim
+	// are published before the message.
+	if ev := <-events; ev.Type != dialog.EventState || ev.Conversation == nil || ev.Conversation.AssignedAgent != "sam" {
+		t.Fatalf("first event %+v, want the claim's state", ev)
+	}
+	if ev := <-events; ev.Type != dialog.EventLifecycle || ev.Lifecycle == nil || ev.Lifecycle.Type != crm.EventClaim {
+		t.Fatalf("second event %+v, want the claim", ev)
 	}
 	ev := <-events
 	if ev.Type != dialog.EventMessage || ev.Message == nil || ev.Message.ID != m.ID {
@@ -362,8 +376,8 @@ func TestPostMessage(t *testing.T) {
 	if ev := <-events; ev.Message == nil || ev.Message.Text != "Anything else?" || ev.Message.Seq != 2 {
 		t.Fatalf("event after the resend %+v", ev)
 	}
-	if got, _ := f.db.Conversation(context.Background(), c.ID); got.State != crm.StateBot {
-		t.Errorf("posting changed the state to %s", got.State)
+	if got, _ := f.db.Conversation(context.Background(), c.ID); got.State != crm.StateAgent || got.AssignedAgent != "sam" {
+		t.Errorf("after sam's message and a system message: %s/%s, want agent/sam", got.State, got.AssignedAgent)
 	}
 
 	bad := []struct {

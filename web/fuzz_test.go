@@ -45,6 +45,53 @@ var postSeeds = []string{
 	`{}`,
 }
 
+// Lifecycle bodies: claim, release/return/resolve, transfer and notes, as
+// integrations and the console's operators send them, right and wrong.
+var actorSeeds = []string{
+	`{"agent_id":"sam"}`,
+	`{"agent_id":"admin-ada"}`,
+	`{}`,
+	``,
+	"  \n",
+	`{"agent_id":""}`,
+	`{"agent_id":null}`,
+	`{"agent_id":42}`,
+	`{"agent_id":"sam","force":true}`,
+	`{"AGENT_ID":"sam"}`,
+	`{"agent_id":"sam"}{"agent_id":"kim"}`,
+	`["sam"]`,
+	`{"agent_id":"` + strings.Repeat("a", maxIDBytes+1) + `"}`,
+	"{\"agent_id\":\"s\xe4m\"}",
+}
+
+var transferSeeds = []string{
+	`{"queue":"billing"}`,
+	`{"queue":"returns","by":"sam"}`,
+	`{"agent_id":"kim","by":"admin-ada"}`,
+	`{"agent_id":"kim"}`,
+	`{"queue":"billing","agent_id":"kim"}`,
+	`{}`,
+	`{"by":"sam"}`,
+	`{"queue":" billing "}`,
+	`{"queue":""}`,
+	`{"queue":"` + strings.Repeat("q", maxQueueBytes+1) + `"}`,
+	`{"queue":["billing"]}`,
+	`{"queue":"billing","priority":"high"}`,
+	`{"queue":"caf\u00e9 \ud83d\ude00"}`,
+}
+
+var noteSeeds = []string{
+	`{"text":"Customer prefers e-mail.","agent_id":"sam"}`,
+	`{"text":"Refund approved by finance, ticket T-88.","agent_id":"admin-ada"}`,
+	`{"text":"<script>alert(1)</script>","agent_id":"kim"}`,
+	`{"text":"","agent_id":"sam"}`,
+	`{"text":"  ","agent_id":"sam"}`,
+	`{"text":"hm"}`,
+	`{"agent_id":"sam"}`,
+	`{"text":"hm","agent_id":"sam","private":false}`,
+	`{"text":"\ud800","agent_id":"sam"}`,
+}
+
 func FuzzParseRequest(f *testing.F) {
 	for _, s := range parseSeeds {
 		f.Add([]byte(s))
@@ -92,6 +139,101 @@ func FuzzPostMessage(f *testing.F) {
 			t.Fatalf("overlong id accepted: %q", body)
 		}
 		again, e := decodePostMessage(mustJSON(t, req))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
+		}
+	})
+}
+
+func FuzzClaimRequest(f *testing.F) {
+	for _, s := range actorSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodeClaim(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		if !utf8.Valid(body) || req.AgentID == "" || len(req.AgentID) > maxIDBytes {
+			t.Fatalf("claim %q accepted as %+v", body, req)
+		}
+		// What a claim accepts, the other actor routes accept too.
+		if other, e := decodeActorRequest(body); e != nil || other != req {
+			t.Fatalf("claim %q accepted, actor request %+v, %v", body, other, e)
+		}
+		again, e := decodeClaim(mustJSON(t, req))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
+		}
+	})
+}
+
+func FuzzActorRequest(f *testing.F) {
+	for _, s := range actorSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodeActorRequest(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		if len(req.AgentID) > maxIDBytes {
+			t.Fatalf("overlong agent id accepted: %q", body)
+		}
+		if strings.TrimSpace(string(body)) != "" && !utf8.Valid(body) {
+			t.Fatalf("body with invalid UTF-8 accepted: %q", body)
+		}
+		again, e := decodeActorRequest(mustJSON(t, req))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
+		}
+	})
+}
+
+func FuzzTransferRequest(f *testing.F) {
+	for _, s := range transferSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodeTransfer(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		if !utf8.Valid(body) {
+			t.Fatalf("body with invalid UTF-8 accepted: %q", body)
+		}
+		if (req.Queue == "") == (req.AgentID == "") {
+			t.Fatalf("transfer %q accepted with queue %q and agent %q", body, req.Queue, req.AgentID)
+		}
+		if len(req.Queue) > maxQueueBytes || strings.TrimSpace(req.Queue) != req.Queue ||
+			len(req.AgentID) > maxIDBytes || len(req.By) > maxIDBytes {
+			t.Fatalf("transfer %q accepted as %+v", body, req)
+		}
+		again, e := decodeTransfer(mustJSON(t, req))
+		if e != nil || again != req {
+			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
+		}
+	})
+}
+
+func FuzzNoteRequest(f *testing.F) {
+	for _, s := range noteSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, e := decodeNote(body)
+		if e != nil {
+			checkRefusal(t, body, e)
+			return
+		}
+		checkAcceptedText(t, body, req.Text)
+		if req.AgentID == "" || len(req.AgentID) > maxIDBytes {
+			t.Fatalf("note %q accepted with agent %q", body, req.AgentID)
+		}
+		again, e := decodeNote(mustJSON(t, req))
 		if e != nil || again != req {
 			t.Fatalf("round trip of %+v: %+v, %v", req, again, e)
 		}

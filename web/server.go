@@ -17,23 +17,33 @@ import (
 //go:embed static
 var embedded embed.FS
 
-// Poster posts a message into a conversation without the bot answering it.
-// *dialog.Engine implements it.
-type Poster interface {
+// Engine is what the API asks of the dialog engine: posting a message into
+// a conversation without the bot answering it, and the changes of who holds
+// a conversation. *dialog.Engine implements it.
+type Engine interface {
 	Post(ctx context.Context, o dialog.Outbound) (crm.Message, bool, error)
+	Claim(ctx context.Context, id string, by dialog.Actor) (crm.Conversation, error)
+	Release(ctx context.Context, id string, by dialog.Actor) (crm.Conversation, error)
+	Transfer(ctx context.Context, id string, to dialog.Target, by dialog.Actor) (crm.Conversation, error)
+	Return(ctx context.Context, id string, by dialog.Actor) (crm.Conversation, error)
+	Resolve(ctx context.Context, id string, by dialog.Actor) (crm.Conversation, error)
+	Note(ctx context.Context, id string, by dialog.Actor, text string) (crm.Event, error)
 }
 
-// Store is the part of the CRM the API reads. Every crm.Store implements it.
+// Store is the part of the CRM the API reads (agents are looked up to act
+// as them). Every crm.Store implements it.
 type Store interface {
 	Conversation(ctx context.Context, id string) (crm.Conversation, error)
 	OpenConversations(ctx context.Context, f crm.ConversationFilter) ([]crm.Conversation, error)
 	ConversationsByCustomer(ctx context.Context, customerID string, limit int) ([]crm.Conversation, error)
 	MessagesAfter(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Message, error)
 	Customer(ctx context.Context, id string) (crm.Customer, error)
+	Events(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Event, error)
+	Agent(ctx context.Context, login string) (crm.Agent, error)
 }
 
 var (
-	_ Poster = (*dialog.Engine)(nil)
+	_ Engine = (*dialog.Engine)(nil)
 	_ Store  = crm.Store(nil)
 )
 
@@ -45,15 +55,19 @@ var ErrConfig = errors.New("incomplete web config")
 type Config struct {
 	// Store is read by the API. Required.
 	Store Store
-	// Engine posts API messages into conversations; nil: POST
-	// /api/v1/conversations/{id}/messages answers 503 unavailable.
-	Engine Poster
+	// Engine posts API messages into conversations and changes who holds
+	// them; nil: POST /api/v1/conversations/{id}/messages and the lifecycle
+	// routes (claim, release, ...) answer 503 unavailable.
+	Engine Engine
 	// Parser answers POST /api/v1/parse: the one the engine parses with (a
 	// *dialog.SwapParser when the model may be swapped while serving). nil,
 	// or a parser that fails with dialog.ErrNoParser: 503 model_not_loaded.
 	Parser dialog.Parser
 	// Chat serves /ws (the web chat handler); nil: /ws answers 503.
 	Chat http.Handler
+	// Console serves the agent console at /console and /console/...
+	// (console.Console's Handler); nil: those paths answer 404.
+	Console http.Handler
 	// Welcome is the greeting and starter messages the widget shows on a
 	// new conversation (the domain's), served at /widget.json; zero: none.
 	Welcome dialog.Welcome
@@ -121,6 +135,10 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics())
 	mux.Handle("/api/", s.api())
+	if cfg.Console != nil {
+		mux.Handle("/console", cfg.Console)
+		mux.Handle("/console/", cfg.Console)
+	}
 	s.handler = s.logRequests(recoverPanics(s.log, securityHeaders(mux)))
 	return s, nil
 }

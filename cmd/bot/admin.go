@@ -32,6 +32,7 @@ const (
 // shuts it down before it closes the store.
 func startAdmin(dataDir string, db *boltdb.DB, engine *dialog.Engine, logger *slog.Logger) (*admin.Server, error) {
 	ops := append([]admin.Op{backupOp(db)}, customerOps(db, engine)...)
+	ops = append(ops, agentOps(db, releaseByEngine(engine))...)
 	srv, err := admin.NewServer(logger, ops...)
 	if err != nil {
 		return nil, err

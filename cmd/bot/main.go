@@ -14,6 +14,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	// --business-hours names IANA time zones: embedded, so that hosts
+	// without a zoneinfo database (scratch containers) find them too.
+	_ "time/tzdata"
 )
 
 func main() {
@@ -56,6 +59,7 @@ var commands = []command{
 	{"parse", "show what the NLU understands of messages typed in", runParse},
 	{"chat", "chat with the bot in the terminal (engine, store and model)", runChat},
 	{"customer", "export or erase a customer's data", runCustomer},
+	{"agent", "add, list or remove the console's agents, or set their passwords", runAgent},
 	{"backup", "write a consistent copy of the store", runBackup},
 	{"check", "check the store file and its records, and print what was found", runCheck},
 }

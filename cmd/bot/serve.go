@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/channels/webchat"
@@ -24,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/logonce"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/web"
+	"github.com/parleyhq/parley/web/console"
 )
 
 // tokenKeyFile holds the key that signs web visitors' tokens: kept in the
@@ -34,12 +37,17 @@ const tokenKeyFile = "webchat.key"
 // SIGTERM before it closes the store anyway.
 const shutdownGrace = 15 * time.Second
 
+// sweepEvery is how often the engine looks for conversations whose queue
+// or agent timeout has passed: timeouts fire at most this late.
+const sweepEvery = 5 * time.Second
+
 func runServe(ctx context.Context, m *Main, args []string) error {
 	f := m.flagSet("serve", "[flags]",
-		"Serve the demo shop page with the chat widget, the web chat at /ws, the REST API at\n"+
-			"/api/v1, /healthz, /readyz and /metrics, and answer bot backup and bot customer on the\n"+
-			"admin socket DATA-DIR/admin.sock (mode 0600). With no flags it works out of the box: the\n"+
-			"store is DATA-DIR/parley.db (seeded with the demo shop on first start) and the model is\n"+
+		"Serve the demo shop page with the chat widget, the web chat at /ws, the agent console at\n"+
+			"/console, the REST API at /api/v1, /healthz, /readyz and /metrics, and answer bot backup,\n"+
+			"bot customer and bot agent on the admin socket DATA-DIR/admin.sock (mode 0600). With no\n"+
+			"flags it works out of the box: the store is DATA-DIR/parley.db (seeded with the demo shop\n"+
+			"on first start) and the model is\n"+
 			"DATA-DIR/model: when missing, it is trained from the embedded demo data\n"+
 			"("+demoTrainTime+"), and so are the routing and satisfaction models, from\n"+
 			"the store's history. Every flag can be set by the environment variable named in its\n"+
@@ -76,6 +84,22 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			"(env PARLEY_IP_MAX_SOCKETS; behind a proxy that hides client addresses, set the ip- limits to -1)")
 	logLevel := f.String("log-level", envOr("PARLEY_LOG_LEVEL", "info"), "`level` of the logs on stderr: debug, info, warn or error (env PARLEY_LOG_LEVEL)")
 	logJSON := f.Bool("log-json", os.Getenv("PARLEY_LOG_JSON") == "1", "write the logs as JSON lines (env PARLEY_LOG_JSON=1)")
+	queueTimeout := f.Duration("queue-timeout", dialog.DefaultQueueTimeout,
+		"how long a handed-off conversation waits for an agent before the bot says nobody is free\n"+
+			"and offers a reply by e-mail; outside --business-hours at once (env PARLEY_QUEUE_TIMEOUT)")
+	agentTimeout := f.Duration("agent-timeout", dialog.DefaultAgentTimeout,
+		"how long an agent may hold a conversation without writing to the customer before it goes\n"+
+			"back to its queue (env PARLEY_AGENT_TIMEOUT)")
+	businessHours := f.String("business-hours", os.Getenv("PARLEY_BUSINESS_HOURS"),
+		"when agents answer, such as \"mon-fri 09:00-17:00, sat 10:00-14:00 Europe/Berlin\" (ranges\n"+
+			"separated by \",\", then the IANA time zone; UTC when left out); empty: always (env PARLEY_BUSINESS_HOURS)")
+	sla := f.Duration("sla", console.DefaultSLA, "waiting `time` after which the console shows a conversation in red (env PARLEY_SLA)")
+	autoAssign := f.Bool("auto-assign", false,
+		"give waiting conversations to online agents who serve their queue, fewest open first\n"+
+			"(env PARLEY_AUTO_ASSIGN=1); otherwise agents claim them")
+	sessionTTL := f.Duration("console-session-ttl", console.DefaultSessionTTL,
+		"how long an unused console session lasts; sessions live in memory, so a restart signs\n"+
+			"agents out (env PARLEY_CONSOLE_SESSION_TTL)")
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -85,11 +109,32 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}{
 		{"ip-rate", "PARLEY_IP_RATE", ipRate}, {"ip-socket-rate", "PARLEY_IP_SOCKET_RATE", ipSocketRate},
 		{"ip-hello-rate", "PARLEY_IP_HELLO_RATE", ipHelloRate}, {"ip-max-sockets", "PARLEY_IP_MAX_SOCKETS", ipMaxSockets},
+		{"queue-timeout", "PARLEY_QUEUE_TIMEOUT", queueTimeout}, {"agent-timeout", "PARLEY_AGENT_TIMEOUT", agentTimeout},
+		{"sla", "PARLEY_SLA", sla}, {"auto-assign", "PARLEY_AUTO_ASSIGN", autoAssign},
+		{"console-session-ttl", "PARLEY_CONSOLE_SESSION_TTL", sessionTTL},
 	} {
 		if err := numberFromEnv(f, e.flag, e.env, e.v); err != nil {
 			fmt.Fprintln(f.Output(), err)
 			return errUsage
 		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"queue-timeout", *queueTimeout}, {"agent-timeout", *agentTimeout}, {"sla", *sla}, {"console-session-ttl", *sessionTTL}} {
+		if d.v <= 0 {
+			fmt.Fprintf(f.Output(), "--%s %v: want a positive duration such as 2m or 1h30m\n", d.flag, d.v)
+			return errUsage
+		}
+	}
+	var hours *dialog.BusinessHours
+	if *businessHours != "" {
+		h, err := dialog.ParseHours(*businessHours)
+		if err != nil {
+			fmt.Fprintf(f.Output(), "--business-hours: %v\n", err)
+			return errUsage
+		}
+		hours = h
 	}
 	logger, err := newLogger(m.Stderr, *logLevel, *logJSON)
 	if err != nil {
@@ -138,6 +183,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	engine, err := dialog.New(dialog.Config{
 		Domain: domain, Parser: parser, Store: metrics.Store(db), Events: metrics.Events(dialog.NewBus()),
 		Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
+		QueueTimeout: *queueTimeout, AgentTimeout: *agentTimeout, Hours: hours,
 	})
 	if err != nil {
 		return err
@@ -181,8 +227,29 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := metrics.Connections(func() float64 { return float64(chat.Stats().Open) }); err != nil {
 		return err
 	}
+	if hours != nil {
+		logger.Info("business hours: outside them a handed-off conversation hears at once that nobody is free", "hours", hours.String())
+	}
+	cons, err := console.New(console.Config{
+		Store: db, Engine: engine, Queues: domainQueues(domain), SLA: *sla, SessionTTL: *sessionTTL,
+		AutoAssign: *autoAssign, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	// The sweeper (queue and agent timeouts) and the console's hub run while
+	// serving; they stop, and are waited for, before the store closes.
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Go(func() { engine.RunSweeper(bgCtx, sweepEvery) })
+	bg.Go(func() { cons.Run(bgCtx) })
+	defer func() {
+		cons.Close()
+		stopBG()
+		bg.Wait()
+	}()
 	srv, err := web.New(web.Config{
-		Engine: engine, Store: db, Parser: parser, Chat: chat, APIToken: *apiToken,
+		Engine: engine, Store: db, Parser: parser, Chat: chat, Console: cons.Handler(), APIToken: *apiToken,
 		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
 		// One small read: the store is open and answers; and its last
 		// commit did not fail (a full disk, an I/O error).
@@ -211,6 +278,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "Parley is serving on %s\n", base)
 	fmt.Fprintf(m.Stdout, "  demo shop with the chat widget  %s/\n", base)
 	fmt.Fprintf(m.Stdout, "  widget for your own pages       <script src=\"%s/widget.js\" defer></script>\n", base)
+	fmt.Fprintf(m.Stdout, "  agent console                   %s/console (add agents with bot agent add)\n", base)
 	if *apiToken != "" {
 		fmt.Fprintf(m.Stdout, "  REST API                        %s/api/v1/ (Authorization: Bearer <token>)\n", base)
 	} else {
@@ -242,6 +310,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("serve", "err", err)
 	}
+	// The console's sockets, hijacked, outlive hs.Shutdown: close them,
+	// then stop the sweeper and the hub before the store closes.
+	cons.Close()
+	stopBG()
+	bg.Wait()
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -299,8 +372,8 @@ func ownOrigin(addr string) []string {
 	return []string{"http://" + net.JoinHostPort(host, port)}
 }
 
-// numberFromEnv sets *v (a *float64 or *int) from the environment variable
-// env when the command line did not set the flag.
+// numberFromEnv sets *v (a *float64, *int, *time.Duration or *bool) from
+// the environment variable env when the command line did not set the flag.
 func numberFromEnv(f *flag.FlagSet, flagName, env string, v any) error {
 	s := os.Getenv(env)
 	if s == "" || isSet(f, flagName) {
@@ -317,6 +390,18 @@ func numberFromEnv(f *flag.FlagSet, flagName, env string, v any) error {
 		x, err := strconv.Atoi(s)
 		if err != nil {
 			return fmt.Errorf("%s=%q: want a whole number", env, s)
+		}
+		*p = x
+	case *time.Duration:
+		x, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want a duration such as 2m or 1h30m", env, s)
+		}
+		*p = x
+	case *bool:
+		x, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want 1 or 0", env, s)
 		}
 		*p = x
 	}
@@ -345,4 +430,16 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// domainQueues are the queues the domain routes handoffs to (its intents'
+// and its default one), sorted: the console's transfer targets.
+func domainQueues(d *dialog.Domain) []string {
+	qs := []string{d.Policy.DefaultQueue}
+	for _, it := range d.Intents {
+		qs = append(qs, it.Queue)
+	}
+	qs = slices.DeleteFunc(qs, func(q string) bool { return q == "" })
+	slices.Sort(qs)
+	return slices.Compact(qs)
 }

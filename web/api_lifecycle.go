@@ -1,0 +1,343 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/dialog"
+)
+
+// Error codes of the lifecycle routes (API.md lists them).
+const (
+	codeAlreadyClaimed = "already_claimed"
+	codeConflict       = "conflict"
+	codeForbidden      = "forbidden"
+	codeUnknownAgent   = "unknown_agent"
+)
+
+// Limits of GET /api/v1/conversations/{id}/events.
+const (
+	defaultEvents = 100
+	maxEvents     = 1000
+)
+
+// lifecycleRoutes adds the routes that change who holds a conversation, and
+// its notes and events, to mux.
+func (s *Server) lifecycleRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/conversations/{id}/claim", s.claim)
+	mux.HandleFunc("POST /api/v1/conversations/{id}/release", s.actorTransition(Engine.Release))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/return", s.actorTransition(Engine.Return))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/resolve", s.actorTransition(Engine.Resolve))
+	mux.HandleFunc("POST /api/v1/conversations/{id}/transfer", s.transfer)
+	mux.HandleFunc("POST /api/v1/conversations/{id}/notes", s.postNote)
+	mux.HandleFunc("GET /api/v1/conversations/{id}/events", s.listEvents)
+}
+
+// actorRequest is the body of claim, release, return and resolve: the agent
+// who acts. Empty AgentID means the system acts (refused by claim).
+type actorRequest struct {
+	AgentID string `json:"agent_id"`
+}
+
+// decodeActorRequest reads the body of release, return or resolve; an empty
+// body is the system acting, as {} is.
+func decodeActorRequest(body []byte) (actorRequest, *apiError) {
+	var req actorRequest
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return req, nil
+	}
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	return req, checkID("agent_id", req.AgentID)
+}
+
+// decodeClaim reads the body of claim, whose agent_id is required.
+func decodeClaim(body []byte) (actorRequest, *apiError) {
+	var req actorRequest
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	if req.AgentID == "" {
+		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required: the agent who claims the conversation`}
+	}
+	return req, checkID("agent_id", req.AgentID)
+}
+
+// transferRequest is the body of transfer: exactly one of Queue and
+// AgentID, and By, the acting agent ("" for the system).
+type transferRequest struct {
+	Queue   string `json:"queue"`
+	AgentID string `json:"agent_id"`
+	By      string `json:"by"`
+}
+
+// decodeTransfer reads and validates the body of transfer.
+func decodeTransfer(body []byte) (transferRequest, *apiError) {
+	var req transferRequest
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	if (req.Queue == "") == (req.AgentID == "") {
+		return req, &apiError{http.StatusBadRequest, codeBadRequest, `exactly one of "queue" and "agent_id" is required`}
+	}
+	if req.Queue != "" {
+		if strings.TrimSpace(req.Queue) != req.Queue {
+			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"queue" has spaces around it`}
+		}
+		if len(req.Queue) > maxQueueBytes {
+			return req, &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf(`"queue" is at most %d bytes`, maxQueueBytes)}
+		}
+	}
+	if e := checkID("agent_id", req.AgentID); e != nil {
+		return req, e
+	}
+	return req, checkID("by", req.By)
+}
+
+// noteRequest is the body of POST .../notes.
+type noteRequest struct {
+	Text    string `json:"text"`
+	AgentID string `json:"agent_id"`
+}
+
+// decodeNote reads and validates the body of a note: text and author are
+// both required.
+func decodeNote(body []byte) (noteRequest, *apiError) {
+	var req noteRequest
+	if e := decodeJSON(body, &req); e != nil {
+		return req, e
+	}
+	if e := checkText(req.Text); e != nil {
+		return req, e
+	}
+	if req.AgentID == "" {
+		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required: the agent who writes the note`}
+	}
+	return req, checkID("agent_id", req.AgentID)
+}
+
+// checkID bounds an agent login in a body; "" passes (the caller decides
+// whether it is required).
+func checkID(field, v string) *apiError {
+	if len(v) > maxIDBytes {
+		return &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf("%q is at most %d bytes", field, maxIDBytes)}
+	}
+	return nil
+}
+
+// actor looks up the agent with login: the zero Actor (the system) for "",
+// 400 unknown_agent for a login the store does not know. Agents with role
+// admin act as admins.
+func (s *Server) actor(ctx context.Context, login string) (dialog.Actor, error) {
+	if login == "" {
+		return dialog.Actor{}, nil
+	}
+	a, err := s.cfg.Store.Agent(ctx, login)
+	if err != nil {
+		return dialog.Actor{}, err
+	}
+	return dialog.Actor{Login: a.Login, Admin: a.Role == crm.RoleAdmin}, nil
+}
+
+// agentError answers a failed agent lookup: 400 unknown_agent for an
+// unknown login, the store's error otherwise.
+func (s *Server) agentError(w http.ResponseWriter, r *http.Request, field, login string, err error) {
+	if errors.Is(err, crm.ErrNotFound) {
+		writeError(w, http.StatusBadRequest, codeUnknownAgent, fmt.Sprintf("%s: no agent with login %q", field, login))
+		return
+	}
+	s.storeError(w, r, "agent", err)
+}
+
+// claimedBody is the 409 already_claimed answer: the usual error and the
+// login of the agent who holds the conversation.
+type claimedBody struct {
+	Error errorDetail `json:"error"`
+	Agent string      `json:"agent"`
+}
+
+// engineError answers an error of the engine's lifecycle: someone else holds
+// the conversation (409 already_claimed naming them), the caller may not
+// (403 forbidden), the conversation's state does not allow it (409
+// conflict); the store's errors as storeError does.
+func (s *Server) engineError(w http.ResponseWriter, r *http.Request, err error) {
+	if ce, ok := errors.AsType[*dialog.ClaimedError](err); ok {
+		writeJSON(w, http.StatusConflict, claimedBody{
+			Error: errorDetail{codeAlreadyClaimed, fmt.Sprintf("the conversation is held by agent %q", ce.Agent)},
+			Agent: ce.Agent,
+		})
+		return
+	}
+	switch {
+	case errors.Is(err, dialog.ErrNotHolder):
+		writeError(w, http.StatusForbidden, codeForbidden, dialog.ErrNotHolder.Error())
+	case errors.Is(err, dialog.ErrState):
+		writeError(w, http.StatusConflict, codeConflict, err.Error())
+	case errors.Is(err, dialog.ErrNoAgent):
+		writeError(w, http.StatusBadRequest, codeBadRequest, `"agent_id" is required for this`)
+	default:
+		s.storeError(w, r, "conversation", err)
+	}
+}
+
+// noEngine answers 503 when the server has no engine; it says whether it did.
+func (s *Server) noEngine(w http.ResponseWriter) bool {
+	if s.cfg.Engine != nil {
+		return false
+	}
+	writeError(w, http.StatusServiceUnavailable, codeUnavailable, "conversation changes are not enabled on this server")
+	return true
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(w, r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	req, e := decodeClaim(body)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if s.noEngine(w) {
+		return
+	}
+	by, err := s.actor(r.Context(), req.AgentID)
+	if err != nil {
+		s.agentError(w, r, "agent_id", req.AgentID, err)
+		return
+	}
+	c, err := s.cfg.Engine.Claim(r.Context(), r.PathValue("id"), by)
+	if err != nil {
+		s.engineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// actorTransition serves release, return and resolve: a change made by an
+// optional agent that answers the conversation.
+func (s *Server) actorTransition(do func(Engine, context.Context, string, dialog.Actor) (crm.Conversation, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, e := readBody(w, r)
+		if e != nil {
+			e.write(w)
+			return
+		}
+		req, e := decodeActorRequest(body)
+		if e != nil {
+			e.write(w)
+			return
+		}
+		if s.noEngine(w) {
+			return
+		}
+		by, err := s.actor(r.Context(), req.AgentID)
+		if err != nil {
+			s.agentError(w, r, "agent_id", req.AgentID, err)
+			return
+		}
+		c, err := do(s.cfg.Engine, r.Context(), r.PathValue("id"), by)
+		if err != nil {
+			s.engineError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(w, r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	req, e := decodeTransfer(body)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if s.noEngine(w) {
+		return
+	}
+	by, err := s.actor(r.Context(), req.By)
+	if err != nil {
+		s.agentError(w, r, "by", req.By, err)
+		return
+	}
+	to := dialog.Target{Queue: req.Queue}
+	if req.AgentID != "" {
+		target, err := s.actor(r.Context(), req.AgentID)
+		if err != nil {
+			s.agentError(w, r, "agent_id", req.AgentID, err)
+			return
+		}
+		to.Agent = target.Login
+	}
+	c, err := s.cfg.Engine.Transfer(r.Context(), r.PathValue("id"), to, by)
+	if err != nil {
+		s.engineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) postNote(w http.ResponseWriter, r *http.Request) {
+	body, e := readBody(w, r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	req, e := decodeNote(body)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if s.noEngine(w) {
+		return
+	}
+	by, err := s.actor(r.Context(), req.AgentID)
+	if err != nil {
+		s.agentError(w, r, "agent_id", req.AgentID, err)
+		return
+	}
+	ev, err := s.cfg.Engine.Note(r.Context(), r.PathValue("id"), by, req.Text)
+	if err != nil {
+		s.engineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, ev)
+}
+
+// eventList is the answer of GET /api/v1/conversations/{id}/events;
+// NextAfter as in messageList.
+type eventList struct {
+	Events    []crm.Event `json:"events"`
+	NextAfter uint64      `json:"next_after"`
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	after, limit, e := pageParams(r, "an event seq", defaultEvents, maxEvents)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	evs, err := s.cfg.Store.Events(r.Context(), r.PathValue("id"), after, limit)
+	if err != nil {
+		s.storeError(w, r, "conversation", err)
+		return
+	}
+	out := eventList{Events: evs, NextAfter: after}
+	if len(evs) > 0 {
+		out.NextAfter = evs[len(evs)-1].Seq
+	} else {
+		out.Events = []crm.Event{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
