@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // Limits of the list endpoints.
@@ -40,10 +41,10 @@ func (s *Server) api() http.Handler {
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := s.token.check(r); e != nil {
-			if e.status == http.StatusUnauthorized {
+			if e.Status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 			}
-			e.write(w)
+			e.Write(w)
 			return
 		}
 		if _, pattern := mux.Handler(r); pattern != "" {
@@ -59,14 +60,14 @@ func (s *Server) api() http.Handler {
 			}
 		}
 		if len(allow) == 0 {
-			writeError(w, http.StatusNotFound, codeNotFound, fmt.Sprintf("no API route %s", r.URL.Path))
+			httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, fmt.Sprintf("no API route %s", r.URL.Path))
 			return
 		}
 		if slices.Contains(allow, http.MethodGet) {
 			allow = append(allow, http.MethodHead)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, httpjson.CodeMethodNotAllowed,
 			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 	})
 }
@@ -77,17 +78,17 @@ func (s *Server) api() http.Handler {
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
 	case errors.Is(err, crm.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, what+" not found")
+		httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, what+" not found")
 	case errors.Is(err, crm.ErrTooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, codeTooLarge, "message text too large")
+		httpjson.WriteError(w, http.StatusRequestEntityTooLarge, httpjson.CodeTooLarge, "message text too large")
 	case errors.Is(err, crm.ErrInvalid), errors.Is(err, dialog.ErrSender):
-		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeBadRequest, err.Error())
 	case r.Context().Err() != nil:
 		// The caller went away; nobody reads the answer.
-		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "request cancelled")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "request cancelled")
 	default:
 		s.log.Error("api request failed", "method", r.Method, "route", r.Pattern, "err", err)
-		writeError(w, http.StatusInternalServerError, codeInternal, "internal error")
+		httpjson.WriteError(w, http.StatusInternalServerError, httpjson.CodeInternal, "internal error")
 	}
 }
 
@@ -97,35 +98,29 @@ type parseRequest struct {
 }
 
 // decodeParseRequest reads and validates a parse request body.
-func decodeParseRequest(body []byte) (parseRequest, *apiError) {
+func decodeParseRequest(body []byte) (parseRequest, *httpjson.Error) {
 	var req parseRequest
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
-	return req, checkText(req.Text)
+	return req, httpjson.CheckText(req.Text, maxTextBytes)
 }
 
 func (s *Server) parse(w http.ResponseWriter, r *http.Request) {
-	body, e := readBody(w, r)
-	if e != nil {
-		e.write(w)
-		return
-	}
-	req, e := decodeParseRequest(body)
-	if e != nil {
-		e.write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeParseRequest)
+	if !ok {
 		return
 	}
 	res, err := s.cfg.Parser.Parse(r.Context(), req.Text)
 	switch {
 	case errors.Is(err, dialog.ErrNoParser):
-		writeError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, codeModelNotLoaded, "no NLU model is loaded yet")
 		return
 	case err != nil:
 		s.storeError(w, r, "model", fmt.Errorf("parse: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
 
 // conversationList is the answer of GET /api/v1/conversations.
@@ -139,19 +134,19 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 	switch f.State {
 	case "", crm.StateBot, crm.StateWaiting, crm.StateAgent:
 	case crm.StateResolved:
-		writeError(w, http.StatusBadRequest, codeBadRequest, "only open conversations are listed: state must be bot, waiting or agent")
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeBadRequest, "only open conversations are listed: state must be bot, waiting or agent")
 		return
 	default:
-		writeError(w, http.StatusBadRequest, codeBadRequest, "state must be bot, waiting or agent")
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeBadRequest, "state must be bot, waiting or agent")
 		return
 	}
 	if len(f.Queue) > maxQueueBytes {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "queue name too long")
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeBadRequest, "queue name too long")
 		return
 	}
 	limit, e := intParam(q.Get("limit"), "limit", defaultConversations, maxConversations)
 	if e != nil {
-		e.write(w)
+		e.Write(w)
 		return
 	}
 	f.Limit = limit
@@ -163,7 +158,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = []crm.Conversation{}
 	}
-	writeJSON(w, http.StatusOK, conversationList{cs})
+	httpjson.Write(w, http.StatusOK, conversationList{cs})
 }
 
 func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
@@ -172,7 +167,7 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, "conversation", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 // messageList is the answer of GET /api/v1/conversations/{id}/messages.
@@ -186,7 +181,7 @@ type messageList struct {
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	after, limit, e := pageParams(r, "a message seq", defaultMessages, maxMessages)
 	if e != nil {
-		e.write(w)
+		e.Write(w)
 		return
 	}
 	ms, err := s.cfg.Store.MessagesAfter(r.Context(), r.PathValue("id"), after, limit)
@@ -200,7 +195,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	} else {
 		out.Messages = []crm.Message{}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // customerView is the answer of GET /api/v1/customers/{id}: the customer
@@ -225,7 +220,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = []crm.Conversation{}
 	}
-	writeJSON(w, http.StatusOK, customerView{c, cs})
+	httpjson.Write(w, http.StatusOK, customerView{c, cs})
 }
 
 // postMessageRequest is the body of POST /api/v1/conversations/{id}/messages.
@@ -240,29 +235,28 @@ type postMessageRequest struct {
 const maxIDBytes = 200
 
 // decodePostMessage reads and validates the body of a posted message.
-func decodePostMessage(body []byte) (postMessageRequest, *apiError) {
+func decodePostMessage(body []byte) (postMessageRequest, *httpjson.Error) {
 	var req postMessageRequest
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
-	if e := checkText(req.Text); e != nil {
+	if e := httpjson.CheckText(req.Text, maxTextBytes); e != nil {
 		return req, e
 	}
 	switch req.Sender {
 	case crm.SenderAgent:
 		if req.AgentID == "" {
-			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required when "sender" is "agent"`}
+			return req, httpjson.BadRequest(`"agent_id" is required when "sender" is "agent"`)
 		}
 	case crm.SenderSystem, crm.SenderBot:
 		if req.AgentID != "" {
-			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is only for "sender": "agent"`}
+			return req, httpjson.BadRequest(`"agent_id" is only for "sender": "agent"`)
 		}
 	default:
-		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"sender" must be "agent", "system" or "bot"`}
+		return req, httpjson.BadRequest(`"sender" must be "agent", "system" or "bot"`)
 	}
 	if len(req.AgentID) > maxIDBytes || len(req.ClientID) > maxIDBytes {
-		return req, &apiError{http.StatusBadRequest, codeBadRequest,
-			fmt.Sprintf(`"agent_id" and "client_id" are at most %d bytes`, maxIDBytes)}
+		return req, httpjson.BadRequest(fmt.Sprintf(`"agent_id" and "client_id" are at most %d bytes`, maxIDBytes))
 	}
 	return req, nil
 }
@@ -273,18 +267,12 @@ func decodePostMessage(body []byte) (postMessageRequest, *apiError) {
 // on a conversation nobody holds claims it for the agent first (the
 // engine's Post); one held by another agent answers 409 already_claimed.
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
-	body, e := readBody(w, r)
-	if e != nil {
-		e.write(w)
-		return
-	}
-	req, e := decodePostMessage(body)
-	if e != nil {
-		e.write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodePostMessage)
+	if !ok {
 		return
 	}
 	if s.cfg.Engine == nil {
-		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "posting messages is not enabled on this server")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "posting messages is not enabled on this server")
 		return
 	}
 	if req.Sender == crm.SenderAgent {
@@ -306,18 +294,18 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !fresh {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, m)
+	httpjson.Write(w, status, m)
 }
 
 // pageParams reads the after= (a seq, what names it; default 0) and limit=
 // (1..max, default def) of a paged list.
-func pageParams(r *http.Request, what string, def, max int) (uint64, int, *apiError) {
+func pageParams(r *http.Request, what string, def, max int) (uint64, int, *httpjson.Error) {
 	q := r.URL.Query()
 	var after uint64
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return 0, 0, &apiError{http.StatusBadRequest, codeBadRequest, "after must be " + what + " (a whole number, 0 or more)"}
+			return 0, 0, httpjson.BadRequest("after must be " + what + " (a whole number, 0 or more)")
 		}
 		after = n
 	}
@@ -326,13 +314,13 @@ func pageParams(r *http.Request, what string, def, max int) (uint64, int, *apiEr
 }
 
 // intParam reads a query parameter between 1 and max, def when empty.
-func intParam(v, name string, def, max int) (int, *apiError) {
+func intParam(v, name string, def, max int) (int, *httpjson.Error) {
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		return 0, &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf("%s must be a whole number from 1 to %d", name, max)}
+		return 0, httpjson.BadRequest(fmt.Sprintf("%s must be a whole number from 1 to %d", name, max))
 	}
 	return n, nil
 }

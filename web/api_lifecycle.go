@@ -9,14 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
-)
-
-// Error codes of the lifecycle routes (API.md lists them).
-const (
-	codeAlreadyClaimed = "already_claimed"
-	codeConflict       = "conflict"
-	codeForbidden      = "forbidden"
-	codeUnknownAgent   = "unknown_agent"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // Limits of GET /api/v1/conversations/{id}/events.
@@ -45,25 +38,25 @@ type actorRequest struct {
 
 // decodeActorRequest reads the body of release, return or resolve; an empty
 // body is the system acting, as {} is.
-func decodeActorRequest(body []byte) (actorRequest, *apiError) {
+func decodeActorRequest(body []byte) (actorRequest, *httpjson.Error) {
 	var req actorRequest
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return req, nil
 	}
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
 	return req, checkID("agent_id", req.AgentID)
 }
 
 // decodeClaim reads the body of claim, whose agent_id is required.
-func decodeClaim(body []byte) (actorRequest, *apiError) {
+func decodeClaim(body []byte) (actorRequest, *httpjson.Error) {
 	var req actorRequest
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
 	if req.AgentID == "" {
-		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required: the agent who claims the conversation`}
+		return req, httpjson.BadRequest(`"agent_id" is required: the agent who claims the conversation`)
 	}
 	return req, checkID("agent_id", req.AgentID)
 }
@@ -77,20 +70,20 @@ type transferRequest struct {
 }
 
 // decodeTransfer reads and validates the body of transfer.
-func decodeTransfer(body []byte) (transferRequest, *apiError) {
+func decodeTransfer(body []byte) (transferRequest, *httpjson.Error) {
 	var req transferRequest
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
 	if (req.Queue == "") == (req.AgentID == "") {
-		return req, &apiError{http.StatusBadRequest, codeBadRequest, `exactly one of "queue" and "agent_id" is required`}
+		return req, httpjson.BadRequest(`exactly one of "queue" and "agent_id" is required`)
 	}
 	if req.Queue != "" {
 		if strings.TrimSpace(req.Queue) != req.Queue {
-			return req, &apiError{http.StatusBadRequest, codeBadRequest, `"queue" has spaces around it`}
+			return req, httpjson.BadRequest(`"queue" has spaces around it`)
 		}
 		if len(req.Queue) > maxQueueBytes {
-			return req, &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf(`"queue" is at most %d bytes`, maxQueueBytes)}
+			return req, httpjson.BadRequest(fmt.Sprintf(`"queue" is at most %d bytes`, maxQueueBytes))
 		}
 	}
 	if e := checkID("agent_id", req.AgentID); e != nil {
@@ -107,25 +100,25 @@ type noteRequest struct {
 
 // decodeNote reads and validates the body of a note: text and author are
 // both required.
-func decodeNote(body []byte) (noteRequest, *apiError) {
+func decodeNote(body []byte) (noteRequest, *httpjson.Error) {
 	var req noteRequest
-	if e := decodeJSON(body, &req); e != nil {
+	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
-	if e := checkText(req.Text); e != nil {
+	if e := httpjson.CheckText(req.Text, maxTextBytes); e != nil {
 		return req, e
 	}
 	if req.AgentID == "" {
-		return req, &apiError{http.StatusBadRequest, codeBadRequest, `"agent_id" is required: the agent who writes the note`}
+		return req, httpjson.BadRequest(`"agent_id" is required: the agent who writes the note`)
 	}
 	return req, checkID("agent_id", req.AgentID)
 }
 
 // checkID bounds an agent login in a body; "" passes (the caller decides
 // whether it is required).
-func checkID(field, v string) *apiError {
+func checkID(field, v string) *httpjson.Error {
 	if len(v) > maxIDBytes {
-		return &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf("%q is at most %d bytes", field, maxIDBytes)}
+		return httpjson.BadRequest(fmt.Sprintf("%q is at most %d bytes", field, maxIDBytes))
 	}
 	return nil
 }
@@ -148,7 +141,7 @@ func (s *Server) actor(ctx context.Context, login string) (dialog.Actor, error) 
 // unknown login, the store's error otherwise.
 func (s *Server) agentError(w http.ResponseWriter, r *http.Request, field, login string, err error) {
 	if errors.Is(err, crm.ErrNotFound) {
-		writeError(w, http.StatusBadRequest, codeUnknownAgent, fmt.Sprintf("%s: no agent with login %q", field, login))
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeUnknownAgent, fmt.Sprintf("%s: no agent with login %q", field, login))
 		return
 	}
 	s.storeError(w, r, "agent", err)
@@ -157,8 +150,8 @@ func (s *Server) agentError(w http.ResponseWriter, r *http.Request, field, login
 // claimedBody is the 409 already_claimed answer: the usual error and the
 // login of the agent who holds the conversation.
 type claimedBody struct {
-	Error errorDetail `json:"error"`
-	Agent string      `json:"agent"`
+	Error httpjson.ErrorDetail `json:"error"`
+	Agent string               `json:"agent"`
 }
 
 // engineError answers an error of the engine's lifecycle: someone else holds
@@ -167,19 +160,19 @@ type claimedBody struct {
 // conflict); the store's errors as storeError does.
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, err error) {
 	if ce, ok := errors.AsType[*dialog.ClaimedError](err); ok {
-		writeJSON(w, http.StatusConflict, claimedBody{
-			Error: errorDetail{codeAlreadyClaimed, fmt.Sprintf("the conversation is held by agent %q", ce.Agent)},
+		httpjson.Write(w, http.StatusConflict, claimedBody{
+			Error: httpjson.ErrorDetail{Code: httpjson.CodeAlreadyClaimed, Message: fmt.Sprintf("the conversation is held by agent %q", ce.Agent)},
 			Agent: ce.Agent,
 		})
 		return
 	}
 	switch {
 	case errors.Is(err, dialog.ErrNotHolder):
-		writeError(w, http.StatusForbidden, codeForbidden, dialog.ErrNotHolder.Error())
+		httpjson.WriteError(w, http.StatusForbidden, httpjson.CodeForbidden, dialog.ErrNotHolder.Error())
 	case errors.Is(err, dialog.ErrState):
-		writeError(w, http.StatusConflict, codeConflict, err.Error())
+		httpjson.WriteError(w, http.StatusConflict, httpjson.CodeConflict, err.Error())
 	case errors.Is(err, dialog.ErrNoAgent):
-		writeError(w, http.StatusBadRequest, codeBadRequest, `"agent_id" is required for this`)
+		httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeBadRequest, `"agent_id" is required for this`)
 	default:
 		s.storeError(w, r, "conversation", err)
 	}
@@ -190,19 +183,13 @@ func (s *Server) noEngine(w http.ResponseWriter) bool {
 	if s.cfg.Engine != nil {
 		return false
 	}
-	writeError(w, http.StatusServiceUnavailable, codeUnavailable, "conversation changes are not enabled on this server")
+	httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "conversation changes are not enabled on this server")
 	return true
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
-	body, e := readBody(w, r)
-	if e != nil {
-		e.write(w)
-		return
-	}
-	req, e := decodeClaim(body)
-	if e != nil {
-		e.write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeClaim)
+	if !ok {
 		return
 	}
 	if s.noEngine(w) {
@@ -218,21 +205,15 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 // actorTransition serves release, return and resolve: a change made by an
 // optional agent that answers the conversation.
 func (s *Server) actorTransition(do func(Engine, context.Context, string, dialog.Actor) (crm.Conversation, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, e := readBody(w, r)
-		if e != nil {
-			e.write(w)
-			return
-		}
-		req, e := decodeActorRequest(body)
-		if e != nil {
-			e.write(w)
+		req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeActorRequest)
+		if !ok {
 			return
 		}
 		if s.noEngine(w) {
@@ -248,19 +229,13 @@ func (s *Server) actorTransition(do func(Engine, context.Context, string, dialog
 			s.engineError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, c)
+		httpjson.Write(w, http.StatusOK, c)
 	}
 }
 
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
-	body, e := readBody(w, r)
-	if e != nil {
-		e.write(w)
-		return
-	}
-	req, e := decodeTransfer(body)
-	if e != nil {
-		e.write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeTransfer)
+	if !ok {
 		return
 	}
 	if s.noEngine(w) {
@@ -285,18 +260,12 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 func (s *Server) postNote(w http.ResponseWriter, r *http.Request) {
-	body, e := readBody(w, r)
-	if e != nil {
-		e.write(w)
-		return
-	}
-	req, e := decodeNote(body)
-	if e != nil {
-		e.write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeNote)
+	if !ok {
 		return
 	}
 	if s.noEngine(w) {
@@ -312,7 +281,7 @@ func (s *Server) postNote(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, ev)
+	httpjson.Write(w, http.StatusCreated, ev)
 }
 
 // eventList is the answer of GET /api/v1/conversations/{id}/events;
@@ -325,7 +294,7 @@ type eventList struct {
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	after, limit, e := pageParams(r, "an event seq", defaultEvents, maxEvents)
 	if e != nil {
-		e.write(w)
+		e.Write(w)
 		return
 	}
 	evs, err := s.cfg.Store.Events(r.Context(), r.PathValue("id"), after, limit)
@@ -339,5 +308,5 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	} else {
 		out.Events = []crm.Event{}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }

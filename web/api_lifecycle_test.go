@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // addAgents stores agents with the given logins (role agent; a login
@@ -56,7 +57,7 @@ func wantClaimed(t testing.TB, status int, body []byte, holder string) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		t.Fatalf("decode %s: %v", body, err)
 	}
-	if b.Error.Code != codeAlreadyClaimed || b.Error.Message == "" || b.Agent != holder {
+	if b.Error.Code != httpjson.CodeAlreadyClaimed || b.Error.Message == "" || b.Agent != holder {
 		t.Fatalf("answer %s, want already_claimed naming %q", body, holder)
 	}
 }
@@ -154,14 +155,14 @@ func TestLifecycleAPI(t *testing.T) {
 				t.Errorf("assignee %q", c.AssignedAgent)
 			}
 		}},
-		{"kim may not release it", "release", `{"agent_id":"kim"}`, 403, codeForbidden, nil},
-		{"kim may not return it", "return", `{"agent_id":"kim"}`, 403, codeForbidden, nil},
+		{"kim may not release it", "release", `{"agent_id":"kim"}`, 403, httpjson.CodeForbidden, nil},
+		{"kim may not return it", "return", `{"agent_id":"kim"}`, 403, httpjson.CodeForbidden, nil},
 		{"sam releases", "release", `{"agent_id":"sam"}`, 200, "", func(c crm.Conversation) {
 			if c.State != crm.StateWaiting || c.AssignedAgent != "" || c.Queue != "billing" {
 				t.Errorf("after release %s/%s/%s", c.State, c.AssignedAgent, c.Queue)
 			}
 		}},
-		{"nobody holds it to release", "release", `{"agent_id":"sam"}`, 409, codeConflict, nil},
+		{"nobody holds it to release", "release", `{"agent_id":"sam"}`, 409, httpjson.CodeConflict, nil},
 		{"the system moves it", "transfer", `{"queue":"returns"}`, 200, "", func(c crm.Conversation) {
 			if c.State != crm.StateWaiting || c.Queue != "returns" || c.AssignedAgent != "" {
 				t.Errorf("after transfer to a queue %s/%s/%s", c.State, c.AssignedAgent, c.Queue)
@@ -172,7 +173,7 @@ func TestLifecycleAPI(t *testing.T) {
 				t.Errorf("after transfer to kim %s/%s", c.State, c.AssignedAgent)
 			}
 		}},
-		{"sam may not take it from kim", "transfer", `{"queue":"billing","by":"sam"}`, 403, codeForbidden, nil},
+		{"sam may not take it from kim", "transfer", `{"queue":"billing","by":"sam"}`, 403, httpjson.CodeForbidden, nil},
 		{"kim returns it to the bot", "return", `{"agent_id":"kim"}`, 200, "", func(c crm.Conversation) {
 			if c.State != crm.StateBot || c.AssignedAgent != "" {
 				t.Errorf("after return %s/%s", c.State, c.AssignedAgent)
@@ -183,7 +184,7 @@ func TestLifecycleAPI(t *testing.T) {
 				t.Errorf("after resolve %s", c.State)
 			}
 		}},
-		{"no claim once resolved", "claim", `{"agent_id":"sam"}`, 409, codeConflict, nil},
+		{"no claim once resolved", "claim", `{"agent_id":"sam"}`, 409, httpjson.CodeConflict, nil},
 	}
 	for _, st := range steps {
 		rec := f.api(t, http.MethodPost, base+"/"+st.route, st.body)
@@ -255,33 +256,33 @@ func TestLifecycleAPIErrors(t *testing.T) {
 		status                   int
 		code                     string
 	}{
-		{"claim without agent", "POST", base + "/claim", `{}`, 400, codeBadRequest},
-		{"claim with empty body", "POST", base + "/claim", ``, 400, codeInvalidJSON},
-		{"claim by unknown agent", "POST", base + "/claim", `{"agent_id":"nobody"}`, 400, codeUnknownAgent},
-		{"claim with long agent", "POST", base + "/claim", `{"agent_id":"` + long + `"}`, 400, codeBadRequest},
-		{"claim with unknown field", "POST", base + "/claim", `{"agent_id":"sam","force":true}`, 400, codeInvalidJSON},
-		{"claim of unknown conversation", "POST", "/api/v1/conversations/nope/claim", `{"agent_id":"sam"}`, 404, codeNotFound},
-		{"release by unknown agent", "POST", base + "/release", `{"agent_id":"nobody"}`, 400, codeUnknownAgent},
-		{"release with malformed body", "POST", base + "/release", `{"agent_id":`, 400, codeInvalidJSON},
-		{"release of what nobody holds", "POST", base + "/release", ``, 409, codeConflict},
-		{"resolve of unknown conversation", "POST", "/api/v1/conversations/nope/resolve", `{}`, 404, codeNotFound},
-		{"transfer to nothing", "POST", base + "/transfer", `{}`, 400, codeBadRequest},
-		{"transfer to both", "POST", base + "/transfer", `{"queue":"billing","agent_id":"sam"}`, 400, codeBadRequest},
-		{"transfer to unknown agent", "POST", base + "/transfer", `{"agent_id":"nobody"}`, 400, codeUnknownAgent},
-		{"transfer by unknown agent", "POST", base + "/transfer", `{"queue":"returns","by":"nobody"}`, 400, codeUnknownAgent},
-		{"transfer to long queue", "POST", base + "/transfer", `{"queue":"` + strings.Repeat("q", maxQueueBytes+1) + `"}`, 400, codeBadRequest},
-		{"transfer to padded queue", "POST", base + "/transfer", `{"queue":" billing"}`, 400, codeBadRequest},
-		{"note without text", "POST", base + "/notes", `{"agent_id":"sam"}`, 400, codeBadRequest},
-		{"note without agent", "POST", base + "/notes", `{"text":"hm"}`, 400, codeBadRequest},
-		{"note by unknown agent", "POST", base + "/notes", `{"text":"hm","agent_id":"nobody"}`, 400, codeUnknownAgent},
-		{"note too long", "POST", base + "/notes", `{"text":"` + strings.Repeat("n", maxTextBytes+1) + `","agent_id":"sam"}`, 413, codeTooLarge},
-		{"note on unknown conversation", "POST", "/api/v1/conversations/nope/notes", `{"text":"hm","agent_id":"sam"}`, 404, codeNotFound},
-		{"events of unknown conversation", "GET", "/api/v1/conversations/nope/events", "", 404, codeNotFound},
-		{"events after -1", "GET", base + "/events?after=-1", "", 400, codeBadRequest},
-		{"events limit 0", "GET", base + "/events?limit=0", "", 400, codeBadRequest},
-		{"events limit too big", "GET", base + "/events?limit=1001", "", 400, codeBadRequest},
-		{"claim by GET", "GET", base + "/claim", "", 405, codeMethodNotAllowed},
-		{"events by POST", "POST", base + "/events", `{}`, 405, codeMethodNotAllowed},
+		{"claim without agent", "POST", base + "/claim", `{}`, 400, httpjson.CodeBadRequest},
+		{"claim with empty body", "POST", base + "/claim", ``, 400, httpjson.CodeInvalidJSON},
+		{"claim by unknown agent", "POST", base + "/claim", `{"agent_id":"nobody"}`, 400, httpjson.CodeUnknownAgent},
+		{"claim with long agent", "POST", base + "/claim", `{"agent_id":"` + long + `"}`, 400, httpjson.CodeBadRequest},
+		{"claim with unknown field", "POST", base + "/claim", `{"agent_id":"sam","force":true}`, 400, httpjson.CodeInvalidJSON},
+		{"claim of unknown conversation", "POST", "/api/v1/conversations/nope/claim", `{"agent_id":"sam"}`, 404, httpjson.CodeNotFound},
+		{"release by unknown agent", "POST", base + "/release", `{"agent_id":"nobody"}`, 400, httpjson.CodeUnknownAgent},
+		{"release with malformed body", "POST", base + "/release", `{"agent_id":`, 400, httpjson.CodeInvalidJSON},
+		{"release of what nobody holds", "POST", base + "/release", ``, 409, httpjson.CodeConflict},
+		{"resolve of unknown conversation", "POST", "/api/v1/conversations/nope/resolve", `{}`, 404, httpjson.CodeNotFound},
+		{"transfer to nothing", "POST", base + "/transfer", `{}`, 400, httpjson.CodeBadRequest},
+		{"transfer to both", "POST", base + "/transfer", `{"queue":"billing","agent_id":"sam"}`, 400, httpjson.CodeBadRequest},
+		{"transfer to unknown agent", "POST", base + "/transfer", `{"agent_id":"nobody"}`, 400, httpjson.CodeUnknownAgent},
+		{"transfer by unknown agent", "POST", base + "/transfer", `{"queue":"returns","by":"nobody"}`, 400, httpjson.CodeUnknownAgent},
+		{"transfer to long queue", "POST", base + "/transfer", `{"queue":"` + strings.Repeat("q", maxQueueBytes+1) + `"}`, 400, httpjson.CodeBadRequest},
+		{"transfer to padded queue", "POST", base + "/transfer", `{"queue":" billing"}`, 400, httpjson.CodeBadRequest},
+		{"note without text", "POST", base + "/notes", `{"agent_id":"sam"}`, 400, httpjson.CodeBadRequest},
+		{"note without agent", "POST", base + "/notes", `{"text":"hm"}`, 400, httpjson.CodeBadRequest},
+		{"note by unknown agent", "POST", base + "/notes", `{"text":"hm","agent_id":"nobody"}`, 400, httpjson.CodeUnknownAgent},
+		{"note too long", "POST", base + "/notes", `{"text":"` + strings.Repeat("n", maxTextBytes+1) + `","agent_id":"sam"}`, 413, httpjson.CodeTooLarge},
+		{"note on unknown conversation", "POST", "/api/v1/conversations/nope/notes", `{"text":"hm","agent_id":"sam"}`, 404, httpjson.CodeNotFound},
+		{"events of unknown conversation", "GET", "/api/v1/conversations/nope/events", "", 404, httpjson.CodeNotFound},
+		{"events after -1", "GET", base + "/events?after=-1", "", 400, httpjson.CodeBadRequest},
+		{"events limit 0", "GET", base + "/events?limit=0", "", 400, httpjson.CodeBadRequest},
+		{"events limit too big", "GET", base + "/events?limit=1001", "", 400, httpjson.CodeBadRequest},
+		{"claim by GET", "GET", base + "/claim", "", 405, httpjson.CodeMethodNotAllowed},
+		{"events by POST", "POST", base + "/events", `{}`, 405, httpjson.CodeMethodNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -300,7 +301,7 @@ func TestLifecycleAPIErrors(t *testing.T) {
 			if route == "notes" {
 				body = `{"agent_id":"sam","text":"hm"}`
 			}
-			wantError(t, off.api(t, http.MethodPost, "/api/v1/conversations/conv-seed-1/"+route, body), 503, codeUnavailable)
+			wantError(t, off.api(t, http.MethodPost, "/api/v1/conversations/conv-seed-1/"+route, body), 503, httpjson.CodeUnavailable)
 		}
 	})
 }
@@ -332,7 +333,7 @@ func TestPostMessageClaims(t *testing.T) {
 			}
 			rec = f.api(t, http.MethodPost, path, `{"text":"Kim here.","sender":"agent","agent_id":"kim"}`)
 			wantClaimed(t, rec.Code, rec.Body.Bytes(), "sam")
-			wantError(t, f.api(t, http.MethodPost, path, `{"text":"Who?","sender":"agent","agent_id":"nobody"}`), 400, codeUnknownAgent)
+			wantError(t, f.api(t, http.MethodPost, path, `{"text":"Who?","sender":"agent","agent_id":"nobody"}`), 400, httpjson.CodeUnknownAgent)
 			if ms, _ := f.db.MessagesAfter(ctx, c.ID, 0, 0); len(ms) != 1 {
 				t.Errorf("%d messages stored, want only sam's", len(ms))
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 	"github.com/parleyhq/parley/nlp"
 )
 
@@ -23,12 +24,12 @@ func TestAPIAuth(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"no header", "", 401, codeUnauthorized},
-		{"other scheme", "Basic " + testToken, 401, codeUnauthorized},
-		{"scheme only", "Bearer", 401, codeUnauthorized},
-		{"wrong token", "Bearer nope", 401, codeUnauthorized},
-		{"token prefix", "Bearer " + testToken[:len(testToken)-1], 401, codeUnauthorized},
-		{"token with more", "Bearer " + testToken + "x", 401, codeUnauthorized},
+		{"no header", "", 401, httpjson.CodeUnauthorized},
+		{"other scheme", "Basic " + testToken, 401, httpjson.CodeUnauthorized},
+		{"scheme only", "Bearer", 401, httpjson.CodeUnauthorized},
+		{"wrong token", "Bearer nope", 401, httpjson.CodeUnauthorized},
+		{"token prefix", "Bearer " + testToken[:len(testToken)-1], 401, httpjson.CodeUnauthorized},
+		{"token with more", "Bearer " + testToken + "x", 401, httpjson.CodeUnauthorized},
 		{"right token", "Bearer " + testToken, 200, ""},
 		{"scheme in lower case", "bearer " + testToken, 200, ""},
 	}
@@ -54,7 +55,7 @@ func TestAPIAuth(t *testing.T) {
 	}
 
 	t.Run("unknown routes need the token too", func(t *testing.T) {
-		wantError(t, f.do(t, http.MethodGet, "/api/v2/secrets", "", ""), 401, codeUnauthorized)
+		wantError(t, f.do(t, http.MethodGet, "/api/v2/secrets", "", ""), 401, httpjson.CodeUnauthorized)
 	})
 	t.Run("no token configured", func(t *testing.T) {
 		off := newAPIFixture(t, func(c *Config) { c.APIToken = "" })
@@ -74,17 +75,17 @@ func TestAPIRouting(t *testing.T) {
 		status               int
 		code, allow          string
 	}{
-		{"unknown route", "GET", "/api/v1/nothing", 404, codeNotFound, ""},
-		{"unknown version", "GET", "/api/v2/conversations", 404, codeNotFound, ""},
-		{"parse by GET", "GET", "/api/v1/parse", 405, codeMethodNotAllowed, "POST"},
-		{"delete conversation", "DELETE", "/api/v1/conversations/x", 405, codeMethodNotAllowed, "GET, HEAD"},
-		{"put messages", "PUT", "/api/v1/conversations/x/messages", 405, codeMethodNotAllowed, "GET, POST, HEAD"},
-		{"post customer", "POST", "/api/v1/customers/c-001", 405, codeMethodNotAllowed, "GET, HEAD"},
-		{"get claim", "GET", "/api/v1/conversations/x/claim", 405, codeMethodNotAllowed, "POST"},
-		{"put transfer", "PUT", "/api/v1/conversations/x/transfer", 405, codeMethodNotAllowed, "POST"},
-		{"delete notes", "DELETE", "/api/v1/conversations/x/notes", 405, codeMethodNotAllowed, "POST"},
-		{"post events", "POST", "/api/v1/conversations/x/events", 405, codeMethodNotAllowed, "GET, HEAD"},
-		{"unknown lifecycle route", "POST", "/api/v1/conversations/x/snooze", 404, codeNotFound, ""},
+		{"unknown route", "GET", "/api/v1/nothing", 404, httpjson.CodeNotFound, ""},
+		{"unknown version", "GET", "/api/v2/conversations", 404, httpjson.CodeNotFound, ""},
+		{"parse by GET", "GET", "/api/v1/parse", 405, httpjson.CodeMethodNotAllowed, "POST"},
+		{"delete conversation", "DELETE", "/api/v1/conversations/x", 405, httpjson.CodeMethodNotAllowed, "GET, HEAD"},
+		{"put messages", "PUT", "/api/v1/conversations/x/messages", 405, httpjson.CodeMethodNotAllowed, "GET, POST, HEAD"},
+		{"post customer", "POST", "/api/v1/customers/c-001", 405, httpjson.CodeMethodNotAllowed, "GET, HEAD"},
+		{"get claim", "GET", "/api/v1/conversations/x/claim", 405, httpjson.CodeMethodNotAllowed, "POST"},
+		{"put transfer", "PUT", "/api/v1/conversations/x/transfer", 405, httpjson.CodeMethodNotAllowed, "POST"},
+		{"delete notes", "DELETE", "/api/v1/conversations/x/notes", 405, httpjson.CodeMethodNotAllowed, "POST"},
+		{"post events", "POST", "/api/v1/conversations/x/events", 405, httpjson.CodeMethodNotAllowed, "GET, HEAD"},
+		{"unknown lifecycle route", "POST", "/api/v1/conversations/x/snooze", 404, httpjson.CodeNotFound, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,19 +138,19 @@ func TestParseErrors(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"empty body", "", 400, codeInvalidJSON},
-		{"blank body", "  \n", 400, codeInvalidJSON},
-		{"malformed", `{"text":`, 400, codeInvalidJSON},
-		{"not an object", `["hi"]`, 400, codeInvalidJSON},
-		{"text not a string", `{"text":42}`, 400, codeInvalidJSON},
-		{"unknown field", `{"text":"hi","lang":"en"}`, 400, codeInvalidJSON},
-		{"two objects", `{"text":"hi"}{"text":"again"}`, 400, codeInvalidJSON},
-		{"invalid UTF-8", "{\"text\":\"caf\xe9\"}", 400, codeInvalidJSON},
-		{"no text", `{}`, 400, codeBadRequest},
-		{"empty text", `{"text":""}`, 400, codeBadRequest},
-		{"blank text", `{"text":" \t\n"}`, 400, codeBadRequest},
-		{"text too long", `{"text":"` + strings.Repeat("a", maxTextBytes+1) + `"}`, 413, codeTooLarge},
-		{"body too large", `{"text":"hi","x":"` + strings.Repeat("a", maxBodyBytes) + `"}`, 413, codeTooLarge},
+		{"empty body", "", 400, httpjson.CodeInvalidJSON},
+		{"blank body", "  \n", 400, httpjson.CodeInvalidJSON},
+		{"malformed", `{"text":`, 400, httpjson.CodeInvalidJSON},
+		{"not an object", `["hi"]`, 400, httpjson.CodeInvalidJSON},
+		{"text not a string", `{"text":42}`, 400, httpjson.CodeInvalidJSON},
+		{"unknown field", `{"text":"hi","lang":"en"}`, 400, httpjson.CodeInvalidJSON},
+		{"two objects", `{"text":"hi"}{"text":"again"}`, 400, httpjson.CodeInvalidJSON},
+		{"invalid UTF-8", "{\"text\":\"caf\xe9\"}", 400, httpjson.CodeInvalidJSON},
+		{"no text", `{}`, 400, httpjson.CodeBadRequest},
+		{"empty text", `{"text":""}`, 400, httpjson.CodeBadRequest},
+		{"blank text", `{"text":" \t\n"}`, 400, httpjson.CodeBadRequest},
+		{"text too long", `{"text":"` + strings.Repeat("a", maxTextBytes+1) + `"}`, 413, httpjson.CodeTooLarge},
+		{"body too large", `{"text":"hi","x":"` + strings.Repeat("a", maxBodyBytes) + `"}`, 413, httpjson.CodeTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,7 +168,7 @@ func TestParseErrors(t *testing.T) {
 	})
 	t.Run("parser fails", func(t *testing.T) {
 		f.parser.err = errors.New("tensor on fire")
-		e := wantError(t, f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"hi"}`), 500, codeInternal)
+		e := wantError(t, f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"hi"}`), 500, httpjson.CodeInternal)
 		if strings.Contains(e.Message, "tensor") {
 			t.Errorf("internal error leaked: %q", e.Message)
 		}
@@ -233,7 +234,7 @@ func TestListConversations(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations"+tc.query, ""), 400, codeBadRequest)
+			wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations"+tc.query, ""), 400, httpjson.CodeBadRequest)
 		})
 	}
 }
@@ -248,7 +249,7 @@ func TestGetConversation(t *testing.T) {
 	if c.ID != "conv-seed-1" || c.CustomerID != "c-003" || c.State != crm.StateResolved || c.LastSeq == 0 {
 		t.Errorf("conversation %+v", c)
 	}
-	wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/no-such-conv", ""), 404, codeNotFound)
+	wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/no-such-conv", ""), 404, httpjson.CodeNotFound)
 }
 
 func TestListMessages(t *testing.T) {
@@ -288,9 +289,9 @@ func TestListMessages(t *testing.T) {
 			}
 		})
 	}
-	wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/nope/messages", ""), 404, codeNotFound)
+	wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/nope/messages", ""), 404, httpjson.CodeNotFound)
 	for _, q := range []string{"?after=-1", "?after=x", "?limit=0", "?limit=1001"} {
-		wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/conv-seed-1/messages"+q, ""), 400, codeBadRequest)
+		wantError(t, f.api(t, http.MethodGet, "/api/v1/conversations/conv-seed-1/messages"+q, ""), 400, httpjson.CodeBadRequest)
 	}
 }
 
@@ -327,7 +328,7 @@ func TestGetCustomer(t *testing.T) {
 	if len(ids) != customerRecent || ids[0] != fresh.ID || !slices.Contains(ids, "conv-seed-2") {
 		t.Errorf("recent conversations %q, want %d starting with %s and holding conv-seed-2", ids, customerRecent, fresh.ID)
 	}
-	wantError(t, f.api(t, http.MethodGet, "/api/v1/customers/c-999", ""), 404, codeNotFound)
+	wantError(t, f.api(t, http.MethodGet, "/api/v1/customers/c-999", ""), 404, httpjson.CodeNotFound)
 }
 
 func TestPostMessage(t *testing.T) {
@@ -385,16 +386,16 @@ func TestPostMessage(t *testing.T) {
 		status           int
 		code             string
 	}{
-		{"unknown conversation", "/api/v1/conversations/nope/messages", `{"text":"hi","sender":"bot"}`, 404, codeNotFound},
-		{"no sender", path, `{"text":"hi"}`, 400, codeBadRequest},
-		{"customer sender", path, `{"text":"hi","sender":"customer"}`, 400, codeBadRequest},
-		{"agent without id", path, `{"text":"hi","sender":"agent"}`, 400, codeBadRequest},
-		{"agent id for the bot", path, `{"text":"hi","sender":"bot","agent_id":"sam"}`, 400, codeBadRequest},
-		{"empty text", path, `{"text":"","sender":"bot"}`, 400, codeBadRequest},
-		{"text too long", path, `{"text":"` + strings.Repeat("x", maxTextBytes+1) + `","sender":"bot"}`, 413, codeTooLarge},
-		{"agent id too long", path, `{"text":"hi","sender":"agent","agent_id":"` + strings.Repeat("a", maxIDBytes+1) + `"}`, 400, codeBadRequest},
-		{"client id too long", path, `{"text":"hi","sender":"bot","client_id":"` + strings.Repeat("c", maxIDBytes+1) + `"}`, 400, codeBadRequest},
-		{"unknown field", path, `{"text":"hi","sender":"bot","html":true}`, 400, codeInvalidJSON},
+		{"unknown conversation", "/api/v1/conversations/nope/messages", `{"text":"hi","sender":"bot"}`, 404, httpjson.CodeNotFound},
+		{"no sender", path, `{"text":"hi"}`, 400, httpjson.CodeBadRequest},
+		{"customer sender", path, `{"text":"hi","sender":"customer"}`, 400, httpjson.CodeBadRequest},
+		{"agent without id", path, `{"text":"hi","sender":"agent"}`, 400, httpjson.CodeBadRequest},
+		{"agent id for the bot", path, `{"text":"hi","sender":"bot","agent_id":"sam"}`, 400, httpjson.CodeBadRequest},
+		{"empty text", path, `{"text":"","sender":"bot"}`, 400, httpjson.CodeBadRequest},
+		{"text too long", path, `{"text":"` + strings.Repeat("x", maxTextBytes+1) + `","sender":"bot"}`, 413, httpjson.CodeTooLarge},
+		{"agent id too long", path, `{"text":"hi","sender":"agent","agent_id":"` + strings.Repeat("a", maxIDBytes+1) + `"}`, 400, httpjson.CodeBadRequest},
+		{"client id too long", path, `{"text":"hi","sender":"bot","client_id":"` + strings.Repeat("c", maxIDBytes+1) + `"}`, 400, httpjson.CodeBadRequest},
+		{"unknown field", path, `{"text":"hi","sender":"bot","html":true}`, 400, httpjson.CodeInvalidJSON},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

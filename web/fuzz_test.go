@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // Team-written request bodies: what API clients send, right and wrong.
@@ -242,19 +243,19 @@ func FuzzNoteRequest(f *testing.F) {
 
 // checkRefusal checks that a refused body got a client error with a code
 // from the documented set.
-func checkRefusal(t *testing.T, body []byte, e *apiError) {
+func checkRefusal(t *testing.T, body []byte, e *httpjson.Error) {
 	t.Helper()
 	switch {
-	case e.status == http.StatusBadRequest && (e.code == codeInvalidJSON || e.code == codeBadRequest):
-	case e.status == http.StatusRequestEntityTooLarge && e.code == codeTooLarge:
+	case e.Status == http.StatusBadRequest && (e.Code == httpjson.CodeInvalidJSON || e.Code == httpjson.CodeBadRequest):
+	case e.Status == http.StatusRequestEntityTooLarge && e.Code == httpjson.CodeTooLarge:
 	default:
-		t.Fatalf("body %q refused with %d %s", body, e.status, e.code)
+		t.Fatalf("body %q refused with %d %s", body, e.Status, e.Code)
 	}
-	if e.message == "" {
+	if e.Message == "" {
 		t.Fatalf("body %q refused without a message", body)
 	}
-	if !utf8.ValidString(e.message) {
-		t.Fatalf("message %q is not UTF-8", e.message)
+	if !utf8.ValidString(e.Message) {
+		t.Fatalf("message %q is not UTF-8", e.Message)
 	}
 }
 

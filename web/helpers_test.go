@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/internal/shoptest"
 	"github.com/parleyhq/parley/nlp"
@@ -165,12 +166,12 @@ func decodeAs[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 }
 
 // wantError checks that rec is the JSON error with status and code.
-func wantError(t testing.TB, rec *httptest.ResponseRecorder, status int, code string) errorDetail {
+func wantError(t testing.TB, rec *httptest.ResponseRecorder, status int, code string) httpjson.ErrorDetail {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)
 	}
-	e := decodeAs[errorBody](t, rec)
+	e := decodeAs[httpjson.ErrorBody](t, rec)
 	if e.Error.Code != code || e.Error.Message == "" {
 		t.Fatalf("error %+v, want code %q with a message", e.Error, code)
 	}

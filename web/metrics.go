@@ -44,6 +44,7 @@ const (
 	opAppendMessage      = "append_message"
 	opCommitTurn         = "commit_turn"
 	opUpdateConversation = "update_conversation"
+	opTransition         = "transition"
 )
 
 // NewMetrics returns a registry holding Parley's series, each labelled
@@ -80,7 +81,7 @@ func NewMetrics() *Metrics {
 	for _, s := range senders {
 		m.messages.WithLabelValues(direction(s), string(s))
 	}
-	for _, op := range []string{opAppendMessage, opCommitTurn, opUpdateConversation} {
+	for _, op := range []string{opAppendMessage, opCommitTurn, opUpdateConversation, opTransition} {
 		m.commit.WithLabelValues(op)
 	}
 	return m
@@ -167,7 +168,7 @@ func (e *countedEvents) Publish(ev dialog.Event) {
 }
 
 // Store returns s with its writes timed: the latency of AppendMessage,
-// CommitTurn and UpdateConversation (failures included) goes to
+// CommitTurn, UpdateConversation and Transition (failures included) goes to
 // parley_store_commit_seconds by operation. The wrapper makes no store call
 // of its own.
 func (m *Metrics) Store(s dialog.Store) dialog.Store {
@@ -194,6 +195,11 @@ func (s *timedStore) AppendMessage(ctx context.Context, msg crm.Message) (crm.Me
 func (s *timedStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
 	defer s.observe(opCommitTurn, time.Now())
 	return s.Store.CommitTurn(ctx, t)
+}
+
+func (s *timedStore) Transition(ctx context.Context, id string, ev crm.Event, fn func(*crm.Conversation) error) (crm.Conversation, crm.Event, error) {
+	defer s.observe(opTransition, time.Now())
+	return s.Store.Transition(ctx, id, ev, fn)
 }
 
 func (s *timedStore) UpdateConversation(ctx context.Context, id string, fn func(*crm.Conversation) error) (crm.Conversation, error) {

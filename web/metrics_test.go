@@ -97,6 +97,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"appends timed", "parley_store_commit_seconds_count", `op="append_message"`, 4},
 		{"turn committed once", "parley_store_commit_seconds_count", `op="commit_turn"`, 1},
 		{"no update", "parley_store_commit_seconds_count", `op="update_conversation"`, 0},
+		{"the claim timed", "parley_store_commit_seconds_count", `op="transition"`, 1},
 		{"open connections", "parley_websocket_connections", "", 3},
 	}
 	for _, tc := range tests {

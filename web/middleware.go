@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // CSP is the Content-Security-Policy of every response. Scripts come only
@@ -85,7 +87,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 			log.Error("handler panic", "method", r.Method, "path", r.URL.Path,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !rec.wrote && !rec.hijacked {
-				writeError(rec, http.StatusInternalServerError, codeInternal, "internal error")
+				httpjson.WriteError(rec, http.StatusInternalServerError, httpjson.CodeInternal, "internal error")
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -171,19 +173,21 @@ func newTokenChecker(token string) tokenChecker {
 
 // check returns the API error for the request's Authorization header, or
 // nil when it carries the token.
-func (t tokenChecker) check(r *http.Request) *apiError {
+func (t tokenChecker) check(r *http.Request) *httpjson.Error {
 	if !t.set {
-		return &apiError{http.StatusForbidden, codeAPIDisabled,
-			"the REST API is disabled: no API token is configured on this server"}
+		return &httpjson.Error{Status: http.StatusForbidden, Code: codeAPIDisabled,
+			Message: "the REST API is disabled: no API token is configured on this server"}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
 	if auth == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return &apiError{http.StatusUnauthorized, codeUnauthorized, "missing bearer token: send Authorization: Bearer <token>"}
+		return &httpjson.Error{Status: http.StatusUnauthorized, Code: httpjson.CodeUnauthorized,
+			Message: "missing bearer token: send Authorization: Bearer <token>"}
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	if subtle.ConstantTimeCompare(got[:], t.hash[:]) != 1 {
-		return &apiError{http.StatusUnauthorized, codeUnauthorized, "wrong bearer token"}
+		return &httpjson.Error{Status: http.StatusUnauthorized, Code: httpjson.CodeUnauthorized,
+			Message: "wrong bearer token"}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // panicStore is the API's store, panicking on the next Conversation call
@@ -45,13 +46,13 @@ func TestStorePanicFailsOneRequest(t *testing.T) {
 	target := "/api/v1/conversations/" + conv.ID
 
 	ps.armed.Store(true)
-	wantError(t, f.api(t, http.MethodGet, target, ""), http.StatusInternalServerError, codeInternal)
+	wantError(t, f.api(t, http.MethodGet, target, ""), http.StatusInternalServerError, httpjson.CodeInternal)
 	if rec := f.api(t, http.MethodGet, target, ""); rec.Code != http.StatusOK {
 		t.Fatalf("the request after the panic: %d %s", rec.Code, rec.Body)
 	}
 
 	chatPanics.Store(true)
-	wantError(t, f.do(t, http.MethodGet, "/ws", "", ""), http.StatusInternalServerError, codeInternal)
+	wantError(t, f.do(t, http.MethodGet, "/ws", "", ""), http.StatusInternalServerError, httpjson.CodeInternal)
 	if rec := f.do(t, http.MethodGet, "/ws", "", ""); rec.Code != http.StatusBadRequest {
 		t.Fatalf("the /ws request after the panic: %d %s", rec.Code, rec.Body)
 	}

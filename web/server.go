@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 //go:embed static
@@ -152,7 +153,7 @@ func (s *Server) chat() http.Handler {
 		return s.cfg.Chat
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusServiceUnavailable, codeUnavailable, "web chat is not enabled on this server")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "web chat is not enabled on this server")
 	})
 }
 
@@ -161,7 +162,7 @@ func (s *Server) metrics() http.Handler {
 		return s.cfg.Metrics.Handler()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, codeNotFound, "metrics are not enabled on this server")
+		httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, "metrics are not enabled on this server")
 	})
 }
 
@@ -181,9 +182,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			writeError(w, http.StatusServiceUnavailable, codeNotReady, err.Error())
+			httpjson.WriteError(w, http.StatusServiceUnavailable, codeNotReady, err.Error())
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 func TestNewNeedsStore(t *testing.T) {
@@ -183,12 +185,12 @@ func TestReadyz(t *testing.T) {
 
 func TestOptionalFeaturesOff(t *testing.T) {
 	f := newAPIFixture(t, func(c *Config) { c.Chat, c.Metrics, c.Engine, c.Parser, c.Ready = nil, nil, nil, nil, nil })
-	wantError(t, f.do(t, http.MethodGet, "/ws", "", ""), http.StatusServiceUnavailable, codeUnavailable)
-	wantError(t, f.do(t, http.MethodGet, "/metrics", "", ""), http.StatusNotFound, codeNotFound)
+	wantError(t, f.do(t, http.MethodGet, "/ws", "", ""), http.StatusServiceUnavailable, httpjson.CodeUnavailable)
+	wantError(t, f.do(t, http.MethodGet, "/metrics", "", ""), http.StatusNotFound, httpjson.CodeNotFound)
 	wantError(t, f.api(t, http.MethodPost, "/api/v1/parse", `{"text":"hi"}`), http.StatusServiceUnavailable, codeModelNotLoaded)
 	c := f.startConversation(t, "")
 	wantError(t, f.api(t, http.MethodPost, "/api/v1/conversations/"+c.ID+"/messages", `{"text":"hi","sender":"system"}`),
-		http.StatusServiceUnavailable, codeUnavailable)
+		http.StatusServiceUnavailable, httpjson.CodeUnavailable)
 	if rec := f.do(t, http.MethodGet, "/readyz", "", ""); rec.Code != 200 {
 		t.Errorf("readyz without a Ready func: %d", rec.Code)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -45,26 +44,6 @@ func runCustomer(ctx context.Context, m *Main, args []string) error {
 	return errUsage
 }
 
-// parseFlagsAndID parses flags around exactly one positional ID.
-func parseFlagsAndID(fs *flag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return "", err
-		}
-		return "", errUsage
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(fs.Output(), "missing customer ID")
-		fs.Usage()
-		return "", errUsage
-	}
-	id := fs.Arg(0)
-	if err := parseFlags(fs, fs.Args()[1:]); err != nil { // flags after the ID
-		return "", err
-	}
-	return id, nil
-}
-
 func runCustomerExport(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("customer export", "[--data-dir DIR] [--out FILE] ID",
 		"Write everything the store holds about customer ID (profile, orders, conversations with\n"+
@@ -72,7 +51,7 @@ func runCustomerExport(ctx context.Context, m *Main, args []string) error {
 			"While \"bot serve\" holds the store, it answers through its admin socket (DIR/admin.sock).")
 	dir := dataDirFlag(fs)
 	out := fs.String("out", "", "write to `FILE` (readable by its owner only) instead of standard output")
-	id, err := parseFlagsAndID(fs, args)
+	id, err := parseFlagsAndArg(fs, args, "customer ID")
 	if err != nil {
 		return err
 	}
@@ -99,7 +78,7 @@ func runCustomerErase(ctx context.Context, m *Main, args []string) error {
 			"customer's open chats.")
 	dir := dataDirFlag(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	id, err := parseFlagsAndID(fs, args)
+	id, err := parseFlagsAndArg(fs, args, "customer ID")
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,21 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes shared by the APIs.
+// Error codes that both APIs answer; each API documents the statuses that
+// go with them and adds codes of its own.
 const (
-	CodeBadRequest  = "bad_request"
-	CodeInvalidJSON = "invalid_json"
-	CodeTooLarge    = "too_large"
-	CodeInternal    = "internal"
+	CodeBadRequest       = "bad_request"
+	CodeInvalidJSON      = "invalid_json"
+	CodeTooLarge         = "too_large"
+	CodeInternal         = "internal"
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeConflict         = "conflict"
+	CodeAlreadyClaimed   = "already_claimed"
+	CodeUnknownAgent     = "unknown_agent"
+	CodeUnavailable      = "unavailable"
 )
 
 // Error is an error answer: its HTTP status, code and message. The message
@@ -84,6 +93,43 @@ func ReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *Error
 		return nil, &Error{http.StatusBadRequest, CodeBadRequest, "read request body: " + err.Error()}
 	}
 	return body, nil
+}
+
+// ReadRequest reads a request body of at most max bytes and decodes it
+// with decode, which checks it too. When either fails it answers the error
+// (as ReadBody and decode say) and returns false.
+func ReadRequest[T any](w http.ResponseWriter, r *http.Request, max int64, decode func([]byte) (T, *Error)) (T, bool) {
+	var req T
+	body, e := ReadBody(w, r, max)
+	if e == nil {
+		req, e = decode(body)
+	}
+	if e != nil {
+		e.Write(w)
+		return req, false
+	}
+	return req, true
+}
+
+// BadRequest is a 400 bad_request answer saying message.
+func BadRequest(message string) *Error {
+	return &Error{http.StatusBadRequest, CodeBadRequest, message}
+}
+
+// CheckText checks the "text" field of a request (a message, a note, a
+// text to parse): 400 bad_request when blank or not valid UTF-8, 413
+// too_large over max bytes.
+func CheckText(text string, max int) *Error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return BadRequest(`"text" is empty`)
+	case len(text) > max:
+		return &Error{http.StatusRequestEntityTooLarge, CodeTooLarge,
+			fmt.Sprintf(`"text" is %d bytes, at most %d`, len(text), max)}
+	case !utf8.ValidString(text):
+		return BadRequest(`"text" is not valid UTF-8`)
+	}
+	return nil
 }
 
 // Decode decodes one JSON object from body into v. Anything but an object

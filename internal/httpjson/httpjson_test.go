@@ -75,3 +75,67 @@ func TestWriteError(t *testing.T) {
 		t.Fatalf("unencodable value: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestCheckText(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		status     int
+		code       string
+	}{
+		{"ok", "my order", 0, ""},
+		{"at the limit", strings.Repeat("é", 5), 0, ""},
+		{"blank", " \n\t", http.StatusBadRequest, CodeBadRequest},
+		{"over the limit", strings.Repeat("a", 11), http.StatusRequestEntityTooLarge, CodeTooLarge},
+		{"bad UTF-8", "caf\xe9", http.StatusBadRequest, CodeBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := CheckText(tc.text, 10)
+			if tc.code == "" {
+				if e != nil {
+					t.Fatalf("CheckText(%q) = %v, want nil", tc.text, e)
+				}
+				return
+			}
+			if e == nil || e.Status != tc.status || e.Code != tc.code || e.Message == "" {
+				t.Fatalf("CheckText(%q) = %+v, want %d %s", tc.text, e, tc.status, tc.code)
+			}
+		})
+	}
+}
+
+func TestReadRequest(t *testing.T) {
+	decode := func(body []byte) (string, *Error) {
+		var v struct {
+			Text string `json:"text"`
+		}
+		if e := Decode(body, &v); e != nil {
+			return "", e
+		}
+		return v.Text, CheckText(v.Text, 10)
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       string
+		status     int // of the answer when refused
+	}{
+		{"ok", `{"text":"hi"}`, "hi", 0},
+		{"over the body limit", `{"text":"` + strings.Repeat("a", 40) + `"}`, "", http.StatusRequestEntityTooLarge},
+		{"not JSON", `hi`, "", http.StatusBadRequest},
+		{"refused by decode", `{"text":""}`, "", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			got, ok := ReadRequest(rec, r, 32, decode)
+			if ok != (tc.status == 0) || got != tc.want {
+				t.Fatalf("ReadRequest(%q) = %q, %v", tc.body, got, ok)
+			}
+			if !ok && (rec.Code != tc.status || !strings.Contains(rec.Body.String(), `"error"`)) {
+				t.Fatalf("refusal answered %d %s, want %d with an error body", rec.Code, rec.Body, tc.status)
+			}
+			if ok && rec.Body.Len() != 0 {
+				t.Fatalf("accepted request answered %s", rec.Body)
+			}
+		})
+	}
+}

@@ -9,27 +9,20 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/internal/httpjson"
 )
 
-// Error codes of the console API; doc.go lists them with their statuses.
+// Error codes of the console API that the REST API does not answer; the
+// shared ones are in package httpjson. doc.go lists them all with their
+// statuses.
 const (
-	codeUnauthorized     = "unauthorized"
-	codeForbidden        = "forbidden"
-	codeCrossOrigin      = "cross_origin"
-	codeCSRF             = "csrf"
-	codeTooManyAttempts  = "too_many_attempts"
-	codeAlreadyClaimed   = "already_claimed"
-	codeConflict         = "conflict"
-	codeNotFound         = "not_found"
-	codeMethodNotAllowed = "method_not_allowed"
-	codeUnknownAgent     = "unknown_agent"
-	codeUnknownQueue     = "unknown_queue"
-	codeUnavailable      = "unavailable"
+	codeCrossOrigin     = "cross_origin"
+	codeCSRF            = "csrf"
+	codeTooManyAttempts = "too_many_attempts"
+	codeUnknownQueue    = "unknown_queue"
 )
 
 // Limits of the API.
@@ -86,14 +79,14 @@ func (c *Console) api() http.Handler {
 			}
 		}
 		if len(allow) == 0 {
-			httpjson.WriteError(w, http.StatusNotFound, codeNotFound, "no console API route "+r.URL.Path)
+			httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, "no console API route "+r.URL.Path)
 			return
 		}
 		if slices.Contains(allow, http.MethodGet) {
 			allow = append(allow, http.MethodHead)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		httpjson.WriteError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, httpjson.CodeMethodNotAllowed,
 			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 	})
 }
@@ -161,18 +154,18 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, what string, err 
 	if ce, ok := errors.AsType[*dialog.ClaimedError](err); ok {
 		name := c.agentName(r.Context(), ce.Agent)
 		httpjson.Write(w, http.StatusConflict, claimedBody{
-			Error: httpjson.ErrorDetail{Code: codeAlreadyClaimed, Message: name + " has it"},
+			Error: httpjson.ErrorDetail{Code: httpjson.CodeAlreadyClaimed, Message: name + " has it"},
 			Agent: ce.Agent, AgentName: name,
 		})
 		return
 	}
 	switch {
 	case errors.Is(err, dialog.ErrNotHolder):
-		httpjson.WriteError(w, http.StatusForbidden, codeForbidden, "only the agent who holds the conversation, or an admin, may do that")
+		httpjson.WriteError(w, http.StatusForbidden, httpjson.CodeForbidden, "only the agent who holds the conversation, or an admin, may do that")
 	case errors.Is(err, dialog.ErrState):
-		httpjson.WriteError(w, http.StatusConflict, codeConflict, "not possible in the conversation's state: reload it")
+		httpjson.WriteError(w, http.StatusConflict, httpjson.CodeConflict, "not possible in the conversation's state: reload it")
 	case errors.Is(err, crm.ErrNotFound):
-		httpjson.WriteError(w, http.StatusNotFound, codeNotFound, what+" not found")
+		httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, what+" not found")
 	case errors.Is(err, crm.ErrTooLarge):
 		httpjson.WriteError(w, http.StatusRequestEntityTooLarge, httpjson.CodeTooLarge, "text too large")
 	case errors.Is(err, crm.ErrInvalid), errors.Is(err, dialog.ErrSender), errors.Is(err, dialog.ErrNoAgent):
@@ -186,7 +179,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, what string, err 
 // (nobody reads it), else a logged 500.
 func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
-		httpjson.WriteError(w, http.StatusServiceUnavailable, codeUnavailable, "request cancelled")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "request cancelled")
 		return
 	}
 	c.log.Error("console request failed", "method", r.Method, "route", r.Pattern, "err", err)
@@ -218,7 +211,7 @@ func (c *Console) visibleConversation(w http.ResponseWriter, r *http.Request, s 
 		return conv, false
 	}
 	if !c.visible(s.agent, conv) {
-		httpjson.WriteError(w, http.StatusForbidden, codeForbidden, "this conversation is in a queue you do not serve")
+		httpjson.WriteError(w, http.StatusForbidden, httpjson.CodeForbidden, "this conversation is in a queue you do not serve")
 		return conv, false
 	}
 	return conv, true
@@ -344,29 +337,19 @@ func decodeTransfer(body []byte) (transferRequest, *httpjson.Error) {
 	}
 	switch {
 	case (req.Queue == "") == (req.AgentID == ""):
-		return req, badRequest(`give exactly one of "queue" and "agent_id"`)
+		return req, httpjson.BadRequest(`give exactly one of "queue" and "agent_id"`)
 	case len(req.Queue) > maxIDBytes || len(req.AgentID) > maxIDBytes:
-		return req, badRequest(fmt.Sprintf(`"queue" and "agent_id" are at most %d bytes`, maxIDBytes))
+		return req, httpjson.BadRequest(fmt.Sprintf(`"queue" and "agent_id" are at most %d bytes`, maxIDBytes))
 	}
 	return req, nil
-}
-
-func badRequest(msg string) *httpjson.Error {
-	return &httpjson.Error{Status: http.StatusBadRequest, Code: httpjson.CodeBadRequest, Message: msg}
 }
 
 // transfer moves the conversation to one of Config.Queues (400
 // unknown_queue otherwise) or to an agent (400 unknown_agent when there is
 // no such agent).
 func (c *Console) transfer(w http.ResponseWriter, r *http.Request, s session) {
-	body, e := httpjson.ReadBody(w, r, maxBodyBytes)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	req, e := decodeTransfer(body)
-	if e != nil {
-		e.Write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeTransfer)
+	if !ok {
 		return
 	}
 	conv, ok := c.visibleConversation(w, r, s)
@@ -379,7 +362,7 @@ func (c *Console) transfer(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	if req.AgentID != "" {
 		if _, err := c.cfg.Store.Agent(r.Context(), req.AgentID); errors.Is(err, crm.ErrNotFound) || errors.Is(err, crm.ErrInvalid) {
-			httpjson.WriteError(w, http.StatusBadRequest, codeUnknownAgent, "no agent "+req.AgentID)
+			httpjson.WriteError(w, http.StatusBadRequest, httpjson.CodeUnknownAgent, "no agent "+req.AgentID)
 			return
 		} else if err != nil {
 			c.internal(w, r, err)
@@ -400,32 +383,17 @@ type messageRequest struct {
 	ClientID string `json:"client_id"`
 }
 
-// checkText checks a message's or a note's text: not blank, at most max
-// bytes of UTF-8.
-func checkText(text string, max int) *httpjson.Error {
-	switch {
-	case strings.TrimSpace(text) == "":
-		return badRequest(`"text" is empty`)
-	case len(text) > max:
-		return &httpjson.Error{Status: http.StatusRequestEntityTooLarge, Code: httpjson.CodeTooLarge,
-			Message: fmt.Sprintf(`"text" is %d bytes, at most %d`, len(text), max)}
-	case !utf8.ValidString(text):
-		return badRequest(`"text" is not valid UTF-8`)
-	}
-	return nil
-}
-
 // decodeMessage reads and checks the body of an agent's message.
 func decodeMessage(body []byte) (messageRequest, *httpjson.Error) {
 	var req messageRequest
 	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
-	if e := checkText(req.Text, maxTextBytes); e != nil {
+	if e := httpjson.CheckText(req.Text, maxTextBytes); e != nil {
 		return req, e
 	}
 	if len(req.ClientID) > maxIDBytes {
-		return req, badRequest(fmt.Sprintf(`"client_id" is at most %d bytes`, maxIDBytes))
+		return req, httpjson.BadRequest(fmt.Sprintf(`"client_id" is at most %d bytes`, maxIDBytes))
 	}
 	return req, nil
 }
@@ -440,14 +408,8 @@ type messageAnswer struct {
 // claimed for the agent first; one another agent holds answers 409
 // already_claimed.
 func (c *Console) postMessage(w http.ResponseWriter, r *http.Request, s session) {
-	body, e := httpjson.ReadBody(w, r, maxBodyBytes)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	req, e := decodeMessage(body)
-	if e != nil {
-		e.Write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeMessage)
+	if !ok {
 		return
 	}
 	conv, ok := c.visibleConversation(w, r, s)
@@ -480,7 +442,7 @@ func decodeNote(body []byte) (noteRequest, *httpjson.Error) {
 	if e := httpjson.Decode(body, &req); e != nil {
 		return req, e
 	}
-	return req, checkText(req.Text, crm.MaxEventText)
+	return req, httpjson.CheckText(req.Text, crm.MaxEventText)
 }
 
 // eventAnswer is the answer of POST .../notes.
@@ -490,14 +452,8 @@ type eventAnswer struct {
 
 // note stores the agent's private note: 201 with the event.
 func (c *Console) note(w http.ResponseWriter, r *http.Request, s session) {
-	body, e := httpjson.ReadBody(w, r, maxBodyBytes)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	req, e := decodeNote(body)
-	if e != nil {
-		e.Write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeNote)
+	if !ok {
 		return
 	}
 	conv, ok := c.visibleConversation(w, r, s)
@@ -546,7 +502,7 @@ func decodeCanned(body []byte) (cannedRequest, *httpjson.Error) {
 // requireAdmin answers 403 forbidden (ok false) unless the agent is an admin.
 func requireAdmin(w http.ResponseWriter, s session) bool {
 	if s.agent.Role != crm.RoleAdmin {
-		httpjson.WriteError(w, http.StatusForbidden, codeForbidden, "only an admin may change canned responses")
+		httpjson.WriteError(w, http.StatusForbidden, httpjson.CodeForbidden, "only an admin may change canned responses")
 		return false
 	}
 	return true
@@ -558,14 +514,8 @@ func (c *Console) putCanned(w http.ResponseWriter, r *http.Request, s session) {
 	if !requireAdmin(w, s) {
 		return
 	}
-	body, e := httpjson.ReadBody(w, r, maxBodyBytes)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	req, e := decodeCanned(body)
-	if e != nil {
-		e.Write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeCanned)
+	if !ok {
 		return
 	}
 	cr, err := c.cfg.Store.PutCanned(r.Context(), crm.CannedResponse{

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 func convPath(id, action string) string {
@@ -129,7 +130,7 @@ func TestVisibility(t *testing.T) {
 		{http.MethodPost, "notes", `{"text":"hi"}`},
 		{http.MethodPost, "transfer", `{"queue":"general"}`},
 	} {
-		wantError(t, b.do(t, tc.method, convPath("ret", tc.action), tc.body), http.StatusForbidden, codeForbidden)
+		wantError(t, b.do(t, tc.method, convPath("ret", tc.action), tc.body), http.StatusForbidden, httpjson.CodeForbidden)
 	}
 	if c, _ := f.store.Conversation(ctx, "ret"); c.State != crm.StateWaiting || c.LastSeq != 4 {
 		t.Fatalf("refused requests changed the conversation: %+v", c)
@@ -142,8 +143,8 @@ func TestVisibility(t *testing.T) {
 	for _, who := range []string{carol, dave, admin} {
 		ok[detailAnswer](t, f.login(t, who), http.StatusOK, http.MethodGet, convPath("ret", ""), "")
 	}
-	wantError(t, b.do(t, http.MethodGet, convPath("nope", ""), ""), http.StatusNotFound, codeNotFound)
-	wantError(t, b.do(t, http.MethodPost, convPath("nope", "claim"), ""), http.StatusNotFound, codeNotFound)
+	wantError(t, b.do(t, http.MethodGet, convPath("nope", ""), ""), http.StatusNotFound, httpjson.CodeNotFound)
+	wantError(t, b.do(t, http.MethodPost, convPath("nope", "claim"), ""), http.StatusNotFound, httpjson.CodeNotFound)
 }
 
 func TestClaimRace(t *testing.T) {
@@ -203,7 +204,7 @@ func TestClaimRace(t *testing.T) {
 	// A loser hears who has it.
 	loser := agents[(winner+1)%len(agents)]
 	rec := loser.do(t, http.MethodPost, convPath("race", "claim"), "")
-	wantError(t, rec, http.StatusConflict, codeAlreadyClaimed)
+	wantError(t, rec, http.StatusConflict, httpjson.CodeAlreadyClaimed)
 	body := decode[claimedBody](t, rec)
 	name := map[string]string{bob: "Bob", dave: "Dave", admin: "Ada Admin"}[c.AssignedAgent]
 	if body.Agent != c.AssignedAgent || body.AgentName != name || body.Error.Message != name+" has it" {
@@ -221,12 +222,12 @@ func TestActions(t *testing.T) {
 	}
 
 	// Nobody holds it: release is a conflict, claim works.
-	wantError(t, b.do(t, http.MethodPost, convPath("act", "release"), ""), http.StatusConflict, codeConflict)
+	wantError(t, b.do(t, http.MethodPost, convPath("act", "release"), ""), http.StatusConflict, httpjson.CodeConflict)
 	if r := state(b, http.StatusOK, "claim", "{}"); r.State != crm.StateAgent || r.AssignedAgent != bob || r.AssignedName != "Bob" {
 		t.Fatalf("after claim: %+v", r)
 	}
 	// Only the holder (or an admin) may release it.
-	wantError(t, d.do(t, http.MethodPost, convPath("act", "release"), ""), http.StatusForbidden, codeForbidden)
+	wantError(t, d.do(t, http.MethodPost, convPath("act", "release"), ""), http.StatusForbidden, httpjson.CodeForbidden)
 	if r := state(b, http.StatusOK, "release", ""); r.State != crm.StateWaiting || r.AssignedAgent != "" || r.Queue != queueGe {
 		t.Fatalf("after release: %+v", r)
 	}
@@ -243,10 +244,10 @@ func TestActions(t *testing.T) {
 		code       string
 	}{
 		{"unknown queue", `{"queue":"billing"}`, http.StatusBadRequest, codeUnknownQueue},
-		{"unknown agent", `{"agent_id":"zed@example.com"}`, http.StatusBadRequest, codeUnknownAgent},
+		{"unknown agent", `{"agent_id":"zed@example.com"}`, http.StatusBadRequest, httpjson.CodeUnknownAgent},
 		{"both", `{"queue":"orders","agent_id":"` + bob + `"}`, http.StatusBadRequest, "bad_request"},
 		{"neither", `{}`, http.StatusBadRequest, "bad_request"},
-		{"not the holder", `{"queue":"orders"}`, http.StatusForbidden, codeForbidden},
+		{"not the holder", `{"queue":"orders"}`, http.StatusForbidden, httpjson.CodeForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, b.do(t, http.MethodPost, convPath("act", "transfer"), tc.body), tc.status, tc.code)
@@ -254,14 +255,14 @@ func TestActions(t *testing.T) {
 	}
 	// Claiming a conversation another agent holds fails; an admin may take
 	// it back to the bot.
-	wantError(t, b.do(t, http.MethodPost, convPath("act", "claim"), ""), http.StatusConflict, codeAlreadyClaimed)
+	wantError(t, b.do(t, http.MethodPost, convPath("act", "claim"), ""), http.StatusConflict, httpjson.CodeAlreadyClaimed)
 	if r := state(adm, http.StatusOK, "return", ""); r.State != crm.StateBot || r.AssignedAgent != "" {
 		t.Fatalf("after return: %+v", r)
 	}
 	if r := state(b, http.StatusOK, "resolve", ""); r.State != crm.StateResolved {
 		t.Fatalf("after resolve: %+v", r)
 	}
-	wantError(t, b.do(t, http.MethodPost, convPath("act", "claim"), ""), http.StatusConflict, codeConflict)
+	wantError(t, b.do(t, http.MethodPost, convPath("act", "claim"), ""), http.StatusConflict, httpjson.CodeConflict)
 	// Action bodies are empty or {}.
 	wantError(t, b.do(t, http.MethodPost, convPath("act", "resolve"), `{"force":true}`), http.StatusBadRequest, "invalid_json")
 
@@ -300,7 +301,7 @@ func TestMessagesAndNotes(t *testing.T) {
 		t.Fatalf("resend stored %s, want %s again", again.ID, m.ID)
 	}
 	// Another agent cannot write into it.
-	wantError(t, d.do(t, http.MethodPost, convPath("msg", "messages"), `{"text":"me too"}`), http.StatusConflict, codeAlreadyClaimed)
+	wantError(t, d.do(t, http.MethodPost, convPath("msg", "messages"), `{"text":"me too"}`), http.StatusConflict, httpjson.CodeAlreadyClaimed)
 
 	ev := ok[eventAnswer](t, d, http.StatusCreated, http.MethodPost, convPath("msg", "notes"), `{"text":"VIP: be quick"}`).Event
 	if ev.Type != crm.EventNote || ev.Actor != dave || ev.Text != "VIP: be quick" {
@@ -402,7 +403,7 @@ func TestCanned(t *testing.T) {
 	b, adm := f.login(t, bob), f.login(t, admin)
 	put := `{"title":"Refund sent","text":"Hi {{customer.name}}, the refund for {{order.id}} is on its way."}`
 
-	wantError(t, b.do(t, http.MethodPut, "/console/api/canned/refund-sent", put), http.StatusForbidden, codeForbidden)
+	wantError(t, b.do(t, http.MethodPut, "/console/api/canned/refund-sent", put), http.StatusForbidden, httpjson.CodeForbidden)
 	cr := ok[crm.CannedResponse](t, adm, http.StatusOK, http.MethodPut, "/console/api/canned/refund-sent", put)
 	if cr.Shortcut != "refund-sent" || cr.UpdatedBy != admin || cr.UpdatedAt.IsZero() {
 		t.Fatalf("stored %+v", cr)
@@ -416,11 +417,11 @@ func TestCanned(t *testing.T) {
 	wantError(t, adm.do(t, http.MethodPut, "/console/api/canned/long",
 		fmt.Sprintf(`{"title":"x","text":"%s"}`, strings.Repeat("a", crm.MaxCannedText+1))), http.StatusRequestEntityTooLarge, "too_large")
 
-	wantError(t, b.do(t, http.MethodDelete, "/console/api/canned/refund-sent", ""), http.StatusForbidden, codeForbidden)
+	wantError(t, b.do(t, http.MethodDelete, "/console/api/canned/refund-sent", ""), http.StatusForbidden, httpjson.CodeForbidden)
 	if rec := adm.do(t, http.MethodDelete, "/console/api/canned/refund-sent", ""); rec.Code != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
 	}
-	wantError(t, adm.do(t, http.MethodDelete, "/console/api/canned/refund-sent", ""), http.StatusNotFound, codeNotFound)
+	wantError(t, adm.do(t, http.MethodDelete, "/console/api/canned/refund-sent", ""), http.StatusNotFound, httpjson.CodeNotFound)
 	if list := ok[cannedList](t, b, http.StatusOK, http.MethodGet, "/console/api/canned", ""); list.Canned == nil || len(list.Canned) != 0 {
 		t.Fatalf("list after delete %+v, want []", list.Canned)
 	}
@@ -448,15 +449,15 @@ func TestAgentsAndQueues(t *testing.T) {
 	if !slices.Equal(qs.Queues, []string{queueGe, "orders", "returns", "shipping"}) {
 		t.Fatalf("queues %v", qs.Queues)
 	}
-	wantError(t, f.serve(httptestRequest(http.MethodGet, "/console/api/agents")), http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, f.serve(httptestRequest(http.MethodGet, "/console/api/agents")), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 }
 
 func TestRoutesAndStatic(t *testing.T) {
 	f := newFixture(t)
 	b := f.login(t, bob)
-	wantError(t, b.do(t, http.MethodGet, "/console/api/nothing", ""), http.StatusNotFound, codeNotFound)
+	wantError(t, b.do(t, http.MethodGet, "/console/api/nothing", ""), http.StatusNotFound, httpjson.CodeNotFound)
 	rec := b.do(t, http.MethodGet, "/console/api/login", "")
-	wantError(t, rec, http.StatusMethodNotAllowed, codeMethodNotAllowed)
+	wantError(t, rec, http.StatusMethodNotAllowed, httpjson.CodeMethodNotAllowed)
 	if got := rec.Header().Get("Allow"); got != "POST" {
 		t.Errorf("Allow %q, want POST", got)
 	}

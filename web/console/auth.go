@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -52,20 +53,40 @@ type session struct {
 type auth struct {
 	mu       sync.Mutex
 	sessions map[string]*session    // by id; guarded by mu
-	failures map[string][]time.Time // attempts within lockWindow by "account:"/"ip:" key, oldest first; guarded by mu
+	failures map[string][]time.Time // failed logins within lockWindow by "account:"/"ip:" key, oldest first; guarded by mu
 	sweepAt  int                    // len(failures) at which expired keys are swept; guarded by mu
+	// checking holds, per account key, a channel that is closed when the
+	// password check under way for it ends; guarded by mu.
+	checking map[string]chan struct{}
 }
 
 func newAuth() *auth {
-	return &auth{sessions: make(map[string]*session), failures: make(map[string][]time.Time), sweepAt: 1024}
+	return &auth{sessions: make(map[string]*session), failures: make(map[string][]time.Time), sweepAt: 1024,
+		checking: make(map[string]chan struct{})}
 }
 
-// attempt counts a login attempt for the keys before the password is
-// checked, so that simultaneous attempts cannot get past the limit. locked
-// is true (and nothing is counted) when a key has maxFailures attempts in
-// the window; retry is then how long until one of them leaves it.
-func (a *auth) attempt(now time.Time, keys ...string) (locked bool, retry time.Duration) {
+// attempt starts a login attempt: it waits until no other attempt on the
+// account is being checked (so that simultaneous guesses at one account
+// are counted one by one and cannot get past the limit), then reports
+// whether a key has maxFailures failures in the window; retry is then how
+// long until one of them leaves it. Unless locked, the caller must call
+// done with whether the password was wrong. Correct logins never count:
+// a team behind one address can sign in together.
+func (a *auth) attempt(ctx context.Context, now time.Time, account, ip string) (locked bool, retry time.Duration, done func(failed bool), err error) {
 	a.mu.Lock()
+	for {
+		busy, ok := a.checking[account]
+		if !ok {
+			break
+		}
+		a.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return false, 0, nil, ctx.Err()
+		}
+		a.mu.Lock()
+	}
 	defer a.mu.Unlock()
 	if len(a.failures) >= a.sweepAt {
 		for k, ts := range a.failures {
@@ -75,7 +96,7 @@ func (a *auth) attempt(now time.Time, keys ...string) (locked bool, retry time.D
 		}
 		a.sweepAt = max(1024, 2*len(a.failures))
 	}
-	for _, k := range keys {
+	for _, k := range []string{account, ip} {
 		ts := a.prune(k, a.failures[k], now)
 		if len(ts) >= maxFailures {
 			locked = true
@@ -83,15 +104,23 @@ func (a *auth) attempt(now time.Time, keys ...string) (locked bool, retry time.D
 		}
 	}
 	if locked {
-		return true, retry
+		return true, retry, nil, nil
 	}
-	for _, k := range keys {
-		a.failures[k] = append(a.failures[k], now)
-	}
-	return false, 0
+	busy := make(chan struct{})
+	a.checking[account] = busy
+	return false, 0, func(failed bool) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if failed {
+			a.failures[account] = append(a.failures[account], now)
+			a.failures[ip] = append(a.failures[ip], now)
+		}
+		delete(a.checking, account)
+		close(busy)
+	}, nil
 }
 
-// prune drops the attempts of key older than the window; mu is held.
+// prune drops the failures of key older than the window; mu is held.
 func (a *auth) prune(key string, ts []time.Time, now time.Time) []time.Time {
 	i := 0
 	for i < len(ts) && now.Sub(ts[i]) >= lockWindow {
@@ -106,22 +135,6 @@ func (a *auth) prune(key string, ts []time.Time, now time.Time) []time.Time {
 	}
 	a.failures[key] = ts
 	return ts
-}
-
-// succeeded takes back the attempt counted at `at` for each key: the
-// password was right.
-func (a *auth) succeeded(at time.Time, keys ...string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, k := range keys {
-		ts := a.failures[k]
-		if i := slices.IndexFunc(ts, at.Equal); i >= 0 {
-			a.failures[k] = slices.Delete(slices.Clone(ts), i, i+1)
-		}
-		if len(a.failures[k]) == 0 {
-			delete(a.failures, k)
-		}
-	}
 }
 
 // start stores a new session for agent.
@@ -199,6 +212,13 @@ func viewOf(a crm.Agent) agentView {
 type loginAnswer struct {
 	Agent agentView `json:"agent"`
 	CSRF  string    `json:"csrf"`
+	// SLASeconds is how long a conversation may wait in a queue before
+	// its row turns red (Config.SLA), so the page turns it red on time.
+	SLASeconds int `json:"sla_seconds"`
+}
+
+func (c *Console) answer(s session) loginAnswer {
+	return loginAnswer{viewOf(s.agent), s.csrf, int(c.cfg.SLA.Seconds())}
 }
 
 // loginRequest is the body of POST /console/api/login.
@@ -233,40 +253,39 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		e.Write(w)
 		return
 	}
-	body, e := httpjson.ReadBody(w, r, maxBodyBytes)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	req, e := decodeLogin(body)
-	if e != nil {
-		e.Write(w)
+	req, ok := httpjson.ReadRequest(w, r, maxBodyBytes, decodeLogin)
+	if !ok {
 		return
 	}
 	now := c.cfg.Now()
-	keys := []string{"account:" + strings.ToLower(req.Email), "ip:" + clientIP(r)}
-	if locked, retry := c.auth.attempt(now, keys...); locked {
+	locked, retry, done, err := c.auth.attempt(r.Context(), now, "account:"+crm.NormalizeEmail(req.Email), "ip:"+clientIP(r))
+	switch {
+	case err != nil:
+		httpjson.WriteError(w, http.StatusServiceUnavailable, "unavailable", "request cancelled")
+		return
+	case locked:
 		secs := int(math.Ceil(retry.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
 		httpjson.WriteError(w, http.StatusTooManyRequests, codeTooManyAttempts,
 			fmt.Sprintf("too many failed logins: try again in %d seconds", max(1, secs)))
 		return
 	}
-	a, err := c.cfg.Store.Authenticate(r.Context(), req.Email, req.Password)
+	a, err := c.cfg.Store.Authenticate(r.Context(), crm.NormalizeEmail(req.Email), req.Password)
 	switch {
 	case errors.Is(err, crm.ErrUnauthorized), errors.Is(err, crm.ErrInvalid), errors.Is(err, crm.ErrNotFound):
-		httpjson.WriteError(w, http.StatusUnauthorized, codeUnauthorized, "wrong e-mail or password")
+		done(true)
+		httpjson.WriteError(w, http.StatusUnauthorized, httpjson.CodeUnauthorized, "wrong e-mail or password")
 		return
 	case err != nil:
-		c.auth.succeeded(now, keys...) // the store failed, not the caller
+		done(false) // the store failed, not the caller
 		c.internal(w, r, err)
 		return
 	}
-	c.auth.succeeded(now, keys...)
+	done(false)
 	c.auth.sweep(now)
 	s := c.auth.start(a, now.Add(c.cfg.SessionTTL))
 	c.setCookie(w, r, s.id)
-	httpjson.Write(w, http.StatusOK, loginAnswer{viewOf(s.agent), s.csrf})
+	httpjson.Write(w, http.StatusOK, c.answer(s))
 }
 
 // logout ends the session (if any) and clears the cookie: 204.
@@ -280,7 +299,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {
 
 // me answers the session's agent and CSRF token.
 func (c *Console) me(w http.ResponseWriter, r *http.Request, s session) {
-	httpjson.Write(w, http.StatusOK, loginAnswer{viewOf(s.agent), s.csrf})
+	httpjson.Write(w, http.StatusOK, c.answer(s))
 }
 
 // setCookie sends the session cookie, valid as long as the session unused.
@@ -296,7 +315,7 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, id string) {
 // without one, and for an agent removed or whose password changed since
 // the login (the session ends then).
 func (c *Console) session(w http.ResponseWriter, r *http.Request) (session, *httpjson.Error) {
-	unauthorized := &httpjson.Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "log in first"}
+	unauthorized := &httpjson.Error{Status: http.StatusUnauthorized, Code: httpjson.CodeUnauthorized, Message: "log in first"}
 	ck, err := r.Cookie(cookieName)
 	if err != nil || ck.Value == "" {
 		return session{}, unauthorized

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 func loginBody(email, pw string) string {
@@ -19,12 +20,12 @@ func TestLoginMeLogout(t *testing.T) {
 	f := newFixture(t)
 
 	rec := f.serve(request(http.MethodPost, "/console/api/login", loginBody(bob, "wrong password!")))
-	wantError(t, rec, http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, rec, http.StatusUnauthorized, httpjson.CodeUnauthorized)
 	if sessionCookie(rec) != nil {
 		t.Fatal("a failed login set the session cookie")
 	}
 	rec = f.serve(request(http.MethodPost, "/console/api/login", loginBody("nobody@example.com", password)))
-	wantError(t, rec, http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, rec, http.StatusUnauthorized, httpjson.CodeUnauthorized)
 
 	rec = f.serve(request(http.MethodPost, "/console/api/login", loginBody(bob, password)))
 	if rec.Code != http.StatusOK {
@@ -63,7 +64,7 @@ func TestLoginMeLogout(t *testing.T) {
 	if ck := sessionCookie(rec); ck == nil || ck.MaxAge >= 0 {
 		t.Fatalf("logout cookie %+v, want it cleared", ck)
 	}
-	wantError(t, a.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, a.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 	// Without a session, logout is still 204.
 	if rec := f.serve(request(http.MethodPost, "/console/api/logout", "")); rec.Code != http.StatusNoContent {
 		t.Fatalf("logout without a session: %d", rec.Code)
@@ -107,7 +108,7 @@ func TestLoginLockout(t *testing.T) {
 		for i := range maxFailures {
 			r := request(http.MethodPost, "/console/api/login", loginBody(bob, "wrong password!"))
 			r.RemoteAddr = "198.51.100." + strconv.Itoa(i+1) + ":4000" // a new address each time
-			wantError(t, f.serve(r), http.StatusUnauthorized, codeUnauthorized)
+			wantError(t, f.serve(r), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 			f.clock.advance(10 * time.Second)
 		}
 		// Locked, even with the right password, from any address, and
@@ -132,7 +133,7 @@ func TestLoginLockout(t *testing.T) {
 		f := newFixture(t)
 		for i := range maxFailures {
 			r := request(http.MethodPost, "/console/api/login", loginBody("x"+strconv.Itoa(i)+"@example.com", "wrong password!"))
-			wantError(t, f.serve(r), http.StatusUnauthorized, codeUnauthorized)
+			wantError(t, f.serve(r), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 		}
 		rec := f.serve(request(http.MethodPost, "/console/api/login", loginBody(carol, password)))
 		wantError(t, rec, http.StatusTooManyRequests, codeTooManyAttempts)
@@ -143,6 +144,35 @@ func TestLoginLockout(t *testing.T) {
 		r.RemoteAddr = "203.0.113.9:4000"
 		if rec := f.serve(r); rec.Code != http.StatusOK {
 			t.Fatalf("login from another address: %d %s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("simultaneous correct logins from one address", func(t *testing.T) {
+		// A team behind one office address signs in at once: nobody is
+		// locked out, since only wrong passwords count.
+		f := newFixture(t)
+		const n = 12
+		codes := make(chan int, n)
+		for i := range n {
+			email := bob
+			if i%2 == 1 {
+				email = carol
+			}
+			go func() {
+				codes <- f.serve(request(http.MethodPost, "/console/api/login", loginBody(email, password))).Code
+			}()
+		}
+		for range n {
+			if code := <-codes; code != http.StatusOK {
+				t.Errorf("login answered %d, want 200", code)
+			}
+		}
+	})
+	t.Run("e-mail case does not matter", func(t *testing.T) {
+		f := newFixture(t)
+		a := f.login(t, strings.ToUpper(bob))
+		me := ok[loginAnswer](t, a, http.StatusOK, http.MethodGet, "/console/api/me", "")
+		if me.Agent.Login != bob || me.SLASeconds != int(f.console.cfg.SLA.Seconds()) || me.SLASeconds <= 0 {
+			t.Errorf("me = %+v, want %s with the SLA in seconds", me, bob)
 		}
 	})
 	t.Run("successes do not count", func(t *testing.T) {
@@ -179,7 +209,7 @@ func TestSessionExpiry(t *testing.T) {
 		ok[loginAnswer](t, a, http.StatusOK, http.MethodGet, "/console/api/me", "")
 	}
 	f.clock.advance(DefaultSessionTTL)
-	wantError(t, a.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, a.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 }
 
 func TestSessionEndsWithTheAgent(t *testing.T) {
@@ -198,12 +228,12 @@ func TestSessionEndsWithTheAgent(t *testing.T) {
 	if _, err := f.store.PutAgent(ctx, crm.Agent{Login: carol, Name: "Carol", Role: crm.RoleAdmin}, "another long password"); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, c.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, c.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 	// A removed agent is logged out.
 	if err := f.store.DeleteAgent(ctx, bob); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, b.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, codeUnauthorized)
+	wantError(t, b.do(t, http.MethodGet, "/console/api/me", ""), http.StatusUnauthorized, httpjson.CodeUnauthorized)
 }
 
 func TestCrossOriginAndCSRF(t *testing.T) {
@@ -224,7 +254,7 @@ func TestCrossOriginAndCSRF(t *testing.T) {
 		{"same-site fetch", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-site") }, http.StatusForbidden, codeCrossOrigin},
 		{"no token", func(r *http.Request) { r.Header.Del("X-CSRF-Token") }, http.StatusForbidden, codeCSRF},
 		{"wrong token", func(r *http.Request) { r.Header.Set("X-CSRF-Token", a.csrf[1:]+"x") }, http.StatusForbidden, codeCSRF},
-		{"no session", func(r *http.Request) { r.Header.Del("Cookie") }, http.StatusUnauthorized, codeUnauthorized},
+		{"no session", func(r *http.Request) { r.Header.Del("Cookie") }, http.StatusUnauthorized, httpjson.CodeUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := request(http.MethodPost, claim, "")
@@ -272,7 +302,7 @@ func TestSocketNeedsOriginAndSession(t *testing.T) {
 	}{
 		{"no origin", "", true, http.StatusForbidden, codeCrossOrigin},
 		{"other origin", "https://evil.example", true, http.StatusForbidden, codeCrossOrigin},
-		{"no session", origin, false, http.StatusUnauthorized, codeUnauthorized},
+		{"no session", origin, false, http.StatusUnauthorized, httpjson.CodeUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptestRequest(http.MethodGet, "/console/ws")

@@ -86,7 +86,7 @@ func (c *Console) conversation(w http.ResponseWriter, r *http.Request, s session
 	}
 	conv := h.Conversation
 	if !c.visible(s.agent, conv) {
-		httpjson.WriteError(w, http.StatusForbidden, codeForbidden, "this conversation is in a queue you do not serve")
+		httpjson.WriteError(w, http.StatusForbidden, httpjson.CodeForbidden, "this conversation is in a queue you do not serve")
 		return
 	}
 	events, err := c.cfg.Store.Events(ctx, conv.ID, 0, 0)

@@ -89,7 +89,7 @@ type client struct {
 // answers 503 unavailable instead.
 func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, s session) {
 	if !h.admit() {
-		httpjson.WriteError(w, http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down")
+		httpjson.WriteError(w, http.StatusServiceUnavailable, httpjson.CodeUnavailable, "the server is shutting down")
 		return
 	}
 	defer h.sockets.Done()
@@ -457,7 +457,7 @@ func (cl *client) visibleConversation(f clientFrame) (crm.Conversation, bool) {
 		return conv, false
 	}
 	if !cl.h.c.visible(cl.s.agent, conv) {
-		cl.sendError(&frameError{Code: codeForbidden, Message: "this conversation is in a queue you do not serve",
+		cl.sendError(&frameError{Code: httpjson.CodeForbidden, Message: "this conversation is in a queue you do not serve",
 			ConversationID: f.ConversationID, ClientID: f.ClientID})
 		return conv, false
 	}
@@ -476,7 +476,7 @@ func (cl *client) send(f clientFrame) {
 		return
 	}
 	if !h.c.visible(cl.s.agent, conv) {
-		cl.sendError(&frameError{Code: codeForbidden, Message: "this conversation is in a queue you do not serve",
+		cl.sendError(&frameError{Code: httpjson.CodeForbidden, Message: "this conversation is in a queue you do not serve",
 			ConversationID: f.ConversationID, ClientID: f.ClientID})
 		return
 	}
@@ -491,7 +491,7 @@ func (cl *client) send(f clientFrame) {
 	if m.Sender != crm.SenderAgent || m.AgentID != login {
 		// The store keeps one message per (conversation, client_id):
 		// this one is somebody else's.
-		cl.sendError(&frameError{Code: codeConflict, Message: "client_id is taken by another message of the conversation: choose another",
+		cl.sendError(&frameError{Code: httpjson.CodeConflict, Message: "client_id is taken by another message of the conversation: choose another",
 			ConversationID: f.ConversationID, ClientID: f.ClientID})
 		return
 	}
@@ -511,13 +511,13 @@ func (cl *client) failed(f clientFrame, err error) {
 	switch {
 	case errors.As(err, &ce):
 		name := cl.h.c.agentName(cl.ctx, ce.Agent)
-		fe.Code, fe.Message, fe.Agent, fe.AgentName = codeAlreadyClaimed, name+" has it", ce.Agent, name
+		fe.Code, fe.Message, fe.Agent, fe.AgentName = httpjson.CodeAlreadyClaimed, name+" has it", ce.Agent, name
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, dialog.ErrNoConversation):
-		fe.Code, fe.Message = codeNotFound, "conversation not found"
+		fe.Code, fe.Message = httpjson.CodeNotFound, "conversation not found"
 	case errors.Is(err, dialog.ErrState):
-		fe.Code, fe.Message = codeConflict, "not possible in the conversation's state: reload it"
+		fe.Code, fe.Message = httpjson.CodeConflict, "not possible in the conversation's state: reload it"
 	case errors.Is(err, dialog.ErrNotHolder):
-		fe.Code, fe.Message = codeForbidden, "only the agent who holds the conversation, or an admin, may do that"
+		fe.Code, fe.Message = httpjson.CodeForbidden, "only the agent who holds the conversation, or an admin, may do that"
 	case errors.Is(err, crm.ErrTooLarge):
 		fe.Code, fe.Message = httpjson.CodeTooLarge, "text too large"
 	case errors.Is(err, crm.ErrInvalid), errors.Is(err, dialog.ErrSender):

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/httpjson"
 )
 
 // hangGuard bounds every read of a test socket, so that a missing frame
@@ -396,12 +397,12 @@ func TestSocketSend(t *testing.T) {
 		frame map[string]any
 		code  string
 	}{
-		{"queue not served", carol, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": "c-1"}, codeForbidden},
-		{"held by another", dave, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": "d-1"}, codeAlreadyClaimed},
-		{"no conversation", dave, map[string]any{"type": "send", "conversation_id": "nope", "text": "hi", "client_id": "d-2"}, codeNotFound},
+		{"queue not served", carol, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": "c-1"}, httpjson.CodeForbidden},
+		{"held by another", dave, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": "d-1"}, httpjson.CodeAlreadyClaimed},
+		{"no conversation", dave, map[string]any{"type": "send", "conversation_id": "nope", "text": "hi", "client_id": "d-2"}, httpjson.CodeNotFound},
 		{"blank", dave, map[string]any{"type": "send", "conversation_id": "conv-1", "text": " ", "client_id": "d-3"}, codeBadFrame},
 		{"too large", dave, map[string]any{"type": "send", "conversation_id": "conv-1", "text": strings.Repeat("x", maxTextBytes+1), "client_id": "d-4"}, "too_large"},
-		{"taken client_id", bob, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": takenClientID(t, f, "conv-1")}, codeConflict},
+		{"taken client_id", bob, map[string]any{"type": "send", "conversation_id": "conv-1", "text": "hi", "client_id": takenClientID(t, f, "conv-1")}, httpjson.CodeConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,7 +412,7 @@ func TestSocketSend(t *testing.T) {
 			if g.Code != tt.code || g.ClientID != tt.frame["client_id"] || g.Text == "" {
 				t.Fatalf("error %s, want code %s for client_id %v", g.raw, tt.code, tt.frame["client_id"])
 			}
-			if tt.code == codeAlreadyClaimed && (g.login() != bob || g.AgentName != "Bob") {
+			if tt.code == httpjson.CodeAlreadyClaimed && (g.login() != bob || g.AgentName != "Bob") {
 				t.Fatalf("already_claimed %s, want agent bob named Bob", g.raw)
 			}
 		})
@@ -493,7 +494,7 @@ func TestSocketViewersTypingPresence(t *testing.T) {
 	t.Run("view refused", func(t *testing.T) {
 		c := online(t, srv, f.login(t, carol))
 		c.send(map[string]any{"type": "view", "conversation_id": "conv-1"})
-		if g, _ := c.until("the error", isType("error")); g.Code != codeForbidden || g.ConversationID != "conv-1" {
+		if g, _ := c.until("the error", isType("error")); g.Code != httpjson.CodeForbidden || g.ConversationID != "conv-1" {
 			t.Fatalf("error %s, want forbidden", g.raw)
 		}
 		if v := f.console.hub.viewers("conv-1"); len(v) != 0 {
@@ -585,7 +586,7 @@ func TestSocketBadFrames(t *testing.T) {
 		{`{"type":"presence","presence":"busy"}`, codeBadFrame},
 		{"{\"type\":\"view\",\"conversation_id\":\"\xff\"}", codeInvalidUTF8},
 		{`{"type":"typing","conversation_id":"x"}`, codeBadFrame},
-		{`{"type":"view","conversation_id":"nope"}`, codeNotFound},
+		{`{"type":"view","conversation_id":"nope"}`, httpjson.CodeNotFound},
 	} {
 		if err := s.ws.WriteMessage(websocket.TextMessage, []byte(tt.frame)); err != nil {
 			t.Fatal(err)
