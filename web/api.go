@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
@@ -22,10 +20,6 @@ const (
 	customerRecent       = 10 // recent conversations shown with a customer
 	maxQueueBytes        = 100
 )
-
-// apiMethods are the methods tried when a path matches no route, to tell
-// 405 (with Allow) from 404.
-var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // api returns the /api/ subtree: bearer authentication first, then the v1
 // routes, with JSON answers for unknown paths and methods too.
@@ -47,28 +41,7 @@ func (s *Server) api() http.Handler {
 			e.Write(w)
 			return
 		}
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var allow []string
-		for _, m := range apiMethods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, p := mux.Handler(probe); p != "" {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) == 0 {
-			httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, fmt.Sprintf("no API route %s", r.URL.Path))
-			return
-		}
-		if slices.Contains(allow, http.MethodGet) {
-			allow = append(allow, http.MethodHead)
-		}
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		httpjson.WriteError(w, http.StatusMethodNotAllowed, httpjson.CodeMethodNotAllowed,
-			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		httpjson.Route(mux, "API", w, r)
 	})
 }
 

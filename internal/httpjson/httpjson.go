@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -187,4 +188,36 @@ func kind(goKind string) string {
 		return "boolean"
 	}
 	return goKind
+}
+
+// routeMethods are the methods tried when a path matches no route, to tell
+// 405 (with Allow) from 404.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Route serves r with mux and answers in JSON when no route matches: 405
+// method_not_allowed with Allow when the path has routes for other methods
+// (HEAD counts with GET), else 404 not_found "no <what> route <path>".
+func Route(mux *http.ServeMux, what string, w http.ResponseWriter, r *http.Request) {
+	if _, pattern := mux.Handler(r); pattern != "" {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		WriteError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no %s route %s", what, r.URL.Path))
+		return
+	}
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 }

@@ -139,3 +139,32 @@ func TestReadRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	mux.HandleFunc("DELETE /things/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	tests := []struct {
+		name, method, path string
+		status             int
+		allow, message     string
+	}{
+		{"a route", http.MethodGet, "/things/1", http.StatusTeapot, "", ""},
+		{"another method of it", http.MethodDelete, "/things/1", http.StatusNoContent, "", ""},
+		{"a method it lacks", http.MethodPost, "/things/1", http.StatusMethodNotAllowed, "GET, DELETE, HEAD",
+			"POST is not allowed on /things/1; allowed: GET, DELETE, HEAD"},
+		{"no route", http.MethodGet, "/nothing", http.StatusNotFound, "", "no test route /nothing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			Route(mux, "test", rec, httptest.NewRequest(tc.method, tc.path, nil))
+			if rec.Code != tc.status || rec.Header().Get("Allow") != tc.allow {
+				t.Fatalf("%d Allow %q, want %d Allow %q", rec.Code, rec.Header().Get("Allow"), tc.status, tc.allow)
+			}
+			if tc.message != "" && !strings.Contains(rec.Body.String(), `"message":"`+tc.message+`"`) {
+				t.Errorf("body %s, want message %q", rec.Body, tc.message)
+			}
+		})
+	}
+}

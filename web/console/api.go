@@ -35,10 +35,6 @@ const (
 	maxTextBytes  = crm.DefaultMaxMessageBytes
 )
 
-// apiMethods are the methods tried when a path matches no route, to tell
-// 405 (with Allow) from 404.
-var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
-
 // authed is a handler that runs with the request's session.
 type authed func(w http.ResponseWriter, r *http.Request, s session)
 
@@ -66,28 +62,7 @@ func (c *Console) api() http.Handler {
 	mux.HandleFunc("GET /console/api/today", c.reading(c.serveToday))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var allow []string
-		for _, m := range apiMethods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, p := mux.Handler(probe); p != "" {
-				allow = append(allow, m)
-			}
-		}
-		if len(allow) == 0 {
-			httpjson.WriteError(w, http.StatusNotFound, httpjson.CodeNotFound, "no console API route "+r.URL.Path)
-			return
-		}
-		if slices.Contains(allow, http.MethodGet) {
-			allow = append(allow, http.MethodHead)
-		}
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		httpjson.WriteError(w, http.StatusMethodNotAllowed, httpjson.CodeMethodNotAllowed,
-			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		httpjson.Route(mux, "console API", w, r)
 	})
 }
 
