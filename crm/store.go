@@ -129,15 +129,18 @@ type ConversationStore interface {
 	// transaction: t.Update (when not nil) is applied to the conversation as
 	// UpdateConversation would, the parse is attached to message t.Seq as
 	// SetMessageParse would, t.Replies are appended in order as
-	// AppendMessage would (their ConversationID is set from t), and the
+	// AppendMessage would (their ConversationID is set from t), t.Events
+	// are stored after them as Transition stores its event, and the
 	// conversation's AnsweredSeq becomes t.Seq. All of it is stored, or
-	// none. It returns the conversation and the stored replies.
+	// none. It returns the conversation, the stored replies and the stored
+	// events (with their ID, Seq and At).
 	//
 	// Fails with ErrAnswered when AnsweredSeq is already t.Seq or more (a
 	// turn for that message was committed before: nothing is written), with
 	// an error of t.Update's as is, and otherwise as UpdateConversation,
-	// SetMessageParse and AppendMessage fail (nothing is written).
-	CommitTurn(ctx context.Context, t Turn) (Conversation, []Message, error)
+	// SetMessageParse, AppendMessage and Transition fail (nothing is
+	// written).
+	CommitTurn(ctx context.Context, t Turn) (Conversation, []Message, []Event, error)
 	// SetMessageParse attaches the NLU result to a stored message: the dialog
 	// engine stores a customer message before it parses it. String values in
 	// parse are redacted as message text is. Setting it again replaces it.

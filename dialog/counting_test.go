@@ -119,7 +119,7 @@ func (s *countingStore) AppendMessage(ctx context.Context, m crm.Message) (crm.M
 	return s.Store.AppendMessage(ctx, m)
 }
 
-func (s *countingStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+func (s *countingStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
 	s.note("CommitTurn")
 	return s.Store.CommitTurn(ctx, t)
 }

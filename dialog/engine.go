@@ -401,7 +401,7 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 	case next.State == crm.StateResolved && before != crm.StateResolved:
 		commit.Events = append(commit.Events, crm.Event{Type: crm.EventResolve, Actor: crm.ActorBot, Queue: next.Queue})
 	}
-	updated, replies, err := e.store.CommitTurn(ctx, commit)
+	updated, replies, events, err := e.store.CommitTurn(ctx, commit)
 	switch {
 	case errors.Is(err, errTakenOver):
 		out.Actions = append(out.Actions, "taken_over")
@@ -429,8 +429,8 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 	if reopened || stateChanged(conv, updated) {
 		e.publishState(updated)
 	}
-	if len(commit.Events) > 0 {
-		e.publishStored(ctx, id, len(commit.Events))
+	for _, ev := range events {
+		e.publishLifecycle(ev)
 	}
 	out.Conversation = updated
 	return !updated.Unanswered(), nil

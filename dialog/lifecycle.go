@@ -393,21 +393,6 @@ func (e *Engine) publishLifecycle(ev crm.Event) {
 	e.events.Publish(Event{Type: EventLifecycle, ConversationID: ev.ConversationID, Lifecycle: &ev})
 }
 
-// publishStored publishes the last n stored events of a conversation: the
-// events a turn stored (CommitTurn gives back the conversation and the
-// replies, not the events with their ids and seqs). A failed read is
-// logged: the events are stored, only their notice is lost.
-func (e *Engine) publishStored(ctx context.Context, id string, n int) {
-	evs, err := e.store.Events(ctx, id, 0, 0)
-	if err != nil {
-		e.log.Error("read stored events", "conversation", id, "err", err)
-		return
-	}
-	for _, ev := range evs[max(0, len(evs)-n):] {
-		e.publishLifecycle(ev)
-	}
-}
-
 // queueOr returns q, or the domain's default queue when q is empty.
 func (e *Engine) queueOr(q string) string {
 	if q == "" {

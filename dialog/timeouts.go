@@ -235,7 +235,7 @@ func (e *Engine) waiting(ctx context.Context, sit Situation, out *Outcome) (done
 		Replies: []crm.Message{{Sender: crm.SenderBot, Text: text, ClientID: fmt.Sprintf("reply:%s:0", m.ID)}},
 		Events:  []crm.Event{ev},
 	}
-	updated, replies, err := e.store.CommitTurn(ctx, commit)
+	updated, replies, events, err := e.store.CommitTurn(ctx, commit)
 	switch {
 	case errors.Is(err, errTakenOver):
 		out.Actions = append(out.Actions, "taken_over")
@@ -252,7 +252,9 @@ func (e *Engine) waiting(ctx context.Context, sit Situation, out *Outcome) (done
 		e.publishMessage(r)
 	}
 	e.publishState(updated)
-	e.publishStored(ctx, conv.ID, len(commit.Events))
+	for _, ev := range events {
+		e.publishLifecycle(ev)
+	}
 	return true, nil
 }
 

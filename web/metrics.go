@@ -192,7 +192,7 @@ func (s *timedStore) AppendMessage(ctx context.Context, msg crm.Message) (crm.Me
 	return s.Store.AppendMessage(ctx, msg)
 }
 
-func (s *timedStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+func (s *timedStore) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
 	defer s.observe(opCommitTurn, time.Now())
 	return s.Store.CommitTurn(ctx, t)
 }

@@ -207,7 +207,7 @@ func TestTimedStoreFailures(t *testing.T) {
 	}); err == nil {
 		t.Fatal("update went through")
 	}
-	if _, _, err := s.CommitTurn(ctx, crm.Turn{ConversationID: "nope", Seq: 1}); err == nil {
+	if _, _, _, err := s.CommitTurn(ctx, crm.Turn{ConversationID: "nope", Seq: 1}); err == nil {
 		t.Fatal("turn committed in no conversation")
 	}
 	m := f.scrape(t)

@@ -383,7 +383,7 @@ func TestStoresRedactSlots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, _, err = st.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: m.Seq,
+			c, _, _, err = st.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: m.Seq,
 				Update: func(c *crm.Conversation) error { c.Slots = slots(); return nil }})
 			if err != nil {
 				t.Fatal(err)

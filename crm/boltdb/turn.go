@@ -15,26 +15,27 @@ import (
 // are stored after the replies, as Transition stores its event); the transaction goes
 // through the commit queue like an append, so a turn shares its fsync with
 // the messages arriving meanwhile.
-func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
-	conv, replies, err := db.commitTurn(ctx, t)
+func (db *DB) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
+	conv, replies, events, err := db.commitTurn(ctx, t)
 	if err != nil {
-		return crm.Conversation{}, nil, fmt.Errorf("commit turn: %w", err)
+		return crm.Conversation{}, nil, nil, fmt.Errorf("commit turn: %w", err)
 	}
-	return conv, replies, nil
+	return conv, replies, events, nil
 }
 
-func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
 	parse, prepared, err := crm.PrepareTurn(t, db.maxMsg)
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
 	events, err := prepareEvents(t.ConversationID, t.Events)
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
 	var (
-		conv   crm.Conversation
-		stored []crm.Message
+		conv      crm.Conversation
+		stored    []crm.Message
+		storedEvs []crm.Event
 	)
 	// The write may run twice (see write): it sets conv and stored afresh.
 	err = db.write(ctx, func(tx *bolt.Tx) error {
@@ -72,16 +73,19 @@ func (db *DB) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []c
 			}
 			stored = append(stored, m)
 		}
+		storedEvs = make([]crm.Event, 0, len(events))
 		for _, ev := range events {
-			if _, err := putEventTx(tx, ev, now); err != nil {
+			sev, err := putEventTx(tx, ev, now)
+			if err != nil {
 				return err
 			}
+			storedEvs = append(storedEvs, sev)
 		}
 		crm.FinishTurn(&conv, t.Seq, now)
 		return putConversations(tx, convs)
 	})
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
-	return conv, stored, nil
+	return conv, stored, storedEvs, nil
 }

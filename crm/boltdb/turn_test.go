@@ -33,7 +33,7 @@ func TestCommitTurnConcurrent(t *testing.T) {
 	for _, c := range convs {
 		for range 2 {
 			go func() {
-				_, _, err := db.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: 1, Replies: []crm.Message{{Sender: crm.SenderBot, Text: "hello"}}})
+				_, _, _, err := db.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: 1, Replies: []crm.Message{{Sender: crm.SenderBot, Text: "hello"}}})
 				errs <- err
 			}()
 		}

@@ -298,7 +298,7 @@ func testCommitTurnEvents(t *testing.T, open func(t *testing.T) crm.Store) {
 			Replies: []crm.Message{{Sender: crm.SenderBot, Text: strings.Repeat("x", 1<<20)}}}, crm.ErrTooLarge},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := st.CommitTurn(ctx, tt.turn)
+			_, _, _, err := st.CommitTurn(ctx, tt.turn)
 			wantErr(t, "commit", err, tt.want)
 			sameConversation(t, st, before)
 			equal(t, "message seqs", seqs(allMessages(t, st, conv.ID)), []uint64{1})
@@ -306,7 +306,7 @@ func testCommitTurnEvents(t *testing.T, open func(t *testing.T) crm.Store) {
 		})
 	}
 
-	c, replies, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Update: handoff, Replies: []crm.Message{reply},
+	c, replies, returned, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Update: handoff, Replies: []crm.Message{reply},
 		Events: []crm.Event{{Type: crm.EventHandoff, Actor: crm.ActorBot, Queue: "billing", Text: good.Text, ConversationID: "conv_other"},
 			{Type: crm.EventNote, Actor: crm.ActorBot, Text: "customer sounds upset"}}})
 	if err != nil {
@@ -325,8 +325,18 @@ func testCommitTurnEvents(t *testing.T, open func(t *testing.T) crm.Store) {
 	if evs[1].Type != crm.EventNote || evs[1].Text != "customer sounds upset" {
 		t.Errorf("second event %+v", evs[1])
 	}
+	// The turn gives back the events as stored, so the engine can publish
+	// them without reading them again.
+	if len(returned) != len(evs) {
+		t.Fatalf("the turn returned %d events, stored %d", len(returned), len(evs))
+	}
+	for i, r := range returned {
+		if r.ID != evs[i].ID || r.Seq != evs[i].Seq || r.Type != evs[i].Type || r.Text != evs[i].Text || !r.At.Equal(evs[i].At) {
+			t.Errorf("the turn returned event %+v, stored %+v", r, evs[i])
+		}
+	}
 	t.Run("a turn already answered stores no event", func(t *testing.T) {
-		_, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Events: []crm.Event{good}})
+		_, _, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Events: []crm.Event{good}})
 		wantErr(t, "second turn", err, crm.ErrAnswered)
 		equal(t, "event seqs", eventSeqs(allEvents(t, st, conv.ID)), []uint64{1, 2})
 	})
@@ -422,7 +432,7 @@ func testStateSince(t *testing.T, open func(t *testing.T) crm.Store) {
 		if c.State != crm.StateBot {
 			t.Fatalf("conversation %+v: want it reopened", c)
 		}
-		got, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: c.LastCustomerSeq,
+		got, _, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: c.ID, Seq: c.LastCustomerSeq,
 			Update: func(c *crm.Conversation) error { c.State = crm.StateWaiting; return nil }})
 		if err != nil {
 			t.Fatal(err)
@@ -486,7 +496,7 @@ func testLastAgentAt(t *testing.T, open func(t *testing.T) crm.Store) {
 			return nil
 		}))
 		c := conversation(t, st, conv.ID)
-		_, replies, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: c.LastCustomerSeq,
+		_, replies, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: c.LastCustomerSeq,
 			Replies: []crm.Message{{Sender: crm.SenderAgent, AgentID: "grace", Text: "Anything else?"}}})
 		if err != nil {
 			t.Fatal(err)

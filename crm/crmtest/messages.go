@@ -224,7 +224,7 @@ func testMessageReopens(t *testing.T, open func(t *testing.T) crm.Store) {
 		open := convIDs(must[[]crm.Conversation](t)(st.OpenConversations(ctx, crm.ConversationFilter{Unanswered: true})))
 		equal(t, "unanswered", open, []string{conv.ID})
 		equal(t, "held by the bot", convIDs(must[[]crm.Conversation](t)(st.OpenConversations(ctx, crm.ConversationFilter{State: crm.StateBot}))), []string{conv.ID})
-		c, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq})
+		c, _, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 	conv := newConversation(t, st)
 	m1 := appendMsg(t, st, crm.Message{ConversationID: conv.ID, Sender: crm.SenderCustomer, Text: "my card is 4111 1111 1111 1111"})
 
-	got, replies, err := st.CommitTurn(ctx, crm.Turn{
+	got, replies, _, err := st.CommitTurn(ctx, crm.Turn{
 		ConversationID: conv.ID,
 		Seq:            m1.Seq,
 		Parse:          json.RawMessage(`{"intent":"payment_issue","text":"code is 482913"}`),
@@ -68,7 +68,7 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 	equal(t, "open in billing", convIDs(must[[]crm.Conversation](t)(st.OpenConversations(ctx, crm.ConversationFilter{Queue: "billing"}))), []string{conv.ID})
 
 	t.Run("a second turn for the message", func(t *testing.T) {
-		_, _, err := st.CommitTurn(ctx, crm.Turn{
+		_, _, _, err := st.CommitTurn(ctx, crm.Turn{
 			ConversationID: conv.ID, Seq: m1.Seq, Parse: json.RawMessage(`{"intent":"other"}`),
 			Update:  func(c *crm.Conversation) error { c.Queue = "other"; return nil },
 			Replies: []crm.Message{{Sender: crm.SenderBot, Text: "answered twice"}},
@@ -89,7 +89,7 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 		if c := conversation(t, st, conv.ID); !c.Unanswered() || c.LastCustomerSeq != m.Seq+1 {
 			t.Fatalf("after two customer messages: %+v", c)
 		}
-		c, replies, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq})
+		c, replies, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,13 +99,13 @@ func testCommitTurn(t *testing.T, open func(t *testing.T) crm.Store) {
 		if p := allMessages(t, st, conv.ID)[m.Seq-1].Parse; len(p) != 0 {
 			t.Errorf("a turn without parse stored %s", p)
 		}
-		_, _, err = st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq - 1})
+		_, _, _, err = st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq - 1})
 		wantErr(t, "turn for an earlier message", err, crm.ErrAnswered)
 	})
 
 	t.Run("a reply resent by its client id is not stored again", func(t *testing.T) {
 		last := conversation(t, st, conv.ID)
-		c, replies, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: last.LastCustomerSeq, Replies: []crm.Message{
+		c, replies, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: last.LastCustomerSeq, Replies: []crm.Message{
 			{Sender: crm.SenderBot, Text: "Sorry to hear that (again).", ClientID: "turn-1-0"},
 			{Sender: crm.SenderBot, Text: "Still here."},
 		}})
@@ -155,7 +155,7 @@ func testCommitTurnRefused(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"message not stored", crm.Turn{ConversationID: conv.ID, Seq: 9, Update: update, Replies: []crm.Message{reply}}, crm.ErrNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := st.CommitTurn(ctx, tt.turn)
+			_, _, _, err := st.CommitTurn(ctx, tt.turn)
 			wantErr(t, "commit", err, tt.want)
 			got := conversation(t, st, conv.ID)
 			if got.AnsweredSeq != 0 || got.LastSeq != 1 || got.Queue != "" || got.State != crm.StateBot || !got.Unanswered() {
@@ -168,7 +168,7 @@ func testCommitTurnRefused(t *testing.T, open func(t *testing.T) crm.Store) {
 		})
 	}
 	// The message can still be answered.
-	if _, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Parse: parse, Update: update,
+	if _, _, _, err := st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq, Parse: parse, Update: update,
 		Replies: []crm.Message{reply}}); err != nil {
 		t.Fatalf("the turn after failed ones: %v", err)
 	}
@@ -186,7 +186,7 @@ func testCommitTurnConcurrent(t *testing.T, open func(t *testing.T) crm.Store) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, _, errs[i] = st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq,
+			_, _, _, errs[i] = st.CommitTurn(ctx, crm.Turn{ConversationID: conv.ID, Seq: m.Seq,
 				Replies: []crm.Message{{Sender: crm.SenderBot, Text: "Hello!"}}})
 		})
 	}

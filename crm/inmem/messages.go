@@ -150,26 +150,27 @@ func (s *Store) SetMessageParse(ctx context.Context, conversationID string, seq 
 
 // CommitTurn implements crm.ConversationStore. Everything that can fail is
 // checked before anything is changed, so a failed turn writes nothing.
-func (s *Store) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
-	conv, replies, err := s.commitTurn(ctx, t)
+func (s *Store) CommitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
+	conv, replies, events, err := s.commitTurn(ctx, t)
 	if err != nil {
-		return crm.Conversation{}, nil, fmt.Errorf("commit turn: %w", err)
+		return crm.Conversation{}, nil, nil, fmt.Errorf("commit turn: %w", err)
 	}
-	return conv, replies, nil
+	return conv, replies, events, nil
 }
 
-func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, error) {
+func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, []crm.Message, []crm.Event, error) {
 	parse, prepared, err := crm.PrepareTurn(t, s.maxMsg)
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
 	events, err := prepareEvents(t.Events)
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
 	var (
-		out    crm.Conversation
-		stored = make([]crm.Message, 0, len(prepared))
+		out       crm.Conversation
+		stored    = make([]crm.Message, 0, len(prepared))
+		storedEvs = make([]crm.Event, 0, len(events))
 	)
 	err = s.write(ctx, func(d *data) error {
 		c, err := d.conversation(t.ConversationID)
@@ -199,16 +200,16 @@ func (s *Store) commitTurn(ctx context.Context, t crm.Turn) (crm.Conversation, [
 			stored = append(stored, m)
 		}
 		for _, ev := range events {
-			c.addEvent(ev, now)
+			storedEvs = append(storedEvs, c.addEvent(ev, now))
 		}
 		crm.FinishTurn(&c.c, t.Seq, now)
 		out = cloneConversation(c.c)
 		return nil
 	})
 	if err != nil {
-		return crm.Conversation{}, nil, err
+		return crm.Conversation{}, nil, nil, err
 	}
-	return out, stored, nil
+	return out, stored, storedEvs, nil
 }
 
 // MessagesAfter implements crm.ConversationStore.
