@@ -128,7 +128,7 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 		return nil, fmt.Errorf("new web server: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", files.page("index.html"))
+	mux.Handle("GET /{$}", files.File("index.html"))
 	mux.Handle("/", files) // any method, so that "/ws" and "/api/" can take them all
 	mux.Handle("/ws", s.chat())
 	mux.Handle("GET /widget.json", greeting)

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/parleyhq/parley/internal/static"
 	"net/http"
 
 	"github.com/parleyhq/parley/dialog"
@@ -28,9 +29,9 @@ func welcome(w dialog.Welcome) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode widget welcome: %w", err)
 	}
-	f := newStaticFile("widget.json", data, "application/json", cachePage)
+	f := static.NewFile("widget.json", data, "application/json", static.NoCache)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Access-Control-Allow-Origin", "*")
-		serveFile(rw, r, f)
+		f.ServeHTTP(rw, r)
 	}), nil
 }

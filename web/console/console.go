@@ -1,19 +1,15 @@
 package console
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/internal/static"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/crm"
@@ -81,7 +77,7 @@ type Console struct {
 	log     *slog.Logger
 	hub     *hub
 	auth    *auth
-	static  map[string]*staticFile // by slash path under static/
+	static  *static.Files // the page, under /console/
 	today   todayCache
 	handler http.Handler
 }
@@ -106,15 +102,18 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Queues = slices.Clone(cfg.Queues)
-	static, err := fs.Sub(embedded, "static")
+	sub, err := fs.Sub(embedded, "static")
 	if err != nil {
 		return nil, fmt.Errorf("new console: %w", err)
 	}
-	files, err := loadStatic(static)
+	// Every file is revalidated on each load (cheap with the ETag), so
+	// that agents get a new version of the console at once, all files
+	// together.
+	files, err := static.Load(sub, "/console/", func(string) string { return static.NoCache })
 	if err != nil {
 		return nil, fmt.Errorf("new console: %w", err)
 	}
-	if files["index.html"] == nil {
+	if files.File("index.html") == nil {
 		return nil, fmt.Errorf("new console: no static/index.html: %w", ErrConfig)
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, static: files, auth: newAuth()}
@@ -139,11 +138,11 @@ func (c *Console) Close() error {
 }
 
 func (c *Console) routes() http.Handler {
-	index := c.static["index.html"]
+	index := c.static.File("index.html")
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, index) })
-	mux.HandleFunc("GET /console/{$}", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, index) })
-	mux.HandleFunc("/console/", c.serveStatic) // any method: 405 for all but GET and HEAD
+	mux.Handle("GET /console", index)
+	mux.Handle("GET /console/{$}", index)
+	mux.Handle("/console/", c.static) // any method: 405 for all but GET and HEAD
 	mux.HandleFunc("GET /console/ws", c.serveWS)
 	mux.Handle("/console/api/", c.api())
 	return mux
@@ -167,91 +166,4 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.hub.serveWS(w, r, s)
-}
-
-// staticFile is one embedded file, served from memory with a strong ETag
-// of its content, so that browsers revalidate with If-None-Match and get
-// 304 while the binary is the same.
-type staticFile struct {
-	name  string
-	data  []byte
-	etag  string
-	ctype string
-	cache string
-}
-
-// contentTypes fixes the types of the console's files, so that they do not
-// depend on the host's mime.types.
-var contentTypes = map[string]string{
-	".html":  "text/html; charset=utf-8",
-	".js":    "text/javascript; charset=utf-8",
-	".css":   "text/css; charset=utf-8",
-	".json":  "application/json",
-	".svg":   "image/svg+xml",
-	".png":   "image/png",
-	".ico":   "image/x-icon",
-	".mp3":   "audio/mpeg",
-	".ogg":   "audio/ogg",
-	".wav":   "audio/wav",
-	".woff2": "font/woff2",
-	".txt":   "text/plain; charset=utf-8",
-}
-
-// loadStatic reads every regular file of fsys into memory. Every file is
-// revalidated on each load (cheap with the ETag), so that agents get a new
-// version of the console at once, all files together.
-func loadStatic(fsys fs.FS) (map[string]*staticFile, error) {
-	files := make(map[string]*staticFile)
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		ctype := contentTypes[path.Ext(p)]
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		sum := sha256.Sum256(data)
-		files[p] = &staticFile{name: p, data: data, ctype: ctype, cache: "no-cache",
-			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load static files: %w", err)
-	}
-	return files, nil
-}
-
-// serveStatic serves /console/<file>: canonical paths only (no "..", "//"
-// or trailing "/"), no directory listings.
-func (c *Console) serveStatic(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/console/")
-	if name != path.Clean(name) {
-		http.NotFound(w, r)
-		return
-	}
-	serveFile(w, r, c.static[name])
-}
-
-// serveFile serves f (404 when nil) to GET and HEAD.
-func serveFile(w http.ResponseWriter, r *http.Request, f *staticFile) {
-	if f == nil {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("ETag", f.etag)
-	h.Set("Cache-Control", f.cache)
-	// ServeContent answers If-None-Match with 304, and Range and HEAD
-	// requests; a zero time leaves Last-Modified out.
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
 }
