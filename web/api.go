@@ -162,13 +162,18 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, "conversation", err)
 		return
 	}
-	out := messageList{Messages: ms, NextAfter: after}
-	if len(ms) > 0 {
-		out.NextAfter = ms[len(ms)-1].Seq
-	} else {
-		out.Messages = []crm.Message{}
-	}
+	var out messageList
+	out.Messages, out.NextAfter = page(ms, after, func(m crm.Message) uint64 { return m.Seq })
 	httpjson.Write(w, http.StatusOK, out)
+}
+
+// page returns items, never nil, and the after= of the page that follows
+// them: the seq of the last item, or after when there is none.
+func page[T any](items []T, after uint64, seq func(T) uint64) ([]T, uint64) {
+	if len(items) == 0 {
+		return []T{}, after
+	}
+	return items, seq(items[len(items)-1])
 }
 
 // customerView is the answer of GET /api/v1/customers/{id}: the customer

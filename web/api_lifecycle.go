@@ -302,11 +302,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, "conversation", err)
 		return
 	}
-	out := eventList{Events: evs, NextAfter: after}
-	if len(evs) > 0 {
-		out.NextAfter = evs[len(evs)-1].Seq
-	} else {
-		out.Events = []crm.Event{}
-	}
+	var out eventList
+	out.Events, out.NextAfter = page(evs, after, func(ev crm.Event) uint64 { return ev.Seq })
 	httpjson.Write(w, http.StatusOK, out)
 }
