@@ -27,6 +27,7 @@ type Store interface {
 	AgentStore
 	PrivacyStore
 	HistoryStore
+	ChannelStateStore
 
 	// Import loads a snapshot in one transaction: all of it or, on any error,
 	// none of it. Records that already exist fail it with ErrConflict; broken

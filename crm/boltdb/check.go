@@ -442,8 +442,15 @@ func (c *checker) run() {
 			version = binary.BigEndian.Uint64(v)
 		}
 	}
-	lifecycle := version >= lifecycleVersion
-	need := func(name []byte) bool { return lifecycle || !lifecycleBucket(name) }
+	need := func(name []byte) bool {
+		switch {
+		case lifecycleBucket(name):
+			return version >= lifecycleVersion
+		case channelStateBucket(name):
+			return version >= channelStateVersion
+		}
+		return true
+	}
 	for _, name := range allBuckets {
 		if need(name) && c.tx.Bucket(name) == nil {
 			c.failf("bucket %s missing", name)
@@ -496,7 +503,7 @@ func (c *checker) run() {
 		return cv.ID
 	})
 	c.checkMessages(convs, put)
-	if lifecycle {
+	if version >= lifecycleVersion {
 		c.checkLifecycle(convs, put)
 	}
 	forEach(c, bucketTickets, func(k string, t *crm.Ticket) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -258,6 +259,10 @@ var (
 	idxConvCreated = []byte("idx_conversation_created")
 	idxConvClosed  = []byte("idx_conversation_closed")
 
+	// Schema version 6: channel adapters' state (crm.ChannelStateStore).
+	bucketSeen  = []byte("channel_seen")  // key -> time seen (8 bytes, timeKey)
+	bucketLinks = []byte("channel_links") // key -> value
+
 	keySchemaVersion = []byte("schema_version")
 )
 
@@ -278,7 +283,8 @@ var (
 	v5Records    = [][]byte{bucketEvents, bucketCanned}
 	v5Indexes    = [][]byte{idxConvCreated, idxConvClosed}
 	indexBuckets = append(append(append([][]byte(nil), v1Indexes...), idxFeedbackConv), v5Indexes...)
-	allBuckets   = append(append(append([][]byte(nil), recordBuckets...), v5Records...), indexBuckets...)
+	v6Records    = [][]byte{bucketSeen, bucketLinks}
+	allBuckets   = slices.Concat(recordBuckets, v5Records, v6Records, indexBuckets)
 )
 
 // migration is one step of the schema: it takes a store at version-1 to version.
@@ -327,11 +333,24 @@ var migrations = []migration{
 	// conversations by created and closed time, built from the
 	// conversations there are (see lifecycle.go).
 	{version: lifecycleVersion, name: "add events, canned responses and the time indexes", apply: migrateLifecycle},
+	// Slack: the events taken and the links between Slack's ids and
+	// conversations (channelstate.go).
+	{version: channelStateVersion, name: "add channel state", apply: func(tx *bolt.Tx) error {
+		for _, name := range v6Records {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	}},
 }
 
 // lifecycleVersion is the schema version that added events, canned
 // responses and the time indexes.
 const lifecycleVersion = 5
+
+// channelStateVersion is the schema version that added channel state.
+const channelStateVersion = 6
 
 // migrate brings the schema in tx up to the last step and returns the version
 // found and the version left. A file without a version is at version 0.

@@ -126,6 +126,8 @@ type data struct {
 	feedback   map[string]crm.Feedback
 	agents     map[string]crm.Agent
 	canned     map[string]crm.CannedResponse // by shortcut
+	seen       map[string]time.Time          // ChannelStateStore marks
+	links      map[string]string             // ChannelStateStore links
 }
 
 // conversation is a conversation with its messages and events: msgs[i]
@@ -149,6 +151,8 @@ func newData() *data {
 		feedback:   map[string]crm.Feedback{},
 		agents:     map[string]crm.Agent{},
 		canned:     map[string]crm.CannedResponse{},
+		seen:       map[string]time.Time{},
+		links:      map[string]string{},
 	}
 }
 
@@ -166,6 +170,8 @@ func (d *data) clone() *data {
 		feedback:   maps.Clone(d.feedback),
 		agents:     maps.Clone(d.agents),
 		canned:     maps.Clone(d.canned),
+		seen:       maps.Clone(d.seen),
+		links:      maps.Clone(d.links),
 	}
 	for id, c := range d.convs {
 		n.convs[id] = &conversation{c: c.c, msgs: slices.Clone(c.msgs), events: slices.Clone(c.events), clients: maps.Clone(c.clients)}
