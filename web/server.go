@@ -69,6 +69,10 @@ type Config struct {
 	// Console serves the agent console at /console and /console/...
 	// (console.Console's Handler); nil: those paths answer 404.
 	Console http.Handler
+	// Slack serves POST /slack/events and /slack/interactions (the Slack
+	// adapter's Handler), which check Slack's request signature themselves;
+	// nil: the paths under /slack/ answer 404.
+	Slack http.Handler
 	// Welcome is the greeting and starter messages the widget shows on a
 	// new conversation (the domain's), served at /widget.json; zero: none.
 	Welcome dialog.Welcome
@@ -139,6 +143,9 @@ func newServer(cfg Config, static fs.FS) (*Server, error) {
 	if cfg.Console != nil {
 		mux.Handle("/console", cfg.Console)
 		mux.Handle("/console/", cfg.Console)
+	}
+	if cfg.Slack != nil {
+		mux.Handle("/slack/", cfg.Slack)
 	}
 	s.handler = s.logRequests(recoverPanics(s.log, securityHeaders(mux)))
 	return s, nil

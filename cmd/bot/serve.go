@@ -11,14 +11,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	slackchan "github.com/parleyhq/parley/channels/slack"
 	"github.com/parleyhq/parley/channels/webchat"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/dialog/triage"
@@ -53,7 +56,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			"the store's history. Every flag can be set by the environment variable named in its\n"+
 			"help. SIGINT or SIGTERM stops it cleanly: no new connections, messages being answered\n"+
 			"are finished, the store is closed; messages a run acknowledged but did not answer are\n"+
-			"answered at the next start.")
+			"answered at the next start. With --slack-bot-token it also talks to customers in Slack and\n"+
+			"posts handoffs to a Slack channel for agents (the README's Slack section sets it up).")
 	dataDir := dataDirFlag(f)
 	addr := f.String("addr", envOr("PARLEY_ADDR", "127.0.0.1:8080"), "listen on this `host:port` (env PARLEY_ADDR)")
 	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")
@@ -100,6 +104,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	sessionTTL := f.Duration("console-session-ttl", console.DefaultSessionTTL,
 		"how long an unused console session lasts; sessions live in memory, so a restart signs\n"+
 			"agents out (env PARLEY_CONSOLE_SESSION_TTL)")
+	slackOpts := addSlackFlags(f)
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
@@ -112,6 +117,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		{"queue-timeout", "PARLEY_QUEUE_TIMEOUT", queueTimeout}, {"agent-timeout", "PARLEY_AGENT_TIMEOUT", agentTimeout},
 		{"sla", "PARLEY_SLA", sla}, {"auto-assign", "PARLEY_AUTO_ASSIGN", autoAssign},
 		{"console-session-ttl", "PARLEY_CONSOLE_SESSION_TTL", sessionTTL},
+		{"slack-trust-email", "PARLEY_SLACK_TRUST_EMAIL", slackOpts.trustEmail},
 	} {
 		if err := numberFromEnv(f, e.flag, e.env, e.v); err != nil {
 			fmt.Fprintln(f.Output(), err)
@@ -126,6 +132,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			fmt.Fprintf(f.Output(), "--%s %v: want a positive duration such as 2m or 1h30m\n", d.flag, d.v)
 			return errUsage
 		}
+	}
+	slackCfg, err := slackOpts.config()
+	if err != nil {
+		fmt.Fprintln(f.Output(), err)
+		return errUsage
 	}
 	var hours *dialog.BusinessHours
 	if *businessHours != "" {
@@ -248,8 +259,24 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		stopBG()
 		bg.Wait()
 	}()
+	// Slack: its workers, outbox and Socket Mode connection run with the
+	// sweeper, and stop before the store closes.
+	var slackHandler http.Handler
+	if slackCfg != nil {
+		slackCfg.Engine, slackCfg.Store, slackCfg.Logger = engine, db, logger
+		adapter, err := slackchan.New(*slackCfg)
+		if err != nil {
+			if errors.Is(err, slackchan.ErrConfig) {
+				fmt.Fprintln(f.Output(), err)
+				return errUsage
+			}
+			return err
+		}
+		slackHandler = adapter.Handler()
+		bg.Go(func() { adapter.Run(bgCtx) })
+	}
 	srv, err := web.New(web.Config{
-		Engine: engine, Store: db, Parser: parser, Chat: chat, Console: cons.Handler(), APIToken: *apiToken,
+		Engine: engine, Store: db, Parser: parser, Chat: chat, Console: cons.Handler(), Slack: slackHandler, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
 		// One small read: the store is open and answers; and its last
 		// commit did not fail (a full disk, an I/O error).
@@ -285,6 +312,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintf(m.Stdout, "  REST API                        off: set PARLEY_API_TOKEN to turn it on\n")
 	}
 	fmt.Fprintf(m.Stdout, "  health, readiness, metrics      %s/healthz  %s/readyz  %s/metrics\n", base, base, base)
+	if slackCfg != nil {
+		fmt.Fprintf(m.Stdout, "  Slack                           %s\n", slackBanner(*slackCfg, base))
+	}
 	fmt.Fprintf(m.Stdout, "Press Ctrl-C to stop.\n")
 
 	hs := &http.Server{
@@ -442,4 +472,116 @@ func domainQueues(d *dialog.Domain) []string {
 	qs = slices.DeleteFunc(qs, func(q string) bool { return q == "" })
 	slices.Sort(qs)
 	return slices.Compact(qs)
+}
+
+// slackFlags are serve's Slack flags, read from the command line or the
+// environment.
+type slackFlags struct {
+	botToken, appToken, signingSecret, agentChannel, apiURL *string
+	trustEmail                                              *bool
+	f                                                       *flag.FlagSet
+}
+
+// addSlackFlags defines the Slack flags on f. Their environment variables
+// are read after parsing (config), not as the flags' defaults, so that
+// "serve -h" never prints a token.
+func addSlackFlags(f *flag.FlagSet) slackFlags {
+	return slackFlags{
+		f: f,
+		botToken: f.String("slack-bot-token", "",
+			"Slack bot `token` (xoxb-..., the app's Bot User OAuth Token): set, it turns the Slack channel\n"+
+				"on; it needs --slack-app-token or --slack-signing-secret (env PARLEY_SLACK_BOT_TOKEN,\n"+
+				"preferred: flags show in ps)"),
+		appToken: f.String("slack-app-token", "",
+			"Slack app-level `token` (xapp-..., scope connections:write) for Socket Mode: this server\n"+
+				"connects out to Slack, no public URL needed (env PARLEY_SLACK_APP_TOKEN, preferred)"),
+		signingSecret: f.String("slack-signing-secret", "",
+			"`secret` Slack signs its requests with, for the Events API: Slack posts to /slack/events\n"+
+				"and /slack/interactions on this server, which it must reach (env PARLEY_SLACK_SIGNING_SECRET,\n"+
+				"preferred)"),
+		agentChannel: f.String("slack-agent-channel", "",
+			"`id` of the Slack channel (C...) handed-off conversations are posted to, one card each, that\n"+
+				"agents answer in its thread; invite the bot there (env PARLEY_SLACK_AGENT_CHANNEL); empty:\n"+
+				"agents answer in the console only"),
+		apiURL: f.String("slack-api-url", "",
+			"base `URL` of Slack's Web API, for a proxy or a test double (env PARLEY_SLACK_API_URL;\n"+
+				"default: Slack's own)"),
+		trustEmail: f.Bool("slack-trust-email", false,
+			"link Slack users to CRM customers by their Slack profile e-mail: only for a workspace whose\n"+
+				"e-mail addresses the company controls (env PARLEY_SLACK_TRUST_EMAIL=1); otherwise Slack\n"+
+				"customers are unverified visitors"),
+	}
+}
+
+// slackChannelID is the shape of a Slack channel id: public (C...) or
+// private (G...).
+var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+// config checks the flags and returns the adapter's configuration, nil
+// when Slack is off (no bot token). Its errors name the flag and say what
+// is wanted; they never show a secret.
+func (s slackFlags) config() (*slackchan.Config, error) {
+	for _, e := range []struct {
+		flag, env string
+		v         *string
+	}{
+		{"slack-bot-token", "PARLEY_SLACK_BOT_TOKEN", s.botToken}, {"slack-app-token", "PARLEY_SLACK_APP_TOKEN", s.appToken},
+		{"slack-signing-secret", "PARLEY_SLACK_SIGNING_SECRET", s.signingSecret},
+		{"slack-agent-channel", "PARLEY_SLACK_AGENT_CHANNEL", s.agentChannel}, {"slack-api-url", "PARLEY_SLACK_API_URL", s.apiURL},
+	} {
+		if !isSet(s.f, e.flag) {
+			*e.v = os.Getenv(e.env)
+		}
+	}
+	bot, app, secret := strings.TrimSpace(*s.botToken), strings.TrimSpace(*s.appToken), strings.TrimSpace(*s.signingSecret)
+	channel, apiURL := strings.TrimSpace(*s.agentChannel), strings.TrimSpace(*s.apiURL)
+	if bot == "" {
+		for _, o := range []struct {
+			flag string
+			set  bool
+		}{{"slack-app-token", app != ""}, {"slack-signing-secret", secret != ""}, {"slack-agent-channel", channel != ""},
+			{"slack-api-url", apiURL != ""}, {"slack-trust-email", *s.trustEmail}} {
+			if o.set {
+				return nil, fmt.Errorf("--%s needs --slack-bot-token (or PARLEY_SLACK_BOT_TOKEN): Slack is on only with a bot token", o.flag)
+			}
+		}
+		return nil, nil
+	}
+	switch {
+	case !strings.HasPrefix(bot, "xoxb-"):
+		return nil, errors.New("--slack-bot-token (PARLEY_SLACK_BOT_TOKEN): want a bot token, starting with xoxb- (the app's OAuth & Permissions page, Bot User OAuth Token)")
+	case app != "" && !strings.HasPrefix(app, "xapp-"):
+		return nil, errors.New("--slack-app-token (PARLEY_SLACK_APP_TOKEN): want an app-level token, starting with xapp- (the app's Basic Information page, App-Level Tokens)")
+	case app == "" && secret == "":
+		return nil, errors.New("--slack-bot-token needs a way to hear from Slack: --slack-app-token (Socket Mode, no public URL) or --slack-signing-secret (Events API at /slack/events)")
+	case channel != "" && !slackChannelID.MatchString(channel):
+		return nil, fmt.Errorf("--slack-agent-channel (PARLEY_SLACK_AGENT_CHANNEL) %q: want a channel id such as C0123456789 (in Slack: the channel's details, at the bottom), not its name", channel)
+	}
+	if apiURL != "" {
+		if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--slack-api-url (PARLEY_SLACK_API_URL) %q: want an http or https URL such as https://slack.example.com/api/", apiURL)
+		}
+	}
+	return &slackchan.Config{BotToken: bot, AppToken: app, SigningSecret: secret, AgentChannel: channel, APIURL: apiURL, TrustEmail: *s.trustEmail}, nil
+}
+
+// slackBanner is serve's start-up line about Slack: how Slack reaches the
+// server, and where handoffs go.
+func slackBanner(c slackchan.Config, base string) string {
+	var parts []string
+	if c.AppToken != "" {
+		parts = append(parts, "Socket Mode")
+	}
+	if c.SigningSecret != "" {
+		parts = append(parts, fmt.Sprintf("events at %s/slack/events and %s/slack/interactions", base, base))
+	}
+	if c.AgentChannel != "" {
+		parts = append(parts, "handoffs to channel "+c.AgentChannel)
+	} else {
+		parts = append(parts, "no agent channel: handoffs in the console only")
+	}
+	if c.TrustEmail {
+		parts = append(parts, "customers linked by Slack e-mail")
+	}
+	return strings.Join(parts, "; ")
 }

@@ -87,6 +87,11 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"ImportAllOrNothing", testImportAllOrNothing},
 		{"Stats", testStats},
 		{"Copies", testCopies},
+		{"ChannelSeen", testChannelSeen},
+		{"ChannelSeenConcurrent", testChannelSeenConcurrent},
+		{"ChannelLinks", testChannelLinks},
+		{"ChannelStateRefused", testChannelStateRefused},
+		{"ChannelStateClosed", testChannelStateClosed},
 		{"Closed", testClosed},
 	}
 	for _, tt := range tests {
