@@ -89,7 +89,7 @@ func cutNote(text string) (string, bool) {
 // this one and does not post it back.
 func (a *Adapter) agentNote(ctx context.Context, ev event, id string, agent crm.Agent, text string) error {
 	if text == "" {
-		return a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS, `A note needs some text after "note:".`)
+		return a.tellOnly(ctx, ev, `A note needs some text after "note:".`)
 	}
 	c, err := a.lockConv(ctx, id, false)
 	if err != nil {
@@ -132,14 +132,14 @@ func (a *Adapter) agentAction(ctx context.Context, ev event) error {
 	switch ev.ActionID {
 	case actionTake:
 		if conv.State == crm.StateAgent && conv.AssignedAgent == agent.Login {
-			return a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS, "You hold this conversation already.")
+			return a.tellOnly(ctx, ev, "You hold this conversation already.")
 		}
 		_, err = a.engine.Claim(ctx, id, by)
 	case actionReturn:
 		_, err = a.engine.Return(ctx, id, by)
 	case actionResolve:
 		if conv.State == crm.StateResolved {
-			return a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS, "This conversation is resolved already.")
+			return a.tellOnly(ctx, ev, "This conversation is resolved already.")
 		}
 		_, err = a.engine.Resolve(ctx, id, by)
 	default:
@@ -160,7 +160,7 @@ func (a *Adapter) slackAgent(ctx context.Context, ev event) (agent crm.Agent, ok
 	var slackErr slack.SlackErrorResponse
 	if err != nil && !errors.As(err, &slackErr) {
 		// Slack did not answer: say so rather than call them a stranger.
-		perr := a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS,
+		perr := a.tellOnly(ctx, ev,
 			"Parley could not check your Slack profile just now, so nothing was done. Please try again.")
 		return crm.Agent{}, false, errors.Join(fmt.Errorf("agent lookup: %w", err), perr)
 	}
@@ -173,7 +173,7 @@ func (a *Adapter) slackAgent(ctx context.Context, ev event) (agent crm.Agent, ok
 			return crm.Agent{}, false, fmt.Errorf("agent lookup: %w", err)
 		}
 	}
-	return crm.Agent{}, false, a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS,
+	return crm.Agent{}, false, a.tellOnly(ctx, ev,
 		"Sorry, you are not a Parley agent, so nothing was sent or changed. "+
 			"An admin can add the e-mail address of your Slack profile as an agent login in Parley.")
 }
@@ -184,7 +184,7 @@ func (a *Adapter) slackAgent(ctx context.Context, ev event) (agent crm.Agent, ok
 // unexpected ones are logged.
 func (a *Adapter) agentRefuse(ctx context.Context, ev event, id, what string, err error) error {
 	reason, expected := a.refusal(ctx, id, err)
-	perr := a.agentEphemeral(ctx, ev.Channel, ev.User, ev.ThreadTS, what+": "+reason)
+	perr := a.tellOnly(ctx, ev, what+": "+reason)
 	if expected {
 		return perr
 	}
@@ -227,20 +227,6 @@ func (a *Adapter) stateWords(ctx context.Context, conv crm.Conversation) string 
 	default:
 		return "the conversation is resolved"
 	}
-}
-
-// agentEphemeral shows text to one user only, in the thread when thread
-// is set. It is posted at once, not through the outbox: it answers what
-// the user just did.
-func (a *Adapter) agentEphemeral(ctx context.Context, channel, user, thread, text string) error {
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-	}
-	if _, err := a.api.PostEphemeralContext(ctx, channel, user, opts...); err != nil {
-		return fmt.Errorf("chat.postEphemeral to %s: %w", user, err)
-	}
-	return nil
 }
 
 // agentText turns an agent's Slack message into the plain text the

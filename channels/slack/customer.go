@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 )
@@ -156,13 +154,9 @@ func (a *Adapter) destOf(ctx context.Context, id string) (channel, thread string
 	return channel, thread, channel != "", nil
 }
 
-// slackUnescape undoes the entities Slack puts in message text, so that
-// the text is stored as the customer typed it (and escaped again whenever
-// it is shown in Slack).
-var slackUnescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-
 // customerText is the text of a customer's Slack message as stored: the
-// bot's own mentions removed and Slack's entities undone. A message that
+// bot's own mentions removed and Slack's markup made plain text
+// (plainFromSlack). A message that
 // is only a mention keeps it (an empty message cannot be stored).
 func (a *Adapter) customerText(raw string) string {
 	a.self.Lock()
@@ -175,7 +169,7 @@ func (a *Adapter) customerText(raw string) string {
 	if t = strings.TrimSpace(t); t == "" {
 		t = strings.TrimSpace(raw)
 	}
-	return slackUnescape.Replace(t)
+	return plainFromSlack(t)
 }
 
 // stripMention removes the mentions of user ("<@U1>", "<@U1|name>") from
@@ -301,7 +295,7 @@ func (a *Adapter) quickReply(ctx context.Context, ev event) error {
 		return err
 	}
 	if !owns {
-		return a.refuseClick(ctx, ev, "These buttons are for the person the bot is talking with here. Mention me to start your own conversation.")
+		return a.tellOnly(ctx, ev, "These buttons are for the person the bot is talking with here. Mention me to start your own conversation.")
 	}
 	text := strings.TrimSpace(ev.Value)
 	if text == "" {
@@ -344,7 +338,7 @@ func (a *Adapter) rateClick(ctx context.Context, ev event) error {
 		return fmt.Errorf("slack rating %q: %w", ev.Value, err)
 	}
 	if id != customerConvID(ev.Team, ev.Channel, ev.User) {
-		return a.refuseClick(ctx, ev, "Only the person who had this conversation can rate it.")
+		return a.tellOnly(ctx, ev, "Only the person who had this conversation can rate it.")
 	}
 	_, err = a.engine.Rate(ctx, id, score, "")
 	reply, failed := "Thank you for your rating!", false
@@ -362,19 +356,6 @@ func (a *Adapter) rateClick(ctx context.Context, ev event) error {
 	a.out.send(outMsg{Channel: ev.Channel, ThreadTS: ev.ThreadTS, Text: reply})
 	if failed {
 		return fmt.Errorf("slack rating of %s: %w", id, err)
-	}
-	return nil
-}
-
-// refuseClick tells the user who clicked, and only them, why the click did
-// nothing.
-func (a *Adapter) refuseClick(ctx context.Context, ev event, text string) error {
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
-	if ev.ThreadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(ev.ThreadTS))
-	}
-	if _, err := a.api.PostEphemeralContext(ctx, ev.Channel, ev.User, opts...); err != nil {
-		return fmt.Errorf("slack refuse click: %w", err)
 	}
 	return nil
 }

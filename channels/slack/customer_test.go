@@ -212,8 +212,9 @@ func TestCustomerText(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"leading mention", "<@UBOT> where is my order", "where is my order"},
 		{"mention with name", "hey <@UBOT|parley>, help", "hey , help"},
-		{"other users stay", "<@UBOTX> and <@U999> <@UBOT>", "<@UBOTX> and <@U999>"},
-		{"only a mention", "<@UBOT>", "<@UBOT>"},
+		{"other users stay, as text", "<@UBOTX> and <@U999> <@UBOT>", "@UBOTX and @U999"},
+		{"only a mention", "<@UBOT>", "@UBOT"},
+		{"links and broadcasts as text", "see <https://evil.example|click> <!channel>", "see click (https://evil.example) @channel"},
 		{"entities undone", "a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -165,3 +165,16 @@ func New(cfg Config) (*Adapter, error) {
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
+
+// tellOnly shows text to the user of ev only (chat.postEphemeral), in ev's
+// thread when it has one: why a click or a reply was refused.
+func (a *Adapter) tellOnly(ctx context.Context, ev event, text string) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if ev.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(ev.ThreadTS))
+	}
+	if _, err := a.api.PostEphemeralContext(ctx, ev.Channel, ev.User, opts...); err != nil {
+		return fmt.Errorf("chat.postEphemeral to %s: %w", ev.User, err)
+	}
+	return nil
+}
