@@ -87,6 +87,9 @@ type fakeSlack struct {
 	posts  []post            // guarded by mu
 	users  map[string]string // guarded by mu
 	limit  func(n int) int   // guarded by mu
+	// down, when set, holds every Web API call until it is closed: Slack
+	// is out.
+	down chan struct{} // guarded by mu
 	calls  int               // chat.postMessage calls, 429s included; guarded by mu
 	posted chan struct{}     // gets a value after each recorded post
 	nextTS int               // guarded by mu
@@ -121,6 +124,12 @@ func (f *fakeSlack) record(method string) http.HandlerFunc {
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		f.mu.Lock()
+		down := f.down
+		f.mu.Unlock()
+		if down != nil {
+			<-down
 		}
 		f.mu.Lock()
 		f.calls++
