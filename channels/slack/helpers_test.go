@@ -83,16 +83,16 @@ type post struct {
 type fakeSlack struct {
 	*slacktest.Server
 
-	mu     sync.Mutex
-	posts  []post            // guarded by mu
-	users  map[string]string // guarded by mu
-	limit  func(n int) int   // guarded by mu
+	mu    sync.Mutex
+	posts []post            // guarded by mu
+	users map[string]string // guarded by mu
+	limit func(n int) int   // guarded by mu
 	// down, when set, holds every Web API call until it is closed: Slack
 	// is out.
-	down chan struct{} // guarded by mu
-	calls  int               // chat.postMessage calls, 429s included; guarded by mu
-	posted chan struct{}     // gets a value after each recorded post
-	nextTS int               // guarded by mu
+	down   chan struct{} // guarded by mu
+	calls  int           // chat.postMessage calls, 429s included; guarded by mu
+	posted chan struct{} // gets a value after each recorded post
+	nextTS int           // guarded by mu
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
