@@ -24,7 +24,9 @@ func TestServeStoreThatCannotWrite(t *testing.T) {
 	s := startServe(t, "--data-dir", data, "--model", shoptest.ModelDir(t))
 	conn, _ := dialChat(t, s.base, "")
 	send(t, conn, map[string]any{"v": 1, "type": "message", "client_id": "c0", "text": "hello"})
-	readUntil(t, conn, func(f wsFrame) bool { return f.Type == "ack" })
+	// The bot's reply, not the ack: its turn must be committed before the
+	// store turns read-only, or it fails too and adds to the count below.
+	readUntil(t, conn, func(f wsFrame) bool { return f.Type == "message" && f.Sender == "bot" })
 
 	path := filepath.Join(data, "parley.db")
 	fd := fileDescriptor(t, path)
