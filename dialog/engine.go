@@ -67,6 +67,30 @@ type Config struct {
 	// Hours are the team's business hours: outside them the queue timeout
 	// is said at once. nil: always open.
 	Hours *BusinessHours
+	// Locker is the turn lock that several processes on one store share
+	// (see Locker). nil: the lock is this process's alone, which is enough
+	// for one process. The engine always takes its in-process lock first,
+	// so at most one goroutine per key and process waits on the Locker.
+	Locker Locker
+}
+
+// Locker is a lock per key shared by every process (node) that serves the
+// same conversations, such as a PostgreSQL advisory lock. The engine takes
+// it around each turn, Post, Rate, lifecycle change and timeout of a
+// conversation (key: the conversation id) and around an erasure (a key
+// with a NUL byte, which no conversation id has), after its in-process
+// lock of the same key. An erasure holds the erasure key and then the keys
+// of all the customer's conversations at once, in sorted order.
+//
+// Lock blocks until no other holder of key remains, in this process or any
+// other, and returns the function that releases it; the engine calls
+// unlock exactly once. Lock returns ctx's error (errors.Is) when ctx ends
+// while it waits, and then holds nothing. Two keys may share a lock (a
+// hash collision): that only serialises their work. A lock lost without
+// unlock (a dropped database connection) weakens the order of turns but
+// not the store's rules: every message is still answered once.
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
 // Engine answers customers in two phases: Receive stores each message
@@ -85,7 +109,8 @@ type Engine struct {
 	router Router // nil: the rules route
 	scorer Scorer // nil: no scoring
 	parser Parser
-	locks  keyedMutex
+	locks  keyedMutex   // the turn lock within this process
+	locker Locker       // Config.Locker, taken after locks; nil: none
 	proofs proofCounter // failed proofs of identity per source (verify.go)
 
 	queueTimeout, agentTimeout time.Duration // Config's, defaults filled in
@@ -102,7 +127,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("new engine: domain uses webhooks but no caller: %w", ErrConfig)
 	}
 	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
-		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser,
+		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser, locker: cfg.Locker,
 		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, hours: cfg.Hours}
 	if e.queueTimeout <= 0 {
 		e.queueTimeout = DefaultQueueTimeout
@@ -228,15 +253,17 @@ func (e *Engine) Receive(ctx context.Context, in Inbound) (Received, error) {
 // for a reply are (see Sweep). A conversation that the customer's
 // message reopened is held by the bot again. When an agent takes the
 // conversation while the policy runs, the bot's replies and state change
-// are dropped (Actions ends with "taken_over"; in this process Claim waits
-// for the running turn instead, but another process may claim it at any
-// time); what the turn already did
+// are dropped (Actions ends with "taken_over"; in this process, and in any
+// process sharing a Config.Locker, Claim waits for the running turn
+// instead, but another process may claim it at any time); what the turn
+// already did
 // in the CRM (a ticket, a cancelled order) stands and is visible to the
 // agent there.
 //
 // Errors: the store's; the parser's (the message stays unanswered, and is
 // answered first when Answer runs again for the conversation); ctx's error
-// while waiting for an earlier turn of the same conversation.
+// while waiting for an earlier turn of the same conversation; the
+// Config.Locker's.
 func (e *Engine) Answer(ctx context.Context, r Received) (Outcome, error) {
 	out := Outcome{Inbound: r.Message, Duplicate: !r.New}
 	if err := e.answer(ctx, r.Message.ConversationID, r.Source, &out, func() {
@@ -290,7 +317,7 @@ func (e *Engine) answer(ctx context.Context, id, source string, out *Outcome, fi
 	if id == "" {
 		return ErrNoConversation
 	}
-	unlock, err := e.locks.lock(ctx, id)
+	unlock, err := e.lock(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -326,9 +353,11 @@ func (e *Engine) step(ctx context.Context, id, source string, out *Outcome) (don
 	i := slices.IndexFunc(sit.Messages, func(l Line) bool {
 		return l.Sender == crm.SenderCustomer && l.Seq > conv.AnsweredSeq
 	})
-	if i < 0 || i == 0 && sit.Messages[0].Seq > conv.AnsweredSeq+1 {
+	if i < 0 || sit.Messages[0].Seq > conv.AnsweredSeq+1 {
 		// More unanswered messages than a situation holds (rare): read
-		// the situation as it stood after the oldest of them.
+		// the situation as it stood after the oldest of them. (The window
+		// may begin with bot replies to later messages, so the first
+		// customer line in it is not always the oldest unanswered one.)
 		next, err := e.store.MessagesAfter(ctx, id, conv.AnsweredSeq, 0)
 		if err != nil {
 			return true, err
@@ -445,6 +474,23 @@ func (e *Engine) publishMessage(m crm.Message) {
 
 func stateChanged(a, b crm.Conversation) bool {
 	return a.State != b.State || a.Queue != b.Queue || a.Priority != b.Priority
+}
+
+// lock takes the turn lock of key: this process's, then the Locker's, so
+// that goroutines of one process queue in memory and only one of them per
+// key waits on (and holds) the shared lock. unlock releases both, in the
+// opposite order. Errors: ctx's while waiting, the Locker's.
+func (e *Engine) lock(ctx context.Context, key string) (unlock func(), err error) {
+	local, err := e.locks.lock(ctx, key)
+	if err != nil || e.locker == nil {
+		return local, err
+	}
+	shared, err := e.locker.Lock(ctx, key)
+	if err != nil {
+		local()
+		return nil, fmt.Errorf("shared turn lock: %w", err)
+	}
+	return func() { shared(); local() }, nil
 }
 
 // keyedMutex serialises work per key; entries exist only while in use.

@@ -52,7 +52,7 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error
 	case o.Sender != crm.SenderAgent && o.Sender != crm.SenderSystem && o.Sender != crm.SenderBot:
 		return crm.Message{}, false, fmt.Errorf("post message: sender %q: %w", o.Sender, ErrSender)
 	}
-	unlock, err := e.locks.lock(ctx, o.ConversationID)
+	unlock, err := e.lock(ctx, o.ConversationID)
 	if err != nil {
 		return crm.Message{}, false, fmt.Errorf("post message: %w", err)
 	}
@@ -83,7 +83,7 @@ func (e *Engine) Post(ctx context.Context, o Outbound) (crm.Message, bool, error
 // Errors: ErrNotResolved, ErrAlreadyRated, crm.ErrInvalid for a score outside
 // 1..5 or a comment that is too long, crm.ErrNotFound.
 func (e *Engine) Rate(ctx context.Context, conversationID string, score int, comment string) (crm.Feedback, error) {
-	unlock, err := e.locks.lock(ctx, conversationID)
+	unlock, err := e.lock(ctx, conversationID)
 	if err != nil {
 		return crm.Feedback{}, fmt.Errorf("rate conversation: %w", err)
 	}

@@ -8,8 +8,9 @@ import (
 	"github.com/parleyhq/parley/crm"
 )
 
-// eraseKey serialises erasures in the engine's keyed mutex. Conversation ids
-// never hold a NUL byte (crm validates them), so it is no conversation's key.
+// eraseKey serialises erasures in the engine's turn lock (and its Locker,
+// across processes). Conversation ids never hold a NUL byte (crm validates
+// them), so it is no conversation's key.
 const eraseKey = "\x00erase"
 
 // Erase removes the customer and everything that belongs to them through the
@@ -27,7 +28,7 @@ const eraseKey = "\x00erase"
 func (e *Engine) Erase(ctx context.Context, customerID string) (crm.Erasure, error) {
 	// Two erasures at once would take the locks of a conversation that moves
 	// between customers in different orders.
-	unlock, err := e.locks.lock(ctx, eraseKey)
+	unlock, err := e.lock(ctx, eraseKey)
 	if err != nil {
 		return crm.Erasure{}, fmt.Errorf("erase customer: %w", err)
 	}
@@ -42,7 +43,7 @@ func (e *Engine) Erase(ctx context.Context, customerID string) (crm.Erasure, err
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		unlock, err := e.locks.lock(ctx, id)
+		unlock, err := e.lock(ctx, id)
 		if err != nil {
 			return crm.Erasure{}, fmt.Errorf("erase customer: %w", err)
 		}

@@ -218,7 +218,7 @@ func (e *Engine) Transfer(ctx context.Context, id string, to Target, by Actor) (
 // is resolved; ErrNotHolder when another agent holds it and by is not an
 // admin; the store's.
 func (e *Engine) Return(ctx context.Context, id string, by Actor) (crm.Conversation, error) {
-	unlock, err := e.locks.lock(ctx, id)
+	unlock, err := e.lock(ctx, id)
 	if err != nil {
 		return crm.Conversation{}, fmt.Errorf("return conversation: %w", err)
 	}
@@ -330,7 +330,7 @@ const moveTries = 3
 
 // change runs one lifecycle step under the conversation's lock.
 func (e *Engine) change(ctx context.Context, id string, decide decider) (crm.Conversation, *crm.Event, error) {
-	unlock, err := e.locks.lock(ctx, id)
+	unlock, err := e.lock(ctx, id)
 	if err != nil {
 		return crm.Conversation{}, nil, err
 	}

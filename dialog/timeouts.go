@@ -119,7 +119,7 @@ func agentTimedOut(c crm.Conversation, now time.Time, limit time.Duration) bool 
 // that nobody is free; changed is false when it was claimed (or timed out)
 // meanwhile.
 func (e *Engine) timeOut(ctx context.Context, id string, now time.Time, limit time.Duration) (changed bool, err error) {
-	unlock, err := e.locks.lock(ctx, id)
+	unlock, err := e.lock(ctx, id)
 	if err != nil {
 		return false, err
 	}

@@ -17,6 +17,10 @@
 // one conditional update, so exactly one of many wins. Texts are validated
 // and redacted by the crm package before they are stored, as in bbolt.
 //
+// TurnLocker is the engine's turn lock shared by every node
+// (dialog.Config.Locker): a PostgreSQL advisory lock per conversation, on
+// connections of its own so that held locks cannot starve the store.
+//
 // The tests use PARLEY_TEST_POSTGRES, or postgres://root@127.0.0.1:5432/test
 // (the development machine's): each test works in a schema of its own,
 // dropped at its end. Without a database they skip, except under CI=true,
