@@ -87,24 +87,10 @@ func (db *DB) Agent(ctx context.Context, login string) (crm.Agent, error) {
 
 // Agents implements crm.AgentStore.
 func (db *DB) Agents(ctx context.Context) ([]crm.Agent, error) {
-	as := []crm.Agent{}
-	err := db.read(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, "select doc from agents order by login")
-		if err != nil {
-			return err
-		}
-		docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return err
-		}
-		for _, doc := range docs {
-			var a crm.Agent
-			if err := json.Unmarshal(doc, &a); err != nil {
-				return fmt.Errorf("decode agent: %w", err)
-			}
-			as = append(as, a)
-		}
-		return nil
+	var as []crm.Agent
+	err := db.read(ctx, func(q querier) (err error) {
+		as, _, err = queryDocs[crm.Agent](ctx, q, "agent", "select doc from agents order by login")
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agents: %w", err)

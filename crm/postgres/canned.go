@@ -34,24 +34,10 @@ func (db *DB) PutCanned(ctx context.Context, c crm.CannedResponse) (crm.CannedRe
 // CannedResponses implements crm.CannedStore. There are few of them (a
 // team's set of replies), so all are read at once.
 func (db *DB) CannedResponses(ctx context.Context) ([]crm.CannedResponse, error) {
-	out := []crm.CannedResponse{}
-	err := db.read(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, "select doc from canned order by shortcut")
-		if err != nil {
-			return err
-		}
-		docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return err
-		}
-		for _, doc := range docs {
-			var c crm.CannedResponse
-			if err := json.Unmarshal(doc, &c); err != nil {
-				return fmt.Errorf("decode canned response: %w", err)
-			}
-			out = append(out, c)
-		}
-		return nil
+	var out []crm.CannedResponse
+	err := db.read(ctx, func(q querier) (err error) {
+		out, _, err = queryDocs[crm.CannedResponse](ctx, q, "canned response", "select doc from canned order by shortcut")
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("canned responses: %w", err)

@@ -144,23 +144,8 @@ func getConversation(ctx context.Context, q querier, id string, lock bool) (crm.
 // queryConversations runs a query that selects conversation documents;
 // never nil.
 func queryConversations(ctx context.Context, q querier, sql string, args ...any) ([]crm.Conversation, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]crm.Conversation, 0, len(docs))
-	for _, doc := range docs {
-		var c crm.Conversation
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return nil, fmt.Errorf("decode conversation: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	out, _, err := queryDocs[crm.Conversation](ctx, q, "conversation", sql, args...)
+	return out, err
 }
 
 // cloneConversation copies c with a map of its own.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -218,6 +219,34 @@ func (db *DB) readSnapshot(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	return db.read(ctx, func(querier) error {
 		return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 	})
+}
+
+// queryDocs runs sql, which selects one JSON document per row, and decodes
+// each into a T (what names it in errors). A null document (from an outer
+// join that found nothing) is skipped but counted in rows: callers use
+// rows == 0 to tell "no such conversation" from "none of its records".
+// out is never nil.
+func queryDocs[T any](ctx context.Context, q querier, what, sql string, args ...any) (out []T, rows int, err error) {
+	r, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	docs, err := pgx.CollectRows(r, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, 0, err
+	}
+	out = make([]T, 0, len(docs))
+	for _, doc := range docs {
+		if doc == nil {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(doc, &v); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, len(docs), nil
 }
 
 // write runs fn in one transaction (read committed), committed when fn

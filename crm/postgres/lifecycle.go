@@ -107,33 +107,18 @@ func (db *DB) Transition(ctx context.Context, conversationID string, ev crm.Even
 // Events implements crm.LifecycleStore. As MessagesAfter, one statement
 // reads the conversation and its events.
 func (db *DB) Events(ctx context.Context, conversationID string, afterSeq uint64, limit int) ([]crm.Event, error) {
-	evs := []crm.Event{}
+	var evs []crm.Event
 	err := db.read(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, `select e.doc from conversations c
+		var rows int
+		var err error
+		evs, rows, err = queryDocs[crm.Event](ctx, q, "event", `select e.doc from conversations c
 			left join lateral (select seq, doc from events where conversation_id = c.id and seq > $2
 				order by seq limit $3) e on true
 			where c.id = $1 order by e.seq`, conversationID, seqArg(afterSeq), limitArg(limit))
-		if err != nil {
-			return err
+		if err == nil && rows == 0 {
+			err = fmt.Errorf("conversation %q: %w", conversationID, crm.ErrNotFound)
 		}
-		docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return err
-		}
-		if len(docs) == 0 {
-			return fmt.Errorf("conversation %q: %w", conversationID, crm.ErrNotFound)
-		}
-		for _, doc := range docs {
-			if doc == nil {
-				continue
-			}
-			var ev crm.Event
-			if err := json.Unmarshal(doc, &ev); err != nil {
-				return fmt.Errorf("decode event: %w", err)
-			}
-			evs = append(evs, ev)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)

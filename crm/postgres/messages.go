@@ -161,27 +161,12 @@ func (db *DB) SetMessageParse(ctx context.Context, conversationID string, seq ui
 // with a null document; no rows at all means no such conversation
 // (ErrNotFound). Never nil.
 func queryMessages(ctx context.Context, q querier, conversationID, sql string, args ...any) ([]crm.Message, error) {
-	rows, err := q.Query(ctx, sql, args...)
+	ms, rows, err := queryDocs[crm.Message](ctx, q, "message", sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, err
-	}
-	if len(docs) == 0 {
+	if rows == 0 {
 		return nil, fmt.Errorf("conversation %q: %w", conversationID, crm.ErrNotFound)
-	}
-	ms := make([]crm.Message, 0, len(docs))
-	for _, doc := range docs {
-		if doc == nil {
-			continue
-		}
-		m, err := decodeMessage(doc)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
 	}
 	return ms, nil
 }

@@ -101,25 +101,11 @@ func (db *DB) Order(ctx context.Context, id string) (crm.Order, error) {
 // OrdersByCustomer implements crm.OrderStore. Orders placed at one instant
 // come in descending id order, as from bbolt's index.
 func (db *DB) OrdersByCustomer(ctx context.Context, customerID string, limit int) ([]crm.Order, error) {
-	os := []crm.Order{}
-	err := db.read(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, `select doc from orders where customer_id = $1
+	var os []crm.Order
+	err := db.read(ctx, func(q querier) (err error) {
+		os, _, err = queryDocs[crm.Order](ctx, q, "order", `select doc from orders where customer_id = $1
 			order by placed_ns desc, id desc limit case when $2::bigint > 0 then $2::bigint end`, customerID, limit)
-		if err != nil {
-			return err
-		}
-		docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return err
-		}
-		for _, doc := range docs {
-			o, err := decodeOrder(doc)
-			if err != nil {
-				return err
-			}
-			os = append(os, o)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("orders by customer: %w", err)
