@@ -29,9 +29,22 @@ const (
 )
 
 // startAdmin serves the admin operations on DATA-DIR/admin.sock. The caller
-// shuts it down before it closes the store.
-func startAdmin(dataDir string, db *boltdb.DB, engine *dialog.Engine, logger *slog.Logger) (*admin.Server, error) {
-	ops := append([]admin.Op{backupOp(db)}, customerOps(db, engine)...)
+// shuts it down before it closes the store. A store that cannot copy itself
+// (PostgreSQL: it is no file) answers backup, and so bot check, with an
+// error that names the database's own tools.
+func startAdmin(dataDir string, db crm.Store, engine *dialog.Engine, logger *slog.Logger) (*admin.Server, error) {
+	backup := noBackupOp(errNotBolt("a database"))
+	switch b := db.(type) {
+	case crm.Backuper:
+		backup = backupOp(b)
+	case *serveStore:
+		if b.bolt != nil {
+			backup = backupOp(b.bolt)
+		} else {
+			backup = noBackupOp(errNotBolt(b.name))
+		}
+	}
+	ops := append([]admin.Op{backup}, customerOps(db, engine)...)
 	ops = append(ops, agentOps(db, releaseByEngine(engine))...)
 	srv, err := admin.NewServer(logger, ops...)
 	if err != nil {
@@ -63,13 +76,20 @@ func (a storeAccess) Close() error {
 // whether a server holds it: a server listens only while it holds the
 // store, so asking it first spares the second that opening a held file
 // waits for its lock. client is nil when no server answers.
+//
+// Without DIR/parley.db, a server that answers is used all the same: its
+// store is elsewhere (serve --store: another file, or PostgreSQL).
 func findServer(ctx context.Context, dir string) (path string, client *admin.Client, err error) {
 	path = filepath.Join(dir, storeFile)
 	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return path, nil, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
+		if !errors.Is(err, os.ErrNotExist) {
+			return path, nil, err
 		}
-		return path, nil, err
+		c := admin.NewClient(filepath.Join(dir, adminSocket))
+		if _, err := c.Ops(ctx); err == nil {
+			return path, c, nil
+		}
+		return path, nil, fmt.Errorf("no store at %s (set --data-dir or PARLEY_DATA_DIR)", path)
 	}
 	c := admin.NewClient(filepath.Join(dir, adminSocket))
 	switch _, err := c.Ops(ctx); {

@@ -95,6 +95,12 @@ func checkBackup(ctx context.Context, path string) (crm.Stats, error) {
 	return st, err
 }
 
+// noBackupOp is the admin operation "backup" of a store that cannot copy
+// itself: it answers err.
+func noBackupOp(err error) admin.Op {
+	return admin.NewOp(opBackup, func(context.Context, struct{}, io.Writer) error { return err })
+}
+
 // backupOp is the admin operation "backup": a consistent copy of the
 // serving store, streamed.
 func backupOp(db crm.Backuper) admin.Op {

@@ -250,16 +250,26 @@ func loadDomain(path string, labels []string) (*dialog.Domain, error) {
 // that a stop during training leaves no store without its demo data. It
 // returns the model's directory; the caller closes the store.
 func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (model *nlp.Model, dir string, db *boltdb.DB, err error) {
+	return openModelAndStoreAt(ctx, m, dataDir, filepath.Join(dataDir, storeFile), modelDir)
+}
+
+// openModelAndStoreAt is openModelAndStore with the store's file at path
+// (serve's --store) rather than DATA-DIR/parley.db.
+func openModelAndStoreAt(ctx context.Context, m *Main, dataDir, path, modelDir string) (model *nlp.Model, dir string, db *boltdb.DB, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, "", nil, err
+	}
+	storeDir := dataDir
+	if path != filepath.Join(dataDir, storeFile) {
+		storeDir = filepath.Dir(path)
 	}
 	defer func() {
 		if err != nil && db != nil {
 			db.Close()
 		}
 	}()
-	if _, err := os.Stat(filepath.Join(dataDir, storeFile)); err == nil {
-		if db, err = openServingStore(dataDir); err != nil {
+	if _, err := os.Stat(path); err == nil {
+		if db, err = openServingFile(path, storeDir); err != nil {
 			return nil, "", nil, err
 		}
 	}
@@ -267,7 +277,7 @@ func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (
 		return nil, "", db, err
 	}
 	if db == nil {
-		if db, err = openServingStore(dataDir); err != nil {
+		if db, err = openServingFile(path, storeDir); err != nil {
 			return nil, "", nil, err
 		}
 	}
@@ -277,10 +287,10 @@ func openModelAndStore(ctx context.Context, m *Main, dataDir, modelDir string) (
 	return model, dir, db, nil
 }
 
-// openServingStore opens (creating if needed) DIR/parley.db for a command
-// that talks to customers.
-func openServingStore(dir string) (*boltdb.DB, error) {
-	path := filepath.Join(dir, storeFile)
+// openServingFile opens (creating if needed) the bbolt store at path
+// (DIR/parley.db, or serve's --store) for a command that talks to
+// customers; dir is the data directory its error hints name.
+func openServingFile(path, dir string) (*boltdb.DB, error) {
 	db, err := boltdb.Open(path, nil)
 	switch {
 	case errors.Is(err, crm.ErrInUse):

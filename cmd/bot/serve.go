@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	slackchan "github.com/parleyhq/parley/channels/slack"
 	"github.com/parleyhq/parley/channels/webchat"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/dialog/jetstream"
 	"github.com/parleyhq/parley/dialog/triage"
 	"github.com/parleyhq/parley/internal/atomicfile"
 	"github.com/parleyhq/parley/internal/logonce"
@@ -57,7 +57,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			"help. SIGINT or SIGTERM stops it cleanly: no new connections, messages being answered\n"+
 			"are finished, the store is closed; messages a run acknowledged but did not answer are\n"+
 			"answered at the next start. With --slack-bot-token it also talks to customers in Slack and\n"+
-			"posts handoffs to a Slack channel for agents (the README's Slack section sets it up).")
+			"posts handoffs to a Slack channel for agents (the README's Slack section sets it up).\n"+
+			"Several servers, one service: start each with --store postgres://... and --events\n"+
+			"nats://... (the same for all) behind a load balancer, sticky sessions not needed; they\n"+
+			"share the customers, the conversations and the key of visitors' tokens (PARLEY_TOKEN_KEY,\n"+
+			"hex, sets that key instead), and a customer may reconnect to any of them.")
 	dataDir := dataDirFlag(f)
 	addr := f.String("addr", envOr("PARLEY_ADDR", "127.0.0.1:8080"), "listen on this `host:port` (env PARLEY_ADDR)")
 	modelDir := f.String("model", os.Getenv("PARLEY_MODEL_DIR"), "model `directory` (env PARLEY_MODEL_DIR; default DATA-DIR/model)")
@@ -105,8 +109,14 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		"how long an unused console session lasts; sessions live in memory, so a restart signs\n"+
 			"agents out (env PARLEY_CONSOLE_SESSION_TTL)")
 	slackOpts := addSlackFlags(f)
+	storeOpts := addStoreFlags(f)
 	if err := parseFlags(f, args); err != nil {
 		return err
+	}
+	spec, err := storeOpts.spec(*dataDir)
+	if err != nil {
+		fmt.Fprintln(f.Output(), err)
+		return errUsage
 	}
 	for _, e := range []struct {
 		flag, env string
@@ -161,7 +171,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	go func() { defer close(logDone); dedup.Run(logCtx) }()
 	defer func() { stopLog(); <-logDone }()
 
-	model, dir, db, err := openModelAndStore(ctx, m, *dataDir, *modelDir)
+	model, dir, db, err := openServeModelAndStore(ctx, m, *dataDir, *modelDir, spec)
 	if err != nil {
 		return err
 	}
@@ -170,9 +180,22 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := loadTokenKey(filepath.Join(*dataDir, tokenKeyFile))
+	key, err := serveTokenKey(ctx, db, *dataDir)
 	if err != nil {
 		return err
+	}
+	// The event stream closes after everything that publishes has stopped
+	// (the deferred calls run in reverse), and before the store.
+	events, err := openServeEvents(ctx, spec, jetstream.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	switch {
+	case spec.pgURL != "" && spec.natsURL == "":
+		logger.Warn("the store is shared (PostgreSQL) but the events stay in this process: with several nodes, give each --events nats://..., or a customer on one node does not hear an agent on another")
+	case spec.pgURL == "" && spec.natsURL != "":
+		logger.Warn("the events go through NATS but the store is a bbolt file only this process can use: other nodes cannot serve these conversations (use --store postgres://...)")
 	}
 
 	if *modelDir == "" {
@@ -192,8 +215,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	// while serving answers both.
 	parser := metrics.Parser(dialog.NewSwapParser(model))
 	engine, err := dialog.New(dialog.Config{
-		Domain: domain, Parser: parser, Store: metrics.Store(db), Events: metrics.Events(dialog.NewBus()),
-		Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
+		Domain: domain, Parser: parser, Store: metrics.Store(db.Store), Events: metrics.Events(events.Events),
+		Locker: db.turnLocker(), Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
 		QueueTimeout: *queueTimeout, AgentTimeout: *agentTimeout, Hours: hours,
 	})
 	if err != nil {
@@ -229,7 +252,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	chat, err := webchat.New(webchat.Config{
-		Engine: engine, Store: db, TokenKey: key, IdentitySecret: []byte(*identity),
+		Engine: engine, Store: db.Store, TokenKey: key, IdentitySecret: []byte(*identity),
 		AllowedOrigins: splitList(*origins), PublicOrigins: public, Limits: limits, Logger: logger,
 	})
 	if err != nil {
@@ -242,7 +265,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		logger.Info("business hours: outside them a handed-off conversation hears at once that nobody is free", "hours", hours.String())
 	}
 	cons, err := console.New(console.Config{
-		Store: db, Engine: engine, Queues: domainQueues(domain), SLA: *sla, SessionTTL: *sessionTTL,
+		Store: db.Store, Engine: engine, Queues: domainQueues(domain), SLA: *sla, SessionTTL: *sessionTTL,
 		AutoAssign: *autoAssign, Logger: logger,
 	})
 	if err != nil {
@@ -263,7 +286,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	// sweeper, and stop before the store closes.
 	var slackHandler http.Handler
 	if slackCfg != nil {
-		slackCfg.Engine, slackCfg.Store, slackCfg.Logger = engine, db, logger
+		slackCfg.Engine, slackCfg.Store, slackCfg.Logger = engine, db.Store, logger
 		adapter, err := slackchan.New(*slackCfg)
 		if err != nil {
 			if errors.Is(err, slackchan.ErrConfig) {
@@ -276,15 +299,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		bg.Go(func() { adapter.Run(bgCtx) })
 	}
 	srv, err := web.New(web.Config{
-		Engine: engine, Store: db, Parser: parser, Chat: chat, Console: cons.Handler(), Slack: slackHandler, APIToken: *apiToken,
+		Engine: engine, Store: db.Store, Parser: parser, Chat: chat, Console: cons.Handler(), Slack: slackHandler, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
-		// One small read: the store is open and answers; and its last
-		// commit did not fail (a full disk, an I/O error).
+		// The store answers (bbolt: and its last commit did not fail, as
+		// on a full disk), and so does NATS when the events go through it.
 		Ready: func(ctx context.Context) error {
-			if _, err := db.SchemaVersion(ctx); err != nil {
+			if err := db.ready(ctx); err != nil {
 				return err
 			}
-			return db.Writable(ctx)
+			return events.ready(ctx)
 		},
 	})
 	if err != nil {
@@ -312,6 +335,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintf(m.Stdout, "  REST API                        off: set PARLEY_API_TOKEN to turn it on\n")
 	}
 	fmt.Fprintf(m.Stdout, "  health, readiness, metrics      %s/healthz  %s/readyz  %s/metrics\n", base, base, base)
+	fmt.Fprintf(m.Stdout, "  store                           %s\n", db.name)
+	fmt.Fprintf(m.Stdout, "  events                          %s\n", events.name)
 	if slackCfg != nil {
 		fmt.Fprintf(m.Stdout, "  Slack                           %s\n", slackBanner(*slackCfg, base))
 	}
@@ -345,6 +370,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	cons.Close()
 	stopBG()
 	bg.Wait()
+	if cerr := events.Close(); cerr != nil {
+		logger.Warn("close events", "err", cerr)
+	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/parleyhq/parley/crm/boltdb"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/dialog/triage"
 )
@@ -156,7 +155,7 @@ func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Datase
 }
 
 // triageDataset reads every customer's history from the store.
-func triageDataset(ctx context.Context, db *boltdb.DB, nlu dialog.Parser) (*triage.Dataset, error) {
+func triageDataset(ctx context.Context, db triage.Source, nlu dialog.Parser) (*triage.Dataset, error) {
 	return triage.ReadDataset(ctx, db, nlu)
 }
 
@@ -165,7 +164,7 @@ func triageDataset(ctx context.Context, db *boltdb.DB, nlu dialog.Parser) (*tria
 // that a new "bot serve" routes with the demo history from the start. A
 // store without enough history to train on is not an error: the engine then
 // routes by the domain's rules.
-func ensureTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.Parser, domain *dialog.Domain, dir string) error {
+func ensureTriageModels(ctx context.Context, m *Main, db triage.Source, nlu dialog.Parser, domain *dialog.Domain, dir string) error {
 	_, errR := os.Stat(filepath.Join(dir, triage.RoutingFile))
 	_, errS := os.Stat(filepath.Join(dir, triage.SatisfactionFile))
 	if !errors.Is(errR, fs.ErrNotExist) && !errors.Is(errS, fs.ErrNotExist) {
@@ -181,7 +180,7 @@ func ensureTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.
 
 // trainTriageModels trains and saves the routing model (when routing) and
 // the satisfaction model (when satisfaction) from the store's history.
-func trainTriageModels(ctx context.Context, m *Main, db *boltdb.DB, nlu dialog.Parser, domain *dialog.Domain, dir string, routing, satisfaction bool) error {
+func trainTriageModels(ctx context.Context, m *Main, db triage.Source, nlu dialog.Parser, domain *dialog.Domain, dir string, routing, satisfaction bool) error {
 	ds, err := triageDataset(ctx, db, nlu)
 	if err != nil {
 		return err
