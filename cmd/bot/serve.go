@@ -473,6 +473,25 @@ func envOr(name, def string) string {
 	return def
 }
 
+// envString is a string flag and the environment variable that sets it
+// when the command line does not.
+type envString struct {
+	flag, env string
+	v         *string
+}
+
+// secretsFromEnv sets each flag the command line did not set from its
+// environment variable, trimmed. The flags have no defaults from the
+// environment, so that "-h" never prints a token or a password.
+func secretsFromEnv(f *flag.FlagSet, vars []envString) {
+	for _, e := range vars {
+		if !isSet(f, e.flag) {
+			*e.v = os.Getenv(e.env)
+		}
+		*e.v = strings.TrimSpace(*e.v)
+	}
+}
+
 // isSet reports whether the command line set the flag.
 func isSet(f *flag.FlagSet, name string) bool {
 	set := false
@@ -549,18 +568,11 @@ var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 // when Slack is off (no bot token). Its errors name the flag and say what
 // is wanted; they never show a secret.
 func (s slackFlags) config() (*slackchan.Config, error) {
-	for _, e := range []struct {
-		flag, env string
-		v         *string
-	}{
+	secretsFromEnv(s.f, []envString{
 		{"slack-bot-token", "PARLEY_SLACK_BOT_TOKEN", s.botToken}, {"slack-app-token", "PARLEY_SLACK_APP_TOKEN", s.appToken},
 		{"slack-signing-secret", "PARLEY_SLACK_SIGNING_SECRET", s.signingSecret},
 		{"slack-agent-channel", "PARLEY_SLACK_AGENT_CHANNEL", s.agentChannel}, {"slack-api-url", "PARLEY_SLACK_API_URL", s.apiURL},
-	} {
-		if !isSet(s.f, e.flag) {
-			*e.v = os.Getenv(e.env)
-		}
-	}
+	})
 	bot, app, secret := strings.TrimSpace(*s.botToken), strings.TrimSpace(*s.appToken), strings.TrimSpace(*s.signingSecret)
 	channel, apiURL := strings.TrimSpace(*s.agentChannel), strings.TrimSpace(*s.apiURL)
 	if bot == "" {

@@ -71,15 +71,7 @@ type storeSpec struct {
 
 // spec checks the flags; its errors name the flag and say what is wanted.
 func (s storeFlags) spec(dataDir string) (storeSpec, error) {
-	for _, e := range []struct {
-		flag, env string
-		v         *string
-	}{{"store", "PARLEY_STORE", s.store}, {"events", "PARLEY_EVENTS", s.events}} {
-		if !isSet(s.f, e.flag) {
-			*e.v = os.Getenv(e.env)
-		}
-		*e.v = strings.TrimSpace(*e.v)
-	}
+	secretsFromEnv(s.f, []envString{{"store", "PARLEY_STORE", s.store}, {"events", "PARLEY_EVENTS", s.events}})
 	sp := storeSpec{stream: os.Getenv("PARLEY_EVENTS_STREAM"), prefix: os.Getenv("PARLEY_EVENTS_PREFIX")}
 	switch st := *s.store; {
 	case st == "":
