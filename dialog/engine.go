@@ -72,6 +72,10 @@ type Config struct {
 	// for one process. The engine always takes its in-process lock first,
 	// so at most one goroutine per key and process waits on the Locker.
 	Locker Locker
+	// StallTimeout is how long a customer message the bot holds may wait
+	// unanswered before Sweep runs its turn (its node stopped between the
+	// acknowledgement and the answer); 0 or less: DefaultStallTimeout.
+	StallTimeout time.Duration
 }
 
 // Locker is a lock per key shared by every process (node) that serves the
@@ -114,6 +118,8 @@ type Engine struct {
 	proofs proofCounter // failed proofs of identity per source (verify.go)
 
 	queueTimeout, agentTimeout time.Duration // Config's, defaults filled in
+	stallTimeout               time.Duration
+	stalled                    stalledFailures // recover.go
 	hours                      *BusinessHours
 }
 
@@ -128,12 +134,15 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
 		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser, locker: cfg.Locker,
-		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, hours: cfg.Hours}
+		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, stallTimeout: cfg.StallTimeout, hours: cfg.Hours}
 	if e.queueTimeout <= 0 {
 		e.queueTimeout = DefaultQueueTimeout
 	}
 	if e.agentTimeout <= 0 {
 		e.agentTimeout = DefaultAgentTimeout
+	}
+	if e.stallTimeout <= 0 {
+		e.stallTimeout = DefaultStallTimeout
 	}
 	if e.events == nil {
 		e.events = NewBus()
@@ -299,7 +308,7 @@ func (e *Engine) AnswerPending(ctx context.Context) (int, error) {
 	n := 0
 	for _, c := range convs {
 		var out Outcome
-		if err := e.answerPending(ctx, c.ID, &out); err != nil {
+		if err := e.answerPending(ctx, c.ID, 0, &out); err != nil {
 			if ctx.Err() != nil {
 				return n, fmt.Errorf("answer pending: %w", ctx.Err())
 			}
@@ -323,6 +332,12 @@ func (e *Engine) answer(ctx context.Context, id, source string, out *Outcome, fi
 	}
 	defer unlock()
 	first()
+	return e.turns(ctx, id, source, out)
+}
+
+// turns runs the conversation's turns until none is left; the caller holds
+// its lock.
+func (e *Engine) turns(ctx context.Context, id, source string, out *Outcome) error {
 	for {
 		done, err := e.step(ctx, id, source, out)
 		if err != nil || done {

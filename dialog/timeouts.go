@@ -33,7 +33,10 @@ const (
 //     timeout); it stays in its queue, and an agent can still claim it;
 //   - one whose agent took it Config.AgentTimeout ago and has not written
 //     in it since goes back to its queue with nobody assigned (event
-//     requeue), so the consoles alert again.
+//     requeue), so the consoles alert again;
+//   - one the bot holds whose newest customer message has waited
+//     Config.StallTimeout unanswered (its node stopped between the
+//     acknowledgement and the answer) is answered (see answerStalled).
 //
 // Each change is made as Claim's are (under the conversation's lock, and
 // only if the conversation is still as it was read), so a claim or an
@@ -84,7 +87,11 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	return n, nil
+	answered, err := e.answerStalled(ctx, now)
+	if err != nil {
+		return n + answered, fmt.Errorf("sweep: %w", err)
+	}
+	return n + answered, nil
 }
 
 // RunSweeper calls Sweep every interval (1s at least) until ctx ends,
