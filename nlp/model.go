@@ -132,6 +132,17 @@ type Model struct {
 // Meta returns the model's metadata.
 func (m *Model) Meta() Meta { return m.meta }
 
+// Fingerprint identifies what the model does: two models with the same
+// fingerprint parse every text alike. It is a hash of the meta data and
+// the checksums of the files, less what differs between two trainings of
+// the same data with the same seed (when and where, how long it took), so
+// nodes that each trained the same model agree.
+func (m Meta) Fingerprint() string {
+	// fmt prints maps in key order, and nothing here is a pointer.
+	return checksum(fmt.Appendf(nil, "%d %q %v %v %v %v %v %+v %+v %v", m.FormatVersion, m.Labels, m.Threshold,
+		m.Temperature, m.ScopeTemperature, m.ScopePower, m.Checksums, m.Config, m.Entities, m.Vectors))[:16]
+}
+
 // Labels returns the intents the model knows.
 func (m *Model) Labels() []string {
 	return slices.DeleteFunc(slices.Clone(m.meta.Labels), func(l string) bool { return l == dataset.OutOfScope })

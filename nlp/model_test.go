@@ -504,3 +504,27 @@ func TestSplitWordsCapitals(t *testing.T) {
 		}
 	}
 }
+
+// The fingerprint tells apart what parses differently, and only that:
+// when and where a model was trained does not change it.
+func TestFingerprint(t *testing.T) {
+	base := Meta{FormatVersion: FormatVersion, Labels: []string{"a", "b"}, Threshold: 0.5,
+		Checksums: map[string]string{"weights.bin": "aa", "tokenizer.json": "bb"}}
+	same := base
+	same.CreatedAt, same.TrainSeconds, same.DataFile = time.Now(), 12, "/elsewhere/nlu.yml"
+	same.Checksums = map[string]string{"tokenizer.json": "bb", "weights.bin": "aa"}
+	if base.Fingerprint() != same.Fingerprint() {
+		t.Errorf("the same model trained elsewhere has another fingerprint")
+	}
+	for name, change := range map[string]func(*Meta){
+		"weights":   func(m *Meta) { m.Checksums = map[string]string{"weights.bin": "ab", "tokenizer.json": "bb"} },
+		"threshold": func(m *Meta) { m.Threshold = 0.6 },
+		"labels":    func(m *Meta) { m.Labels = []string{"a", "c"} },
+	} {
+		m := base
+		change(&m)
+		if m.Fingerprint() == base.Fingerprint() {
+			t.Errorf("another %s, same fingerprint", name)
+		}
+	}
+}

@@ -41,7 +41,8 @@ const tokenKeyFile = "webchat.key"
 const shutdownGrace = 15 * time.Second
 
 // sweepEvery is how often the engine looks for conversations whose queue
-// or agent timeout has passed: timeouts fire at most this late.
+// or agent timeout has passed, and for messages whose turn stalled (see
+// dialog.Config.StallTimeout): these fire at most this late.
 const sweepEvery = 5 * time.Second
 
 func runServe(ctx context.Context, m *Main, args []string) error {
@@ -271,12 +272,23 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The sweeper (queue and agent timeouts) and the console's hub run while
-	// serving; they stop, and are waited for, before the store closes.
+	var peers *cluster // nodes sharing the NATS stream
+	if events.bus != nil {
+		peers = &cluster{bus: events.bus, self: jetstream.Peer{Node: nodeName(), Model: model.Meta().Fingerprint()}, log: logger}
+		if err := metrics.Cluster(peers.stats); err != nil {
+			return err
+		}
+	}
+	// The sweeper (queue and agent timeouts, stalled turns), the console's
+	// hub and the cluster's heartbeat run while serving; they stop, and are
+	// waited for, before the store closes.
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	bg.Go(func() { engine.RunSweeper(bgCtx, sweepEvery) })
 	bg.Go(func() { cons.Run(bgCtx) })
+	if peers != nil {
+		bg.Go(func() { peers.run(bgCtx) })
+	}
 	defer func() {
 		cons.Close()
 		stopBG()

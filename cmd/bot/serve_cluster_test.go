@@ -493,3 +493,65 @@ func TestServeStoreTokenKeyEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestServeClusterModelMismatch: two nodes on one NATS stream whose NLU
+// models differ each count the other in parley_cluster_model_mismatch and
+// warn about it once; both count two nodes.
+func TestServeClusterModelMismatch(t *testing.T) {
+	pg := clusterPostgres(t)
+	nc := clusterNATS(t)
+	model := shoptest.ModelDir(t)
+	other := filepath.Join(t.TempDir(), "other-model")
+	if err := os.CopyFS(other, os.DirFS(model)); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := os.ReadFile(filepath.Join(other, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(meta, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["threshold"] = m["threshold"].(float64) + 0.01 // another calibration: another model
+	if meta, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "meta.json"), meta, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--store", pg, "--events", nc}
+	nodes := startNodes(t,
+		append([]string{"--data-dir", filepath.Join(t.TempDir(), "a"), "--model", model}, common...),
+		append([]string{"--data-dir", filepath.Join(t.TempDir(), "b"), "--model", other}, common...))
+	for i, s := range nodes {
+		var body string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			_, body = s.get(t, "/metrics")
+			if strings.Contains(body, "\nparley_cluster_nodes 2\n") && strings.Contains(body, "\nparley_cluster_model_mismatch 1\n") &&
+				strings.Contains(s.errOut.String(), "another node runs another NLU model") {
+				break
+			}
+		}
+		if !strings.Contains(body, "\nparley_cluster_nodes 2\n") || !strings.Contains(body, "\nparley_cluster_model_mismatch 1\n") {
+			t.Errorf("node %d's cluster metrics:\n%s", i, grepLines(body, "parley_cluster_"))
+		}
+		if n := strings.Count(s.errOut.String(), "another node runs another NLU model"); n != 1 {
+			t.Errorf("node %d warned %d times about the other model, want once:\n%s", i, n, s.errOut)
+		}
+		if !strings.Contains(body, "\nparley_events_published_total ") {
+			t.Errorf("node %d has no NATS event counts", i)
+		}
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
+}

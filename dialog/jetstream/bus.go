@@ -95,6 +95,8 @@ type Bus struct {
 	published, duplicates, dropped  atomic.Uint64
 	delivered, invalid, redelivered atomic.Uint64
 	lastDropLog, lastInvalidLog     atomic.Int64 // unix nanoseconds of the last such log line
+
+	peers peers // what Heartbeat heard (peers.go)
 }
 
 var _ dialog.Events = (*Bus)(nil)
