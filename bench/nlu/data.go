@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	nlpdata "github.com/parleyhq/parley/nlp/dataset"
 )
 
 // outOfScope is the label of out-of-scope items (the CLINC150 convention).
@@ -44,13 +46,24 @@ func (d *dataset) hasOOS() bool {
 	return false
 }
 
-// The two datasets the benchmark knows, by the name -only takes.
+// The datasets the benchmark knows, by the name -only takes, in the order
+// they run.
 var datasetLoaders = []struct {
 	key  string
 	load func(dir string) (*dataset, error)
 }{
 	{"clinc150", loadCLINC150},
 	{"banking77", loadBanking77},
+	{"bitext", loadBitext},
+}
+
+// datasetKeys returns the names -only takes, for messages.
+func datasetKeys() []string {
+	keys := make([]string, len(datasetLoaders))
+	for i, l := range datasetLoaders {
+		keys[i] = l.key
+	}
+	return keys
 }
 
 // loadCLINC150 reads clinc150/data_full.json under dir: train is "train"
@@ -141,6 +154,44 @@ func loadBanking77(dir string) (*dataset, error) {
 		}
 	}
 	return d, nil
+}
+
+// bitextFile is the Bitext customer-support sample under the datasets folder.
+var bitextFile = filepath.Join("bitext_customer_support", "Bitext_Sample_Customer_Support_Training_Dataset.csv")
+
+// loadBitext reads the Bitext customer-support sample under dir with
+// Parley's own loader, so that the peers get exactly the split "bot train"
+// and "bot eval" make of the same file (nlp/dataset.HashSplit: 80/10/10 by a
+// hash of the instruction), not a copy of the rule that could drift. The
+// peers train on the training split; Parley trains on it too and uses the
+// validation split to stop and calibrate. There are no OOS items.
+func loadBitext(dir string) (*dataset, error) {
+	path := filepath.Join(dir, bitextFile)
+	ds, err := nlpdata.Load(path, nlpdata.FormatBitext)
+	if err != nil {
+		return nil, fmt.Errorf("load bitext: %w", err)
+	}
+	if len(ds.Val) == 0 || len(ds.Test) == 0 {
+		return nil, fmt.Errorf("load bitext: %s: %d validation and %d test rows; the hash split needs a larger file", path, len(ds.Val), len(ds.Test))
+	}
+	return &dataset{
+		Name:         "Bitext",
+		Train:        fromParley(ds.Train),
+		Val:          fromParley(ds.Val),
+		Test:         fromParley(ds.Test),
+		ParleyFormat: string(nlpdata.FormatBitext),
+		ParleyTrain:  path,
+		ParleyTest:   path,
+	}, nil
+}
+
+// fromParley converts examples read by Parley's loader.
+func fromParley(exs []nlpdata.Example) []example {
+	out := make([]example, len(exs))
+	for i, e := range exs {
+		out[i] = example{Text: e.Text, Label: e.Intent}
+	}
+	return out
 }
 
 // parseCSV reads a CSV file whose header names a "text" and a "category"

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,10 +11,11 @@ import (
 	"testing"
 )
 
-// datasetsDir finds the public datasets as the project's tests do: env
-// PARLEY_DATASETS, else ../shared/datasets from the repository root. It
-// skips the test when they are missing, and fails it when CI=true.
-func datasetsDir(t testing.TB) string {
+// datasetsDir finds the public dataset file rel as the project's tests do:
+// env PARLEY_DATASETS, else ../shared/datasets from the repository root, and
+// returns the folder. It skips the test when the file is missing, and fails
+// it when CI=true.
+func datasetsDir(t testing.TB, rel string) string {
 	t.Helper()
 	dir := os.Getenv("PARLEY_DATASETS")
 	if dir == "" {
@@ -27,11 +29,11 @@ func datasetsDir(t testing.TB) string {
 		}
 		dir = filepath.Join(filepath.Dir(root), "shared", "datasets")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "clinc150", "data_full.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("datasets missing in CI: %v", err)
 		}
-		t.Skipf("public datasets not found (%v): set PARLEY_DATASETS", err)
+		t.Skipf("public dataset %s not found (%v): set PARLEY_DATASETS", rel, err)
 	}
 	return dir
 }
@@ -158,19 +160,21 @@ func TestParseCSV(t *testing.T) {
 
 // TestLoadDatasets checks the splits the benchmark builds from the real files.
 func TestLoadDatasets(t *testing.T) {
-	dir := datasetsDir(t)
 	tests := []struct {
 		name                   string
+		file                   string // the one whose absence skips the case
 		load                   func(string) (*dataset, error)
 		train, val, test, oosT int
 	}{
 		// CLINC150 full: 15,000 train; 3,000+100 val; 4,500+1,000 test.
-		{"clinc150", loadCLINC150, 15000, 3100, 5500, 1000},
-		{"banking77", loadBanking77, 10003, 0, 3080, 0},
+		{"clinc150", "clinc150/data_full.json", loadCLINC150, 15000, 3100, 5500, 1000},
+		{"banking77", "banking77/test.csv", loadBanking77, 10003, 0, 3080, 0},
+		// Bitext: 4,514 rows split by nlp/dataset.HashSplit.
+		{"bitext", bitextFile, loadBitext, 3585, 456, 473, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := tc.load(dir)
+			d, err := tc.load(datasetsDir(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,8 +196,55 @@ func TestLoadDatasets(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadCLINC150(t.TempDir()); err == nil {
-		t.Error("loading from an empty folder: want an error")
+	for _, l := range datasetLoaders {
+		if _, err := l.load(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s from an empty folder: err = %v, want a not-exist error", l.key, err)
+		}
+	}
+}
+
+// TestLoadBitext checks, on team-written data, that the peers get the split
+// Parley's loader makes and that a file too small to split is refused.
+func TestLoadBitext(t *testing.T) {
+	write := func(t *testing.T, content string) string {
+		t.Helper()
+		dir := t.TempDir()
+		path := filepath.Join(dir, bitextFile)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	const header = "context,role,instruction,intent,response\n"
+	d, err := loadBitext(write(t, header+
+		"cs,va,what is my balance,balance,\"two\nlines\"\n"+ // train
+		"cs,va,card missing,card_lost,x\n"+ // validation
+		"cs,va,i lost my card,card_lost,x\n"+ // test
+		"cs,va,my card was stolen,card_lost,x\n")) // train
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &dataset{
+		Name:         "Bitext",
+		Train:        []example{{"what is my balance", "balance"}, {"my card was stolen", "card_lost"}},
+		Val:          []example{{"card missing", "card_lost"}},
+		Test:         []example{{"i lost my card", "card_lost"}},
+		ParleyFormat: "bitext",
+	}
+	if d.Name != want.Name || d.ParleyFormat != want.ParleyFormat || !slices.Equal(d.Train, want.Train) ||
+		!slices.Equal(d.Val, want.Val) || !slices.Equal(d.Test, want.Test) || d.ParleyTrain != d.ParleyTest {
+		t.Errorf("got %+v\nwant %+v", d, want)
+	}
+
+	if _, err := loadBitext(write(t, header+"cs,va,what is my balance,balance,x\n")); err == nil ||
+		!strings.Contains(err.Error(), "0 validation and 0 test rows") {
+		t.Errorf("a file with only training rows: err = %v", err)
+	}
+	if _, err := loadBitext(write(t, "text,category\nhi,greet\n")); err == nil || !strings.Contains(err.Error(), `no "instruction" column`) {
+		t.Errorf("a file without the Bitext columns: err = %v", err)
 	}
 }
 

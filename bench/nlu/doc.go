@@ -1,8 +1,9 @@
 // Command nlu benchmarks Parley's intent classifier against two peers,
-// fastText and scikit-learn, on CLINC150 (full) and Banking77, in one run on
-// the same splits, and prints one Markdown table.
+// fastText and scikit-learn, on CLINC150 (full), Banking77 and the Bitext
+// customer-support sample, in one run on the same splits, and prints one
+// Markdown table.
 //
-//	go run ./bench/nlu [-datasets DIR] [-only clinc150|banking77] [-skip-parley] [-out FILE]
+//	go run ./bench/nlu [-datasets DIR] [-only clinc150|banking77|bitext] [-skip-parley] [-out FILE]
 //
 // It owns the orchestration only: Parley is trained and evaluated through the
 // real "bot train" and "bot eval --json" commands (the binary is built once),

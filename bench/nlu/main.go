@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,7 +63,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("nlu", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&m.Datasets, "datasets", "", "datasets folder (default $PARLEY_DATASETS, else ../shared/datasets from the repository root)")
-	fs.StringVar(&m.Only, "only", "", "run one dataset: clinc150 or banking77")
+	fs.StringVar(&m.Only, "only", "", "run one dataset: "+strings.Join(datasetKeys(), ", "))
 	fs.BoolVar(&m.SkipParley, "skip-parley", false, "run the peers only")
 	fs.StringVar(&m.Out, "out", "", "also write the table as Markdown to this file")
 	fs.StringVar(&m.Vectors, "vectors", "", "word vectors for the \"Parley + GloVe\" row (default ../shared/embeddings/glove-6b-100d-top50k.bin from the repository root)")
@@ -70,7 +71,7 @@ func (m *Main) ParseFlags(args []string) error {
 	python := fs.String("python", "/usr/bin/python3", "Python interpreter with scikit-learn")
 	fasttext := fs.String("fasttext", "fasttext", "fastText executable")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./bench/nlu [flags]\n\nTrains and evaluates Parley, fastText and scikit-learn on CLINC150 and Banking77 and prints one table.")
+		fmt.Fprintln(fs.Output(), "usage: go run ./bench/nlu [flags]\n\nTrains and evaluates Parley, fastText and scikit-learn on CLINC150, Banking77 and Bitext and prints one table.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,8 +80,8 @@ func (m *Main) ParseFlags(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if m.Only != "" && m.Only != "clinc150" && m.Only != "banking77" {
-		return fmt.Errorf("-only %q: want clinc150 or banking77", m.Only)
+	if keys := datasetKeys(); m.Only != "" && !slices.Contains(keys, m.Only) {
+		return fmt.Errorf("-only %q: want one of %s", m.Only, strings.Join(keys, ", "))
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -130,6 +131,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.preflight(ctx); err != nil {
 		return err
 	}
+	// Load every dataset before any training, so that a missing file stops
+	// the run at once, not after minutes of work on the other datasets.
+	var sets []*dataset
+	for _, l := range datasetLoaders {
+		if m.Only != "" && m.Only != l.key {
+			continue
+		}
+		d, err := l.load(m.Datasets)
+		if err != nil {
+			return fmt.Errorf("%w (set -datasets or PARLEY_DATASETS)", err)
+		}
+		sets = append(sets, d)
+	}
 	tmp, err := os.MkdirTemp("", "parley-bench-nlu-")
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
@@ -152,14 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	var results []result
-	for _, l := range datasetLoaders {
-		if m.Only != "" && m.Only != l.key {
-			continue
-		}
-		d, err := l.load(m.Datasets)
-		if err != nil {
-			return fmt.Errorf("%w (set -datasets or PARLEY_DATASETS)", err)
-		}
+	for _, d := range sets {
 		m.logf("%s: %d train, %d validation, %d test items", d.Name, len(d.Train), len(d.Val), len(d.Test))
 		results = append(results, m.runDataset(ctx, tmp, bot, d)...)
 		if ctx.Err() != nil {

@@ -55,7 +55,17 @@ func TestParseFlags(t *testing.T) {
 				return ""
 			},
 		},
-		{name: "bad -only", args: []string{"-only", "snips"}, wantErr: "want clinc150 or banking77"},
+		{
+			name: "-only bitext",
+			args: []string{"-only", "bitext"},
+			check: func(m *Main) string {
+				if m.Only != "bitext" {
+					return m.Only
+				}
+				return ""
+			},
+		},
+		{name: "bad -only", args: []string{"-only", "snips"}, wantErr: "want one of clinc150, banking77, bitext"},
 		{name: "stray argument", args: []string{"clinc150"}, wantErr: "unexpected arguments"},
 		{name: "help", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
 	}
@@ -131,10 +141,19 @@ func writeTinyDatasets(t *testing.T) string {
 		fmt.Fprintf(&csvTrain, "\"%s\",%s\n", e.Text, strings.ReplaceAll(e.Label, " ", "_"))
 	}
 	csvTest.WriteString("text,category\n\"what is my\nbalance\",check_balance\nhi,__label__greeting\n")
+	// Bitext: the hash split puts every tiny training item but "hello",
+	// "card missing" and "lost card" (validation) and "i lost my card"
+	// (test) in train; "hiya" goes to test.
+	var bitext strings.Builder
+	bitext.WriteString("context,role,instruction,intent,category,response\n")
+	for _, e := range append(train, example{"hiya", "__label__greeting"}) {
+		fmt.Fprintf(&bitext, "cs,va,%s,%s,X,\"a reply\nover two lines\"\n", e.Text, e.Label)
+	}
 	files := map[string]string{
 		"clinc150/data_full.json": string(data),
 		"banking77/train.csv":     csvTrain.String(),
 		"banking77/test.csv":      csvTest.String(),
+		bitextFile:                bitext.String(),
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, name)
@@ -176,7 +195,8 @@ func TestRunEndToEnd(t *testing.T) {
 	for _, row := range []string{
 		"| CLINC150 | fastText | 5 |", "| CLINC150 | scikit-learn | 5 |", "| CLINC150 | Parley | 5 | 100.0 | 100.0 | 100.0 | 50.0 | 75.0 | 0.5 |",
 		"| CLINC150 | Parley + GloVe |", "| Banking77 | fastText | 2 |", "| Banking77 | scikit-learn | 2 |", "| Banking77 | Parley |",
-		"Parley on CLINC150: training took", "Parley + GloVe on Banking77: training took",
+		"| Bitext | fastText | 2 |", "| Bitext | scikit-learn | 2 |", "| Bitext | Parley | 5 | 100.0 | 100.0 | 100.0 |", "| Bitext | Parley + GloVe |",
+		"Parley on CLINC150: training took", "Parley + GloVe on Banking77: training took", "Parley on Bitext: training took",
 	} {
 		if !strings.Contains(table, row) {
 			t.Errorf("table lacks %q:\n%s", row, table)
@@ -190,8 +210,11 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("-out file differs from stdout (%v)", err)
 	}
 	log, _ := os.ReadFile(argLog)
-	if n := strings.Count(string(log), "train "); n != 4 {
-		t.Errorf("bot train ran %d times, want 4 (2 datasets x with/without vectors):\n%s", n, log)
+	if n := strings.Count(string(log), "train "); n != 6 {
+		t.Errorf("bot train ran %d times, want 6 (3 datasets x with/without vectors):\n%s", n, log)
+	}
+	if !strings.Contains(string(log), "eval --model") || !strings.Contains(string(log), "--format bitext --split test --json") {
+		t.Errorf("bot eval was not run on the Bitext file with --format bitext:\n%s", log)
 	}
 }
 
@@ -236,5 +259,32 @@ func TestRunReportsFailure(t *testing.T) {
 	}
 	if err := m.Run(context.Background()); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing datasets: err = %v, want a not-exist error", err)
+	}
+}
+
+// TestRunStopsOnMissingDataset checks that a missing dataset file stops the
+// run before anything is trained on the datasets that are there.
+func TestRunStopsOnMissingDataset(t *testing.T) {
+	_, err := exec.LookPath("fasttext")
+	needTool(t, err == nil, "fasttext")
+	_, ok := sklearnPython()
+	needTool(t, ok, "scikit-learn for /usr/bin/python3")
+
+	dir := writeTinyDatasets(t)
+	if err := os.Remove(filepath.Join(dir, bitextFile)); err != nil {
+		t.Fatal(err)
+	}
+	bot, argLog := fakeBot(t, "{}")
+	var stderr bytes.Buffer
+	m := &Main{Stdout: io.Discard, Stderr: &stderr}
+	if err := m.ParseFlags([]string{"-datasets", dir, "-bot", bot, "-vectors", "/nonexistent"}); err != nil {
+		t.Fatal(err)
+	}
+	err = m.Run(context.Background())
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), bitextFile) {
+		t.Fatalf("err = %v, want a not-exist error naming %s", err, bitextFile)
+	}
+	if log, _ := os.ReadFile(argLog); len(log) != 0 || strings.Contains(stderr.String(), "fastText (train") {
+		t.Errorf("something was trained before the missing file was noticed:\n%s%s", log, stderr.String())
 	}
 }

@@ -18,7 +18,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 			"figures at the model's calibrated threshold, and Parse latency.")
 	modelDir := fs.String("model", "model", "model `directory` written by bot train")
 	data := fs.String("data", "", "labelled data `file` (required)")
-	format := fs.String("format", "auto", "data format: auto, parley, clinc150, csv or rasa")
+	format := fs.String("format", "auto", "data format: auto, parley, clinc150, csv, rasa or bitext")
 	split := fs.String("split", "test", "which split to evaluate: test, val or train; a file without splits (CSV) is evaluated whole")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the readable report")
 	if err := parseFlags(fs, args); err != nil {

@@ -1,6 +1,7 @@
 // Package dataset reads NLU training data: Parley's own YAML format (see
-// FORMAT.md beside this file), CLINC150 JSON, text,category CSV and Rasa
-// nlu.yml (2.x and 3.x), into one Dataset of labelled examples with
+// FORMAT.md beside this file), CLINC150 JSON, text,category CSV, Rasa
+// nlu.yml (2.x and 3.x) and the Bitext customer-support CSV (split
+// 80/10/10 by HashSplit), into one Dataset of labelled examples with
 // annotated entity spans and the domain's entity declarations. Load reads a
 // file, Parse data held in memory; FormatAuto guesses the format from the
 // file name and content.

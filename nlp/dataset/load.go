@@ -24,11 +24,11 @@ func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
 	case "":
 		return FormatAuto, nil
-	case FormatAuto, FormatParley, FormatCLINC150, FormatCSV, FormatRasa:
+	case FormatAuto, FormatParley, FormatCLINC150, FormatCSV, FormatRasa, FormatBitext:
 		return f, nil
 	}
-	return "", fmt.Errorf("parse format %q: want one of %s, %s, %s, %s, %s",
-		s, FormatAuto, FormatParley, FormatCLINC150, FormatCSV, FormatRasa)
+	return "", fmt.Errorf("parse format %q: want one of %s, %s, %s, %s, %s, %s",
+		s, FormatAuto, FormatParley, FormatCLINC150, FormatCSV, FormatRasa, FormatBitext)
 }
 
 // Load reads the training-data file at path in the given format
@@ -77,7 +77,8 @@ func tooBig(name string, size int64) *ParseError {
 // in errors and, with FormatAuto, to guess the format:
 //
 //	.json        CLINC150 JSON
-//	.csv         text,label CSV
+//	.csv         Bitext when the header names an instruction and an intent
+//	             column and no text column, text,label CSV otherwise
 //	.yml, .yaml  Rasa when the top-level mapping has the key "nlu",
 //	             Parley when it has "intents"
 //
@@ -119,6 +120,8 @@ func Parse(name string, data []byte, format Format) (*Dataset, error) {
 		ds, err = parseCLINC150(name, data)
 	case FormatCSV:
 		ds, err = parseCSV(name, data)
+	case FormatBitext:
+		ds, err = parseBitext(name, data)
 	default:
 		return nil, &ParseError{File: name, Reason: fmt.Sprintf("unknown format %q", format)}
 	}
@@ -137,6 +140,9 @@ func parseGuessed(name string, data []byte) (*Dataset, error) {
 	case ".json":
 		return parseCLINC150(name, data)
 	case ".csv":
+		if looksLikeBitext(data) {
+			return parseBitext(name, data)
+		}
 		return parseCSV(name, data)
 	case ".yml", ".yaml":
 	default:

@@ -1,0 +1,160 @@
+package dataset
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"hash/fnv"
+	"io"
+	"slices"
+	"strings"
+)
+
+// FormatBitext is the Bitext customer-support CSV (header context, role,
+// instruction, intent, entity_type, ..., category, tags, response). It ships
+// without a split, so the loader makes one with HashSplit.
+const FormatBitext Format = "bitext"
+
+// Split names one part of a dataset, with the names "bot eval --split" takes.
+type Split string
+
+// The three splits of a dataset.
+const (
+	SplitTrain Split = "train"
+	SplitVal   Split = "val"
+	SplitTest  Split = "test"
+)
+
+// HashSplit assigns a text to the training (80%), validation (10%) or test
+// (10%) split by the FNV-1a 64-bit hash of the text lower-cased (Go's
+// strings.ToLower) with surrounding white space removed: hash mod 10 is 0
+// for test, 1 for validation, anything else for training.
+//
+// A hash rather than a seeded shuffle, so that the split of one message
+// depends on nothing else in the file: every tool that reads the Bitext
+// sample (the loader, bench/nlu, the reply-model commands) puts each message
+// in the same split without sharing a seed or the row order, and copies of
+// one message that differ only in case or outer spaces always land in one
+// split, so a duplicate can never be trained on and then tested on.
+func HashSplit(text string) Split {
+	h := fnv.New64a()
+	io.WriteString(h, strings.ToLower(strings.TrimSpace(text)))
+	switch h.Sum64() % 10 {
+	case 0:
+		return SplitTest
+	case 1:
+		return SplitVal
+	}
+	return SplitTrain
+}
+
+// The two columns a Bitext file must have; other columns are ignored.
+const (
+	bitextTextColumn   = "instruction"
+	bitextIntentColumn = "intent"
+)
+
+// looksLikeBitext reports whether data starts with a CSV header that names
+// an "instruction" and an "intent" column and none of the text columns of
+// the generic CSV format, which then reads the file as FormatBitext.
+func looksLikeBitext(data []byte) bool {
+	header, err := csv.NewReader(bytes.NewReader(data)).Read()
+	if err != nil {
+		return false
+	}
+	var hasText, hasIntent bool
+	for _, h := range header {
+		switch h = strings.ToLower(strings.TrimSpace(h)); {
+		case h == bitextTextColumn:
+			hasText = true
+		case h == bitextIntentColumn:
+			hasIntent = true
+		case slices.Contains(csvTextColumns, h):
+			return false
+		}
+	}
+	return hasText && hasIntent
+}
+
+// parseBitext reads the Bitext customer-support CSV: the text of an example
+// is the "instruction" column and its label the "intent" column, found by
+// header name; the entity columns, the category, the tags and the response
+// are not read. Each row goes to the split HashSplit gives its instruction.
+func parseBitext(name string, data []byte) (*Dataset, error) {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errorAt(name, 0, "empty file")
+		}
+		return nil, csvError(name, err)
+	}
+	header = append([]string(nil), header...) // ReuseRecord recycles it
+	textCol, err := bitextColumn(name, header, bitextTextColumn)
+	if err != nil {
+		return nil, err
+	}
+	intentCol, err := bitextColumn(name, header, bitextIntentColumn)
+	if err != nil {
+		return nil, err
+	}
+
+	ds := &Dataset{Format: FormatBitext}
+	rows := 0
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		rows++
+		line, _ := r.FieldPos(textCol)
+		text := strings.TrimSpace(rec[textCol])
+		if text == "" {
+			return nil, errorAt(name, line, "empty text in column %q", header[textCol])
+		}
+		intentLine, _ := r.FieldPos(intentCol)
+		intent := strings.TrimSpace(rec[intentCol])
+		if err := checkName(intent, "intent"); err != nil {
+			return nil, errorAt(name, intentLine, "column %q: %s", header[intentCol], err)
+		}
+		ex := Example{Text: text, Intent: intent, Line: line}
+		switch HashSplit(text) {
+		case SplitTest:
+			ds.Test = append(ds.Test, ex)
+		case SplitVal:
+			ds.Val = append(ds.Val, ex)
+		default:
+			ds.Train = append(ds.Train, ex)
+		}
+	}
+	if rows > 0 && len(ds.Train) == 0 {
+		// Parse would say "no training examples", which is puzzling for a
+		// file that has rows.
+		return nil, errorAt(name, 0, "no training examples: the hash split put all %d rows in the validation and test splits "+
+			"(a Bitext file is split 80/10/10 by a hash of each instruction; give it more rows)", rows)
+	}
+	return ds, nil
+}
+
+// bitextColumn finds the one header column called want, ignoring case and
+// surrounding spaces.
+func bitextColumn(file string, header []string, want string) (int, error) {
+	col := -1
+	for i, h := range header {
+		if strings.ToLower(strings.TrimSpace(h)) != want {
+			continue
+		}
+		if col >= 0 {
+			return 0, errorAt(file, 1, "the header names the %q column twice (columns %d and %d)", want, col+1, i+1)
+		}
+		col = i
+	}
+	if col < 0 {
+		return 0, errorAt(file, 1, "the header has no %q column (a Bitext file has %q and %q columns)", want, bitextTextColumn, bitextIntentColumn)
+	}
+	return col, nil
+}
