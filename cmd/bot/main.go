@@ -62,6 +62,7 @@ var commands = []command{
 	{"agent", "add, list or remove the console's agents, or set their passwords", runAgent},
 	{"backup", "write a consistent copy of the store", runBackup},
 	{"check", "check the store file and its records, and print what was found", runCheck},
+	{"migrate", "copy a bbolt store into a PostgreSQL database, resumable, verified by counts", runMigrate},
 }
 
 // errUsage means the command line was wrong and the usage has been printed.

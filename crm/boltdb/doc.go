@@ -22,7 +22,9 @@
 //     (crm.ErrSchemaNewer).
 //   - Backup: Backup copies the file consistently while it is in use; Check
 //     verifies the file and the store's invariants; CheckFile runs Check on
-//     a file without opening it for writing.
+//     a file without opening it for writing; ReadAll walks every record
+//     as stored, in one read transaction (walk.go: what "bot migrate"
+//     copies into PostgreSQL).
 //   - A damaged file is refused, never written to: before bbolt maps an
 //     existing file, Open reads its structure with plain reads (verify.go:
 //     the meta pages, that the file holds every page they name, the B+tree

@@ -21,6 +21,11 @@
 // (dialog.Config.Locker): a PostgreSQL advisory lock per conversation, on
 // connections of its own so that held locks cannot starve the store.
 //
+// CopyRecords writes records read from a bbolt store unchanged (ids, seqs,
+// times, password hashes), one batch per transaction, skipping those
+// already there and equal, refusing those that differ (migrate.go: "bot
+// migrate").
+//
 // The tests use PARLEY_TEST_POSTGRES, or postgres://root@127.0.0.1:5432/test
 // (the development machine's): each test works in a schema of its own,
 // dropped at its end. Without a database they skip, except under CI=true,
