@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/clientip"
 )
 
 // conversations counts the stored conversations.
@@ -361,5 +363,50 @@ func TestEmojiOverTheByteLimit(t *testing.T) {
 	}
 	if rated, err := s.engine.Rated(context.Background(), w.ConversationID); err != nil || rated {
 		t.Errorf("rated = %v, %v; want not rated", rated, err)
+	}
+}
+
+// Behind a trusted load balancer each visitor has sockets of their own to
+// open (X-Forwarded-For); without the trust, every visitor is the
+// balancer's address and they share its cap, and a visitor's own
+// X-Forwarded-For never moves them out of it.
+func TestSocketCapBehindProxy(t *testing.T) {
+	t.Parallel()
+	dialFrom := func(s *stack, xff string) int {
+		t.Helper()
+		h := http.Header{"Origin": {s.origin()}, "X-Forwarded-For": {xff}}
+		ws, resp, err := websocket.DefaultDialer.Dial(s.url(), h)
+		if err == nil {
+			t.Cleanup(func() { ws.Close() })
+		}
+		if resp == nil {
+			t.Fatalf("dial: %v", err)
+		}
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name    string
+		trusted string
+		want    []int // for visitors a, a, b, b
+	}{
+		{"trusted proxy: a cap per visitor", "127.0.0.1", []int{101, 429, 101, 429}},
+		{"untrusted: one cap for all", "", []int{101, 429, 429, 429}},
+		{"another proxy trusted: one cap for all", "10.0.0.0/8", []int{101, 429, 429, 429}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxies, err := clientip.Parse(tc.trusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newStack(t, withLimits(Limits{ConnRate: -1, IPRate: -1, MaxIPSockets: 1}),
+				withConfig(func(c *Config) { c.Proxies = proxies }))
+			var got []int
+			for _, xff := range []string{"198.51.100.1", "198.51.100.1", "198.51.100.2", "203.0.113.9, 198.51.100.2"} {
+				got = append(got, dialFrom(s, xff))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("statuses %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

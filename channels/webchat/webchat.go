@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/clientip"
 )
 
 // Engine is the part of the dialog engine the web chat uses.
@@ -71,6 +71,10 @@ type Config struct {
 	// http://127.0.0.1:*, http://[::1]:*) are always allowed.
 	PublicOrigins []string
 	Limits        Limits // zero fields: defaults
+	// Proxies are the proxies (load balancers) whose X-Forwarded-For
+	// names the client the per-address limits count against; nil: none,
+	// the client is the connection's peer.
+	Proxies *clientip.Resolver
 	// Now is the clock of the rate limiters and of new conversations'
 	// tokens; nil: time.Now.
 	Now    func() time.Time
@@ -202,6 +206,7 @@ type Handler struct {
 	idSecret []byte
 	origins  []originPattern
 	limits   Limits
+	proxies  *clientip.Resolver // whose X-Forwarded-For is believed; nil: none
 	now      func() time.Time
 	log      *slog.Logger
 	upgrader websocket.Upgrader
@@ -242,7 +247,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		engine: cfg.Engine, store: cfg.Store, origins: origins, limits: cfg.Limits.withDefaults(),
 		key: append([]byte(nil), cfg.TokenKey...), idSecret: append([]byte(nil), cfg.IdentitySecret...),
-		now: cfg.Now, log: cfg.Logger, conns: make(map[*conn]struct{}), perIP: make(map[string]int),
+		now: cfg.Now, log: cfg.Logger, conns: make(map[*conn]struct{}), perIP: make(map[string]int), proxies: cfg.Proxies,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -295,7 +300,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ip := clientIP(r)
+	ip := h.proxies.IP(r)
 	if refusal, retry := h.admit(ip); refusal != "" {
 		h.mu.Unlock()
 		h.stats.rejected.Add(1)
@@ -370,16 +375,6 @@ func (h *Handler) release(ip string) {
 	if h.perIP[ip]--; h.perIP[ip] <= 0 {
 		delete(h.perIP, ip)
 	}
-}
-
-// clientIP is the address the limits count against: the connection's peer.
-// Forwarded headers are not trusted.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Shutdown stops accepting sockets (new upgrades get 503), lets the messages

@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/dialog/jetstream"
 	"github.com/parleyhq/parley/dialog/triage"
 	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/logonce"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/web"
@@ -90,7 +91,12 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			"10 seconds' worth, at least 20); 0: the default (2), -1: no limit (env PARLEY_IP_HELLO_RATE)")
 	ipMaxSockets := f.Int("ip-max-sockets", 0,
 		"web chat sockets one IP address may hold open at once; 0: the default (100), -1: no limit\n"+
-			"(env PARLEY_IP_MAX_SOCKETS; behind a proxy that hides client addresses, set the ip- limits to -1)")
+			"(env PARLEY_IP_MAX_SOCKETS; behind a proxy, see --trusted-proxies)")
+	trustedProxies := f.String("trusted-proxies", os.Getenv("PARLEY_TRUSTED_PROXIES"),
+		"comma-separated `addresses` or networks (10.0.0.0/8) of the load balancers in front of this\n"+
+			"server (env PARLEY_TRUSTED_PROXIES): a request from one of them counts, for the ip- limits and\n"+
+			"the console's login lockout, against the client its X-Forwarded-For names. Without it,\n"+
+			"every visitor behind a proxy shares the proxy's address and its limits")
 	logLevel := f.String("log-level", envOr("PARLEY_LOG_LEVEL", "info"), "`level` of the logs on stderr: debug, info, warn or error (env PARLEY_LOG_LEVEL)")
 	logJSON := f.Bool("log-json", os.Getenv("PARLEY_LOG_JSON") == "1", "write the logs as JSON lines (env PARLEY_LOG_JSON=1)")
 	queueTimeout := f.Duration("queue-timeout", dialog.DefaultQueueTimeout,
@@ -157,6 +163,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 			return errUsage
 		}
 		hours = h
+	}
+	proxies, err := clientip.Parse(*trustedProxies)
+	if err != nil {
+		fmt.Fprintf(f.Output(), "--trusted-proxies: %v\n", err)
+		return errUsage
 	}
 	logger, err := newLogger(m.Stderr, *logLevel, *logJSON)
 	if err != nil {
@@ -254,7 +265,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	chat, err := webchat.New(webchat.Config{
 		Engine: engine, Store: db.Store, TokenKey: key, IdentitySecret: []byte(*identity),
-		AllowedOrigins: splitList(*origins), PublicOrigins: public, Limits: limits, Logger: logger,
+		AllowedOrigins: splitList(*origins), PublicOrigins: public, Limits: limits, Proxies: proxies, Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -267,7 +278,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	cons, err := console.New(console.Config{
 		Store: db.Store, Engine: engine, Queues: domainQueues(domain), SLA: *sla, SessionTTL: *sessionTTL,
-		AutoAssign: *autoAssign, Logger: logger,
+		AutoAssign: *autoAssign, Proxies: proxies, Logger: logger,
 	})
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -258,7 +257,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.cfg.Now()
-	locked, retry, done, err := c.auth.attempt(r.Context(), now, "account:"+crm.NormalizeEmail(req.Email), "ip:"+clientIP(r))
+	locked, retry, done, err := c.auth.attempt(r.Context(), now, "account:"+crm.NormalizeEmail(req.Email), "ip:"+c.cfg.Proxies.IP(r))
 	switch {
 	case err != nil:
 		httpjson.WriteError(w, http.StatusServiceUnavailable, "unavailable", "request cancelled")
@@ -375,15 +374,4 @@ func checkOrigin(r *http.Request) *httpjson.Error {
 // the proxy before it (X-Forwarded-Proto: https).
 func secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
-
-// clientIP is the address failed logins count against: the connection's
-// peer. Forwarded headers are not trusted, so behind a proxy every login
-// counts against the proxy's address.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

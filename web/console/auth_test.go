@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/crm"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/httpjson"
 )
 
@@ -144,6 +145,30 @@ func TestLoginLockout(t *testing.T) {
 		r.RemoteAddr = "203.0.113.9:4000"
 		if rec := f.serve(r); rec.Code != http.StatusOK {
 			t.Fatalf("login from another address: %d %s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("address behind a trusted proxy", func(t *testing.T) {
+		// Failures count against the client the load balancer names,
+		// not against the balancer, which every agent shares.
+		f := newFixture(t)
+		proxies, err := clientip.Parse("10.0.0.0/8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.console.cfg.Proxies = proxies
+		viaProxy := func(client, body string) *http.Request {
+			r := request(http.MethodPost, "/console/api/login", body)
+			r.RemoteAddr = "10.0.0.2:4000"
+			r.Header.Set("X-Forwarded-For", client)
+			return r
+		}
+		for i := range maxFailures {
+			wantError(t, f.serve(viaProxy("198.51.100.7", loginBody("x"+strconv.Itoa(i)+"@example.com", "wrong password!"))),
+				http.StatusUnauthorized, httpjson.CodeUnauthorized)
+		}
+		wantError(t, f.serve(viaProxy("198.51.100.7", loginBody(carol, password))), http.StatusTooManyRequests, codeTooManyAttempts)
+		if rec := f.serve(viaProxy("198.51.100.8", loginBody(carol, password))); rec.Code != http.StatusOK {
+			t.Fatalf("login of another client through the same proxy: %d %s", rec.Code, rec.Body)
 		}
 	})
 	t.Run("simultaneous correct logins from one address", func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/internal/static"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,9 @@ import (
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
+	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/httpjson"
+	"github.com/parleyhq/parley/internal/static"
 )
 
 //go:embed static
@@ -63,6 +64,10 @@ type Config struct {
 	// AutoAssign gives waiting conversations to the online agents who
 	// serve their queue, the one with the fewest open conversations first.
 	AutoAssign bool
+	// Proxies are the proxies (load balancers) whose X-Forwarded-For
+	// names the client that failed logins count against; nil: none, the
+	// client is the connection's peer.
+	Proxies *clientip.Resolver
 	// Now is the clock; nil: time.Now. Its location is the one "today"
 	// (the Resolved view, the Today page) is counted in.
 	Now    func() time.Time
