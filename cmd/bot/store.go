@@ -59,6 +59,15 @@ func addStoreFlags(f *flag.FlagSet) storeFlags {
 	}
 }
 
+// addStoreFlag adds --store alone, for the commands that read the store
+// but publish no events (train-routing, train-satisfaction).
+func addStoreFlag(f *flag.FlagSet) storeFlags {
+	return storeFlags{f: f, store: f.String("store", "",
+		"`PATH|URL` of the CRM store to read (env PARLEY_STORE): empty, DATA-DIR/parley.db; a bbolt\n"+
+			"file path; or postgres://USER@HOST:PORT/DB, the database serve nodes share"),
+		events: new(string)}
+}
+
 // storeSpec is what --store and --events name.
 type storeSpec struct {
 	boltPath    string // a bbolt file; "" with pgURL

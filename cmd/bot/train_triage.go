@@ -18,6 +18,7 @@ import (
 // triageFlags are the flags train-routing and train-satisfaction share.
 type triageFlags struct {
 	dataDir, modelDir, domain *string
+	store                     storeFlags
 	folds                     *int
 	seed                      *uint64
 }
@@ -25,6 +26,7 @@ type triageFlags struct {
 func addTriageFlags(fs *flag.FlagSet) triageFlags {
 	return triageFlags{
 		dataDir:  dataDirFlag(fs),
+		store:    addStoreFlag(fs),
 		modelDir: fs.String("model-dir", "", "model `directory`: its NLU model parses stored messages that lack a parse, and the new model is written there (default: DATA-DIR/model)"),
 		domain:   fs.String("domain", os.Getenv("PARLEY_DOMAIN"), "domain `file` whose frustration cues the models count, as \"bot serve\" uses it (env PARLEY_DOMAIN; default: the embedded demo shop)"),
 		folds:    fs.Int("folds", 5, "cross-validation folds"),
@@ -32,12 +34,12 @@ func addTriageFlags(fs *flag.FlagSet) triageFlags {
 	}
 }
 
-const triageAbout = "The store is DATA-DIR/parley.db (a new one is seeded with the demo shop and its\n" +
-	"SYNTHETIC history of past conversations). Messages stored without an NLU parse\n" +
-	"(imported history) are parsed with the NLU model in MODEL-DIR, which is trained\n" +
-	"from the embedded demo data first when MODEL-DIR is the default and has none.\n" +
-	"The store allows one process: stop \"bot serve\" first, then restart it to load\n" +
-	"the new model."
+const triageAbout = "The store is DATA-DIR/parley.db or --store (a new one is seeded with the demo shop\n" +
+	"and its SYNTHETIC history of past conversations). Messages stored without an NLU\n" +
+	"parse (imported history) are parsed with the NLU model in MODEL-DIR, which is\n" +
+	"trained from the embedded demo data first when MODEL-DIR is the default and has none.\n" +
+	"A bbolt store allows one process: stop \"bot serve\" first. A PostgreSQL store is read\n" +
+	"while the nodes serve. Restart the server (every node) to load the new model."
 
 func runTrainRouting(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("train-routing", "[--data-dir DIR] [--model-dir DIR] [--domain FILE] [--model tree|logreg|svm|auto] [--folds 5] [--seed N]",
@@ -136,7 +138,11 @@ func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Datase
 	if *f.folds < 2 {
 		return nil, "", nil, fmt.Errorf("--folds %d: want 2 or more", *f.folds)
 	}
-	nlu, dir, db, err := openModelAndStore(ctx, m, *f.dataDir, *f.modelDir)
+	sp, err := f.store.spec(*f.dataDir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	nlu, dir, db, err := openServeModelAndStore(ctx, m, *f.dataDir, *f.modelDir, sp)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -150,7 +156,7 @@ func readTriageData(ctx context.Context, m *Main, f triageFlags) (*triage.Datase
 		return nil, "", nil, err
 	}
 	fmt.Fprintf(m.Stdout, "read %d resolved conversations from %s; parsed %d stored messages with the NLU model in %s\n",
-		len(ds.Conversations), filepath.Join(*f.dataDir, storeFile), ds.Parsed, dir)
+		len(ds.Conversations), db.name, ds.Parsed, dir)
 	return ds, dir, domain, nil
 }
 

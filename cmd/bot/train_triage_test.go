@@ -153,3 +153,24 @@ func TestTrainTriageStoreInUse(t *testing.T) {
 		t.Errorf("a model was written: %v", err)
 	}
 }
+
+// TestTrainTriagePostgres: the routing model of a cluster is trained from
+// its PostgreSQL store (seeded with the demo shop's history on first use),
+// with the store named in the output.
+func TestTrainTriagePostgres(t *testing.T) {
+	pg := clusterPostgres(t)
+	dir := t.TempDir()
+	model := trainTiny(t, dir)
+	domain := writeTinyDomain(t, dir, shoptest.Domain(t).Policy.FrustrationCues)
+	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", filepath.Join(dir, "data"), "--store", pg,
+		"--model-dir", model, "--domain", domain, "--folds", "3")
+	if code != 0 {
+		t.Fatalf("train-routing exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "resolved conversations from PostgreSQL") || !strings.Contains(out, "wrote "+filepath.Join(model, triage.RoutingFile)) {
+		t.Errorf("train-routing on PostgreSQL:\n%s", out)
+	}
+	if strings.Contains(out+errOut, "password") {
+		t.Errorf("the output shows a password:\n%s\n%s", out, errOut)
+	}
+}
