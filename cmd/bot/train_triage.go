@@ -42,7 +42,7 @@ const triageAbout = "The store is DATA-DIR/parley.db or --store (a new one is se
 	"while the nodes serve. Restart the server (every node) to load the new model."
 
 func runTrainRouting(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("train-routing", "[--data-dir DIR] [--model-dir DIR] [--domain FILE] [--model tree|logreg|svm|auto] [--folds 5] [--seed N]",
+	fs := m.flagSet("train-routing", "[--data-dir DIR] [--store PATH|URL] [--model-dir DIR] [--domain FILE] [--model tree|logreg|svm|auto] [--folds 5] [--seed N]",
 		"Learns the queue and priority agents gave handed-off conversations, from the CRM's\n"+
 			"resolved conversations, prints k-fold cross-validated accuracy and macro-F1 next\n"+
 			"to the majority-class baseline, and writes MODEL-DIR/"+triage.RoutingFile+". \"bot serve\"\n"+
@@ -94,7 +94,7 @@ func printTarget(w io.Writer, what string, r triage.TargetReport) {
 }
 
 func runTrainSatisfaction(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("train-satisfaction", "[--data-dir DIR] [--model-dir DIR] [--domain FILE] [--folds 5] [--seed N]",
+	fs := m.flagSet("train-satisfaction", "[--data-dir DIR] [--store PATH|URL] [--model-dir DIR] [--domain FILE] [--folds 5] [--seed N]",
 		"Learns the chance that a conversation ends with a rating of 1 or 2, from every\n"+
 			"customer message of the CRM's rated conversations, prints k-fold cross-validated\n"+
 			"AUC and Brier score next to the base rate, chooses the risk at which the bot hands\n"+
