@@ -20,7 +20,8 @@
 // replies, the change of state and the mark that the message is answered
 // in one store write (crm.ConversationStore.CommitTurn). A message that was
 // acknowledged but never answered (the process died in between) is answered
-// on its resend or by AnswerPending when the server starts, once. The
+// on its resend, by AnswerPending when the server starts, or by Sweep on
+// any node once it has waited Config.StallTimeout; once. The
 // policy:
 //
 //   - an order number or an e-mail address from a visitor who is not
@@ -35,6 +36,11 @@
 //     not fit; "no" abandons a form (except at its confirmation);
 //   - an answer to a clarifying question resumes the intent it was about,
 //     and so does the proof of who the visitor is;
+//   - a visitor who gives their name ("I'm Maria") is greeted by it, and
+//     the name is kept in the slot "name" and in a customer record that
+//     has none, never over one (name.go);
+//   - "what other orders do I have?" (action list_orders) lists a verified
+//     customer's latest orders;
 //   - small talk whose words say goodbye (Policy.ClosingCues: "thanks, bye")
 //     runs the domain's resolve intent, as "bye" does;
 //   - out-of-scope messages are said to be so; two close intents get a

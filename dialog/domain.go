@@ -16,6 +16,7 @@ import (
 const (
 	ActionNone        = ""             // reply with the intent's responses
 	ActionLookupOrder = "lookup_order" // answer from the customer's orders
+	ActionListOrders  = "list_orders"  // list the customer's latest orders
 	ActionTicket      = "create_ticket"
 	ActionCancelOrder = "cancel_order" // cancels only after an explicit yes
 	ActionHandoff     = "handoff"
@@ -120,6 +121,7 @@ var defaultMessages = map[string][]string{
 var actionKeys = map[string][]string{
 	ActionNone:        {"default"},
 	ActionLookupOrder: {"default", "not_found", "no_orders"},
+	ActionListOrders:  {"default", "no_orders"},
 	ActionTicket:      {"created", "existing_ticket"},
 	ActionCancelOrder: {"cancelled", "kept"},
 	ActionHandoff:     nil,
@@ -133,7 +135,7 @@ var templateVars = map[string]bool{
 	"first_name": true, "name": true, "value": true, "queue": true, "options": true,
 	"order.id": true, "order.status": true, "order.carrier": true, "order.tracking": true,
 	"order.placed": true, "order.shipped": true, "order.delivered": true, "order.total": true,
-	"order.items": true, "ticket.id": true, "ticket.subject": true, "ticket.status": true,
+	"order.items": true, "orders": true, "ticket.id": true, "ticket.subject": true, "ticket.status": true,
 }
 
 var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)

@@ -26,7 +26,7 @@ const (
 )
 
 // smallTalk are intents whose repetition is normal and never offers a person.
-var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge"}
+var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge", intentGiveName}
 
 // Intent names the policy treats specially when the domain has them.
 const (
@@ -178,6 +178,9 @@ func (t *turn) policy(ctx context.Context) error {
 		// A fact given on its own ("1042"): the visitor wants to be known.
 		return t.askProof(ctx, "")
 	}
+	if done, err := t.introduce(ctx); done || err != nil { // name.go
+		return err
+	}
 	if !t.res.InScope {
 		t.say(t.msg("out_of_scope"), nil)
 		t.act("out_of_scope")
@@ -316,6 +319,8 @@ func (t *turn) runIntent(ctx context.Context, name string) error {
 	switch it.Action {
 	case ActionLookupOrder:
 		err = t.lookupOrder(ctx, it, t.entity("order_id"))
+	case ActionListOrders:
+		err = t.listOrders(ctx, it)
 	case ActionTicket:
 		err = t.ticket(ctx, it)
 	case ActionHandoff:
@@ -395,6 +400,25 @@ func (t *turn) lookupOrder(ctx context.Context, it *Intent, orderID string) erro
 	v := vars{}
 	v.order(o, t.now)
 	t.respond(it, string(o.Status), v)
+	return nil
+}
+
+// listOrders names the customer's latest orders (crm.HistoryOrders at
+// most), newest first, each with its status and day: "what other orders do
+// I have?".
+func (t *turn) listOrders(ctx context.Context, it *Intent) error {
+	t.act(ActionListOrders)
+	s, err := t.situation(ctx)
+	if err != nil {
+		return err
+	}
+	if len(s.Orders) == 0 {
+		t.respond(it, "no_orders", nil)
+		return nil
+	}
+	v := vars{}
+	v.orders(s.Orders, t.now)
+	t.respond(it, "default", v)
 	return nil
 }
 

@@ -66,6 +66,27 @@ func (v vars) order(o *crm.Order, now time.Time) {
 	v["order.items"] = strings.Join(items, ", ")
 }
 
+// orders sets {orders}: "1042 (shipped yesterday), 1038 (delivered on 2
+// March)", each order with its status and the day of it.
+func (v vars) orders(os []crm.Order, now time.Time) {
+	var parts []string
+	for _, o := range os {
+		day := relativeDay(o.PlacedAt, now)
+		switch o.Status {
+		case crm.OrderShipped:
+			day = relativeDay(o.ShippedAt, now)
+		case crm.OrderDelivered:
+			day = relativeDay(o.DeliveredAt, now)
+		}
+		if day == "" {
+			parts = append(parts, fmt.Sprintf("%s (%s)", o.ID, o.Status))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%s %s)", o.ID, o.Status, day))
+		}
+	}
+	v["orders"] = strings.Join(parts, ", ")
+}
+
 func (v vars) ticket(t *crm.Ticket) {
 	if t == nil {
 		return

@@ -63,7 +63,7 @@ const (
 // anyone; a webhook sees the customer only once they are verified.
 func (d *Domain) needsProof(it *Intent) bool {
 	switch it.Action {
-	case ActionLookupOrder, ActionTicket, ActionCancelOrder:
+	case ActionLookupOrder, ActionListOrders, ActionTicket, ActionCancelOrder:
 		return true
 	}
 	fo := d.Forms[it.Form]

@@ -10,7 +10,7 @@ import (
 )
 
 // smallTalk intents are not counted as repeated requests.
-var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge"}
+var smallTalk = []string{"greet", "goodbye", "thanks", "affirm", "deny", "how_are_you", "bot_challenge", "give_name"}
 
 // Fixed one-hot vocabularies: every tier and channel Parley knows, so that a
 // model trained without, say, platinum customers still has the column.

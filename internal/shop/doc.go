@@ -4,9 +4,10 @@
 // and compiled into the binary, so that "bot serve" understands customers on a
 // fresh machine with no files to download.
 //
-// nlu.yml, in the Parley YAML format, holds 31 intents (orders, delivery,
-// returns, refunds, payment, invoices, account, products, complaints and
-// feedback, a human agent, and small talk), out-of-scope examples under the
+// nlu.yml, in the Parley YAML format, holds 33 intents (orders and the list
+// of them, delivery, returns, refunds, payment, invoices, account,
+// products, complaints and feedback, a human agent, small talk, and a
+// customer giving their name), out-of-scope examples under the
 // intent "oos", a held-out validation section, and the entities order_id
 // (4 to 6 digits), email and product (a lookup table of the catalogue with
 // synonyms). Its header explains the format and where the line between

@@ -29,14 +29,14 @@ const (
 // header of nlu.yml says where each one ends): removing or renaming one must
 // fail here, not in a conversation.
 var requiredIntents = []string{
-	"order_status", "cancel_order", "change_order",
+	"order_status", "list_orders", "cancel_order", "change_order",
 	"delivery_time", "delivery_problem", "change_address", "shipping_options",
 	"return_item", "return_policy", "refund_status", "request_refund",
 	"payment_methods", "payment_problem", "get_invoice",
 	"reset_password", "login_problem", "update_account", "delete_account",
 	"product_availability", "product_info", "warranty",
 	"complaint", "give_feedback", "human_agent",
-	"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "how_are_you",
+	"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "how_are_you", "give_name",
 }
 
 // parsed is the embedded file, parsed once for all tests, which only read it.

@@ -19,7 +19,8 @@ var (
 // into Result.Text, so that []rune(text)[Start:End] spells Text.
 type Entity struct {
 	// Type is a built-in type ("email", "phone", "order_id", "money",
-	// "date") or the name of an entity declared in the training data.
+	// "date", "name") or the name of an entity declared in the training
+	// data.
 	Type  string `json:"type"`
 	Text  string `json:"text"`  // as written in the message
 	Value string `json:"value"` // normalised value ("30.00 EUR", "2026-03-03", a synonym's canonical value)

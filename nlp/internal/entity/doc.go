@@ -27,6 +27,11 @@
 //     followed by one or two digits is the decimal point.
 //   - date: "YYYY-MM-DD" in Options.Location, computed from the now passed
 //     to Extract.
+//   - name: the name a customer introduces themselves with ("my name is
+//     carlos" -> "Carlos", "Hi, I'm Maria", "this is Priya from Leeds",
+//     "Carlos here", "call me Al"), each word capitalised; one or two words,
+//     found by the phrase around them and a stop list of common words
+//     ("I'm fine" is no name). See name.go.
 //   - declared entities: a Pattern match is its own value; a lookup value
 //     reports the value as declared; a synonym variant reports its canonical
 //     value, and so does a declared value that is also a variant.
@@ -76,7 +81,7 @@
 // Extract never returns two overlapping entities. Among overlapping
 // candidates the longer span (in runes) wins; between spans of equal length
 // the type priority decides: declared entities (in the order declared), then
-// email, money, date, phone, order_id. So "order 5551234567" is one order_id
+// email, money, date, phone, order_id, name. So "order 5551234567" is one order_id
 // (its span includes the marker) and "2026-03-03" is a date, never a phone.
 //
 // # Input

@@ -20,6 +20,7 @@ const (
 	TypeOrderID = "order_id"
 	TypeMoney   = "money"
 	TypeDate    = "date"
+	TypeName    = "name" // a customer's own name, as they introduce themselves (name.go)
 )
 
 // Errors returned by New, wrapped with the entity they concern; test them
@@ -140,6 +141,7 @@ const (
 	prioDate
 	prioPhone
 	prioOrder
+	prioName
 )
 
 // cand is a candidate entity in byte offsets.
@@ -208,6 +210,7 @@ func (x *Extractor) Extract(text string, now time.Time) []Entity {
 	clock := clock{now: now, loc: x.loc}
 
 	x.scanWords(&c, &clock)
+	scanNames(&c)
 	if f.hasAt {
 		scanEmails(&c)
 	}
