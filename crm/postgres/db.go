@@ -78,6 +78,12 @@ func Open(ctx context.Context, url string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default, the CPU count (4 at least), queues a node's
+		// store calls behind a few commits waiting on the disk: every turn
+		// makes three, mostly waiting on PostgreSQL, not on this CPU.
+		cfg.MaxConns = DefaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
@@ -96,6 +102,14 @@ func Open(ctx context.Context, url string, opts *Options) (*DB, error) {
 	}
 	return db, nil
 }
+
+// DefaultMaxConns is the store's connections per process unless the URL
+// sets pool_max_conns: enough that commits waiting on PostgreSQL's disk
+// do not queue the turns behind them. With the turn locks' own
+// connections (TurnLockConns at most, about one per turn running) a node
+// needs up to 32, so three nodes fit PostgreSQL's default max_connections
+// of 100; raise it (or set pool_max_conns lower) for more nodes.
+const DefaultMaxConns = 16
 
 // Close releases the connections; every method fails with crm.ErrClosed
 // after it.

@@ -15,7 +15,7 @@ import (
 // TurnLockConns is the most connections a TurnLocker opens: one per key
 // held or waited for at once by this process. A Lock beyond it waits for a
 // connection (or for ctx).
-const TurnLockConns = 32
+const TurnLockConns = 16
 
 // turnUnlockTimeout bounds an unlock; a connection that does not answer in
 // time is closed, which drops its lock too.
