@@ -68,7 +68,7 @@ func TestTrainEvalParse(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train exit %d: %s %s", code, out, errOut)
 	}
-	for _, want := range []string{"epoch", "val accuracy", "wrote"} {
+	for _, want := range []string{"epoch", "val accuracy", "wrote", "peak memory: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -39,6 +40,15 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	watch := startMemWatch(os.Getenv(memProfileEnv))
+	defer watch.stop()
+	if path := os.Getenv(cpuProfileEnv); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	fmt.Fprintf(m.Stdout, "training on %s (%s): %d training, %d validation examples\n", *data, ds.Format, len(ds.Train), len(ds.Val))
 	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{
 		Seed:      *seed,
@@ -59,6 +69,15 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 			o.Threshold, 100*o.InScopeAccuracy, 100*o.Recall)
 	}
 	fmt.Fprintf(m.Stdout, "\nwrote %s in %.1fs\n", filepath.Clean(*out), meta.TrainSeconds)
+	heap, err := watch.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "peak memory: %d MiB heap in use", heap>>20)
+	if hwm, ok := peakRSS(); ok {
+		fmt.Fprintf(m.Stdout, ", %d MiB resident (VmHWM)", hwm>>20)
+	}
+	fmt.Fprintln(m.Stdout)
 	return nil
 }
 

@@ -9,13 +9,24 @@ import "math"
 // the steps it missed are applied at once, since with a zero gradient m
 // decays by b1 and v by b2 per step, and the missed movement is a sum of
 // known terms. (The only approximation: eps is added to sqrt(v) once.)
+//
+// It keeps sqrt(v) rather than v: the catch-up needs the root of the old v
+// and the step that of the new one, and a square is cheaper than a root.
+// With the two moves of a catching-up row summed over one division, a
+// weight costs one square root and one division per step: those two share
+// one slow unit of the processor, and Adam was half the time of training.
+//
+// The two moments of a weight lie side by side in ms, so that a step reads
+// two arrays (the table and ms) rather than three: Adam is bound by memory
+// more than by arithmetic once it takes one root a weight.
 type lazyAdam struct {
-	w, m, v []float32 // the table and its moments, [rows, dim]
-	last    []int     // per row: the step it was last brought up to date
-	t       int       // steps taken
-	sizes   []float64 // sizes[t] is the bias-corrected step size at step t
-	dim     int
-	lr      float64
+	w     []float32 // the table, [rows, dim]
+	ms    []float32 // per weight: its first moment m and the root s of its second, [rows, dim, 2]
+	last  []int     // per row: the step it was last brought up to date
+	t     int       // steps taken
+	sizes []float64 // sizes[t] is the bias-corrected step size at step t
+	dim   int
+	lr    float64
 
 	// missed[k] is the movement factor of k missed steps that end at step
 	// missedEnd (see catchUp), for k below missedWindow.
@@ -46,7 +57,7 @@ func powers(b float64) []float32 {
 
 func newLazyAdam(w []float32, dim int, lr float64) lazyAdam {
 	return lazyAdam{
-		w: w, m: make([]float32, len(w)), v: make([]float32, len(w)),
+		w: w, ms: make([]float32, 2*len(w)),
 		last: make([]int, len(w)/dim), dim: dim, lr: lr, missedEnd: -1,
 	}
 }
@@ -69,28 +80,35 @@ func (a *lazyAdam) step(rows []int32, grad []float32) {
 		off := int(r) * a.dim
 		g := grad[p*a.dim : (p+1)*a.dim]
 		// Slices of one length let the compiler drop the bounds checks.
-		w, m, v := a.w[off:off+len(g)], a.m[off:off+len(g)], a.v[off:off+len(g)]
+		w, ms := a.w[off:off+len(g)], a.ms[2*off:2*(off+len(g))]
 		if scale, d1, d2, ok := a.catchUp(int(r), a.t-1); ok {
+			// w moves by -scale*m/(s+eps) for the missed steps, then by
+			// -lr*m'/(s'+eps) for this one: one division for both.
 			b1, b2 := adamB1*d1, adamB2*d2
 			for j, gj := range g {
-				mj, vj := m[j], v[j]
-				wj := w[j] - scale*mj/(float32(math.Sqrt(float64(vj)))+adamEps)
-				mj = b1*mj + (1-adamB1)*gj
-				vj = b2*vj + (1-adamB2)*gj*gj
-				m[j], v[j] = mj, vj
-				w[j] = wj - lr*mj/(float32(math.Sqrt(float64(vj)))+adamEps)
+				p := ms[2*j : 2*j+2 : 2*j+2]
+				mj, sj := p[0], p[1]
+				mn := b1*mj + (1-adamB1)*gj
+				sn := sqrt32(b2*sj*sj + (1-adamB2)*gj*gj)
+				p[0], p[1] = mn, sn
+				den, denN := sj+adamEps, sn+adamEps
+				w[j] -= (scale*mj*denN + lr*mn*den) / (den * denN)
 			}
 		} else {
 			for j, gj := range g {
-				mj := adamB1*m[j] + (1-adamB1)*gj
-				vj := adamB2*v[j] + (1-adamB2)*gj*gj
-				m[j], v[j] = mj, vj
-				w[j] -= lr * mj / (float32(math.Sqrt(float64(vj))) + adamEps)
+				p := ms[2*j : 2*j+2 : 2*j+2]
+				mj := adamB1*p[0] + (1-adamB1)*gj
+				sj := sqrt32(adamB2*p[1]*p[1] + (1-adamB2)*gj*gj)
+				p[0], p[1] = mj, sj
+				w[j] -= lr * mj / (sj + adamEps)
 			}
 		}
 		a.last[r] = a.t
 	}
 }
+
+// sqrt32 is the square root in single precision (one SQRTSS on amd64).
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // catchUp says how row r moves over the zero-gradient steps from
 // a.last[r]+1 to upTo, and marks it up to date there: w moves by
@@ -149,11 +167,13 @@ func (a *lazyAdam) sync() {
 			continue
 		}
 		off := r * a.dim
-		w, m, v := a.w[off:off+a.dim], a.m[off:off+a.dim], a.v[off:off+a.dim]
+		w, ms := a.w[off:off+a.dim], a.ms[2*off:2*(off+a.dim)]
+		ds := sqrt32(d2) // v decays by d2, its root by sqrt(d2)
 		for j := range w {
-			w[j] -= scale * m[j] / (float32(math.Sqrt(float64(v[j]))) + adamEps)
-			m[j] *= d1
-			v[j] *= d2
+			p := ms[2*j : 2*j+2 : 2*j+2]
+			w[j] -= scale * p[0] / (p[1] + adamEps)
+			p[0] *= d1
+			p[1] *= ds
 		}
 	}
 }

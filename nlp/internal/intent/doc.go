@@ -8,15 +8,21 @@
 // layer over the sparse features plus a ReLU hidden layer over a weighted bag
 // of feature embeddings; its hidden layer is the sentence embedding.
 //
-// Training builds Gorgonia graphs that compute the loss and all gradients.
-// Gorgonia's ByIndices has a dense gradient, which for a table of tens of
-// thousands of rows would make every step touch the whole table; so each
-// graph sees only the rows the batch uses, copied in, and the trainer applies
-// their gradients with a lazy Adam that is exact to dense Adam (see
-// lazyAdam). Inference is a plain-Go forward pass over the same weights;
-// tests check it against the graph, check the graph's gradients numerically
-// on tables past 256 rows (where Gorgonia's Slice bug would strike; this
-// package uses no Slice), and check that a batch can be overfitted.
+// Training runs one Gorgonia graph per network, built once and reused for
+// every batch, that computes the loss and the gradients of everything from
+// the bags (the TF-IDF weighted sums of feature rows) on: the bias, the
+// ReLU layer, the output layer, the softmax. The bags themselves are
+// computed in Go from the rows a batch uses, and their gradients scattered
+// back to those rows, because a bag is a sparse linear map that Gorgonia
+// can only express densely: its ByIndices has a dense gradient, and its
+// output is a [sentences x length x width] tensor per shape of batch, which
+// once made training CLINC150 hold some fifty graphs and peak at 5 GB. A
+// lazy Adam, exact to dense Adam (see lazyAdam), then updates only the
+// rows the batch used. Inference is a plain-Go forward pass over the same
+// weights; tests check it against the graph, check the gradients of every
+// weight numerically on tables past 256 rows (where Gorgonia's Slice bug
+// would strike; this package uses no Slice), and check that a batch can be
+// overfitted.
 //
 // An Ensemble averages the logits of nets trained with different seeds.
 // Their feature tables are rounded to half precision after training and
@@ -24,5 +30,5 @@
 // between training and loading.
 //
 // Caveats: a Net is read-only after training and safe for concurrent use; a
-// trainer and its graphs belong to one goroutine.
+// trainer and its graph belong to one goroutine.
 package intent

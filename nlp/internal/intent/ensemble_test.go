@@ -2,6 +2,7 @@ package intent
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -30,6 +31,28 @@ func TestHalfPrecision(t *testing.T) {
 	for h := uint16(0); h < 0x7c00; h++ {
 		if got := floatToHalf(halfToFloat(h)); got != h {
 			t.Fatalf("half %#04x came back as %#04x", h, got)
+		}
+	}
+}
+
+// TestSnapshotIsHalfPrecision checks that the best weights Train keeps
+// come back as the rounded net: the copy holds the tables in half
+// precision, and rounding is what Train does to its result anyway.
+func TestSnapshotIsHalfPrecision(t *testing.T) {
+	_, n := tinyNet(t, 8, 2)
+	for i := range n.E { // values that half precision does not hold exactly
+		n.E[i] += 1e-4 * float32(i%7)
+	}
+	want := &Net{E: slices.Clone(n.E), L: slices.Clone(n.L), B1: slices.Clone(n.B1), W2: slices.Clone(n.W2), B2: slices.Clone(n.B2)}
+	want.roundHalf()
+	s := (*snapshot)(nil).take(n)
+	for i := range n.E { // training goes on after the snapshot
+		n.E[i], n.L[i%len(n.L)], n.W2[i%len(n.W2)] = 5, 5, 5
+	}
+	s.restore(n)
+	for name, pair := range map[string][2][]float32{"E": {n.E, want.E}, "L": {n.L, want.L}, "B1": {n.B1, want.B1}, "W2": {n.W2, want.W2}, "B2": {n.B2, want.B2}} {
+		if !slices.Equal(pair[0], pair[1]) {
+			t.Errorf("%s restored from the snapshot differs from the rounded net", name)
 		}
 	}
 }

@@ -83,24 +83,46 @@ func (n *Net) Forward(v Vector, z, logits []float32) {
 	}
 }
 
-// clone returns a deep copy of the weights.
-func (n *Net) clone() *Net {
-	c := *n
-	c.E = append([]float32(nil), n.E...)
-	c.L = append([]float32(nil), n.L...)
-	c.B1 = append([]float32(nil), n.B1...)
-	c.W2 = append([]float32(nil), n.W2...)
-	c.B2 = append([]float32(nil), n.B2...)
-	return &c
+// snapshot is a copy of a Net's weights with the feature tables in half
+// precision, which is how Train returns them: keeping the best weights so
+// far this way costs half the memory of a full copy and loses nothing.
+type snapshot struct {
+	E, L       []uint16
+	B1, W2, B2 []float32
 }
 
-// copyFrom overwrites the weights of n with those of o (same shapes).
-func (n *Net) copyFrom(o *Net) {
-	copy(n.E, o.E)
-	copy(n.L, o.L)
-	copy(n.B1, o.B1)
-	copy(n.W2, o.W2)
-	copy(n.B2, o.B2)
+// take copies the weights of n into s, allocated when s is nil, and returns
+// s.
+func (s *snapshot) take(n *Net) *snapshot {
+	if s == nil {
+		s = &snapshot{
+			E: make([]uint16, len(n.E)), L: make([]uint16, len(n.L)),
+			B1: make([]float32, len(n.B1)), W2: make([]float32, len(n.W2)), B2: make([]float32, len(n.B2)),
+		}
+	}
+	for i, x := range n.E {
+		s.E[i] = floatToHalf(x)
+	}
+	for i, x := range n.L {
+		s.L[i] = floatToHalf(x)
+	}
+	copy(s.B1, n.B1)
+	copy(s.W2, n.W2)
+	copy(s.B2, n.B2)
+	return s
+}
+
+// restore overwrites the weights of n with those of s (same shapes).
+func (s *snapshot) restore(n *Net) {
+	for i, h := range s.E {
+		n.E[i] = halfToFloat(h)
+	}
+	for i, h := range s.L {
+		n.L[i] = halfToFloat(h)
+	}
+	copy(n.B1, s.B1)
+	copy(n.W2, s.W2)
+	copy(n.B2, s.B2)
 }
 
 // Softmax writes the softmax of logits/temperature into p.
