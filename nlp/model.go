@@ -84,6 +84,7 @@ type Meta struct {
 	ScopeTemperature float64 `json:"scope_temperature"`
 	ScopePower       float64 `json:"scope_power"`
 	Seed             uint64  `json:"seed"`
+	Typos            int     `json:"typos,omitempty"` // typo copies of each training example (TrainOptions.Typos)
 	// DataHash is the SHA-256 of the training data file.
 	DataHash     string         `json:"data_hash"`
 	DataFile     string         `json:"data_file"`

@@ -30,7 +30,7 @@ var shopModel = sync.OnceValues(func() (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Train(context.Background(), ds, TrainOptions{Seed: 1, Ensemble: 1})
+	return Train(context.Background(), ds, TrainOptions{Seed: 1, Ensemble: 1, Typos: shop.Typos})
 })
 
 // shopData returns the embedded shop data with every n-th example of its

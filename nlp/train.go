@@ -43,6 +43,11 @@ type TrainOptions struct {
 	// Ensemble is how many networks to train, with seeds Seed, Seed+1, ...,
 	// and average; 0 means DefaultEnsemble.
 	Ensemble int
+	// Typos is how many copies of each training example, with typos (see
+	// withTypos), are trained on besides it; 0: none. It helps a model read
+	// chat ("retrun", "hedphones") when its data is small and written
+	// carefully.
+	Typos int
 	// Progress, when set, is called with a line of progress to show.
 	Progress func(Progress)
 }
@@ -84,6 +89,7 @@ func Train(ctx context.Context, ds *dataset.Dataset, opts TrainOptions) (*Model,
 		progress = func(Progress) {}
 	}
 	train, val := splitValidation(ds, opts)
+	train = withTypos(train, opts.Typos, opts.Seed)
 	labels := intentLabels(train)
 	intents := len(labels)
 	if intents < 2 {
@@ -194,6 +200,7 @@ func Train(ctx context.Context, ds *dataset.Dataset, opts TrainOptions) (*Model,
 		Labels:        labels,
 		Temperature:   1,
 		Seed:          opts.Seed,
+		Typos:         max(opts.Typos, 0),
 		DataHash:      hashExamples(train, val),
 		DataFile:      filepath.Base(ds.Source),
 		DataFormat:    ds.Format,

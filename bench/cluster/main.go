@@ -239,7 +239,7 @@ func trainDemo(ctx context.Context, bin, tmp, out string, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintln(stderr, "training the demo model")
-	train := exec.CommandContext(ctx, bin, "train", "--data", data, "--out", out, "--seed", "1")
+	train := exec.CommandContext(ctx, bin, "train", "--data", data, "--out", out, "--seed", "1", "--typos", strconv.Itoa(shop.Typos))
 	if b, err := train.CombinedOutput(); err != nil {
 		return fmt.Errorf("train the demo model: %w: %s", err, b)
 	}

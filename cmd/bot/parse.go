@@ -114,13 +114,14 @@ func ensureShopModel(ctx context.Context, m *Main, dir string) error {
 	return err
 }
 
-// trainShopModel trains the demo-shop model with seed 1 and saves it in dir.
+// trainShopModel trains the demo-shop model with seed 1 and shop.Typos
+// and saves it in dir.
 func trainShopModel(ctx context.Context, m *Main, dir string) error {
 	ds, err := dataset.Parse("shop/nlu.yml", demoNLU(), dataset.FormatParley)
 	if err != nil {
 		return err
 	}
-	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Progress: func(p nlp.Progress) {
+	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{Seed: 1, Typos: shop.Typos, Progress: func(p nlp.Progress) {
 		if p.Stage == "epoch" { // the shop data has a validation split: no "refit"
 			fmt.Fprintf(m.Stderr, "  net %d/%d epoch %d, validation accuracy %.1f%%\n", p.Member, p.Members, p.Epoch.Epoch, 100*p.Epoch.ValAccuracy)
 		}

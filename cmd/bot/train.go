@@ -22,6 +22,8 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 	format := fs.String("format", "auto", "data format: auto, parley, clinc150, csv or rasa")
 	out := fs.String("out", "model", "model `directory` to write (created if missing)")
 	seed := fs.Uint64("seed", 1, "random seed: the same data and seed give the same model")
+	typos := fs.Int("typos", 0, "also train on `N` copies of each example with typos, as customers type in a chat\n"+
+		"(\"retrun\", \"hedphones\"): for small, carefully written data such as the demo shop's")
 	vectors := fs.String("vectors", "", "pre-trained word vectors `file` (word2vec binary or text, GloVe text) to initialise the embeddings")
 	tokenizer := fs.String("tokenizer", "", "use this tokenizer.json `file` instead of building one from the data")
 	if err := parseFlags(fs, args); err != nil {
@@ -52,6 +54,7 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "training on %s (%s): %d training, %d validation examples\n", *data, ds.Format, len(ds.Train), len(ds.Val))
 	model, err := nlp.Train(ctx, ds, nlp.TrainOptions{
 		Seed:      *seed,
+		Typos:     *typos,
 		Vectors:   *vectors,
 		Tokenizer: *tokenizer,
 		Progress:  func(p nlp.Progress) { printProgress(m, p) },

@@ -11,6 +11,13 @@ var nlu string
 // the package's tests check that it parses.
 func NLU() []byte { return []byte(nlu) }
 
+// Typos is how many copies with typos of each example the demo model
+// trains on (nlp.TrainOptions.Typos). Chosen on nlu.yml's validation
+// section, seeds 1 to 3: at the calibrated threshold, in-scope accuracy
+// 88.4% -> 89.5% and out-of-scope recall 93.9% -> 97.0% (mean), against
+// an argmax accuracy of 93.9% -> 93.5%; two copies did no better.
+const Typos = 1
+
 //go:embed domain.yml
 var domain string
 

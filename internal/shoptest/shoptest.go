@@ -24,7 +24,7 @@ var trained = sync.OnceValues(func() (*nlp.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nlp.Train(context.Background(), ds, nlp.TrainOptions{Seed: 1})
+	return nlp.Train(context.Background(), ds, nlp.TrainOptions{Seed: 1, Typos: shop.Typos})
 })
 
 // Model returns the demo shop's model, trained with seed 1 on first use.
