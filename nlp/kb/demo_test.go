@@ -1,0 +1,196 @@
+package kb_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/parleyhq/parley/internal/shop"
+	"github.com/parleyhq/parley/nlp/kb"
+)
+
+const questionsFile = "../../internal/shop/testdata/kb_questions.yml"
+
+// demoQuestions reads the demo shop's labelled questions: the validation
+// half and the test half.
+func demoQuestions(t testing.TB) (validation, test []kb.Question) {
+	t.Helper()
+	data, err := os.ReadFile(questionsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Validation, Test []struct{ Q, Article string }
+	}
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		t.Fatalf("%s: %v", questionsFile, err)
+	}
+	conv := func(in []struct{ Q, Article string }) []kb.Question {
+		out := make([]kb.Question, len(in))
+		for i, q := range in {
+			if q.Q == "" || q.Article == "" {
+				t.Fatalf("%s: question %d has no q or no article", questionsFile, i)
+			}
+			out[i] = kb.Question{Text: q.Q, Article: q.Article}
+			if q.Article == "none" {
+				out[i].Article = ""
+			}
+		}
+		return out
+	}
+	return conv(f.Validation), conv(f.Test)
+}
+
+func demoIndex(t testing.TB) *kb.Index {
+	t.Helper()
+	k, err := kb.Load(shop.KB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := kb.NewIndex(k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// The targets for the help centre are top-1 >= 85% and wrong
+// answers < 5% of those given. BM25 alone does not reach them on the test
+// half (81.7% top-1; 5 of 45 answers wrong, 11.1%, with 64% answered);
+// the sentence encoder is to be combined with it next. Until then the
+// floors sit just below what BM25 reaches, so that a regression fails;
+// raise them to the targets when the encoder lands.
+const (
+	minTestTop1     = 0.80 // target 0.85
+	maxTestWrong    = 0.15 // target 0.05
+	minTestAnswered = 0.55 // a threshold that answers nothing would pass the other two
+)
+
+// TestDemoRetrieval measures the demo shop's help centre: top-1 on the test
+// half, and the share of wrong answers among those given at
+// DefaultCalibration's threshold (out-of-KB questions answered count as
+// wrong). It logs the validation half's figures too; run with -v.
+func TestDemoRetrieval(t *testing.T) {
+	ix := demoIndex(t)
+	validation, test := demoQuestions(t)
+	s := kb.NewSearcher(ix)
+	for _, half := range []struct {
+		name string
+		qs   []kb.Question
+	}{{"validation", validation}, {"test", test}} {
+		r, _, err := kb.Evaluate(context.Background(), s, half.qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %v", half.name, r)
+		if half.name != "test" {
+			continue
+		}
+		if r.Top1Rate() < minTestTop1 {
+			t.Errorf("test top-1 %.3f, want >= %.2f", r.Top1Rate(), minTestTop1)
+		}
+		if r.WrongRate() >= maxTestWrong {
+			t.Errorf("test wrong among answered %.3f, want < %.2f", r.WrongRate(), maxTestWrong)
+		}
+		if r.AnsweredRate() < minTestAnswered {
+			t.Errorf("test answered %.3f, want >= %.2f", r.AnsweredRate(), minTestAnswered)
+		}
+	}
+}
+
+// TestDefaultCalibrationIsFitted refits the calibration on the validation
+// half and checks that DefaultCalibration holds those numbers, so that a
+// change to the articles or the scorer cannot leave a stale calibration.
+func TestDefaultCalibrationIsFitted(t *testing.T) {
+	validation, _ := demoQuestions(t)
+	s := kb.NewSearcher(demoIndex(t))
+	_, samples, err := kb.Evaluate(context.Background(), s, validation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kb.Fit(samples, calibrationMaxWrong)
+	want := kb.DefaultCalibration
+	close := func(a, b float64) bool { return math.Abs(a-b) <= 0.01*math.Max(1, math.Abs(b)) }
+	if !close(got.Score, want.Score) || !close(got.Margin, want.Margin) || !close(got.Coverage, want.Coverage) ||
+		!close(got.Bias, want.Bias) || !close(got.Threshold, want.Threshold) {
+		t.Errorf("DefaultCalibration is stale; set it to\nkb.Calibration{Score: %.4f, Margin: %.4f, Coverage: %.4f, Bias: %.4f, Threshold: %.4f}",
+			got.Score, got.Margin, got.Coverage, got.Bias, got.Threshold)
+	}
+}
+
+// calibrationMaxWrong is the wrong-answer share DefaultCalibration's
+// threshold allows on the validation half: well under the 5% target,
+// because a threshold fitted on 70 questions is optimistic about the
+// questions it has not seen (10-fold cross-validation within the
+// validation half: 3% in-sample became 5.8% held out, 1% became 2.3%).
+const calibrationMaxWrong = 0.01
+
+func TestDemoQuestions(t *testing.T) {
+	validation, test := demoQuestions(t)
+	seen := map[string]string{}
+	for _, half := range []struct {
+		name string
+		qs   []kb.Question
+	}{{"validation", validation}, {"test", test}} {
+		inKB, none := 0, 0
+		for _, q := range half.qs {
+			if prev, dup := seen[q.Text]; dup {
+				t.Errorf("%q is in %s and %s", q.Text, prev, half.name)
+			}
+			seen[q.Text] = half.name
+			if q.Article == "" {
+				none++
+			} else {
+				inKB++
+			}
+		}
+		if inKB < 60 || none < 10 {
+			t.Errorf("%s: %d questions with an article and %d without, want >= 60 and >= 10", half.name, inKB, none)
+		}
+	}
+	covered := map[string]bool{}
+	for _, q := range test {
+		covered[q.Article] = true
+	}
+	for _, a := range demoIndex(t).Articles {
+		if !covered[a.ID] {
+			t.Errorf("no test question for article %s", a.ID)
+		}
+	}
+}
+
+// TestDemoArticlesAgreeWithDomain checks the facts that the demo articles
+// and the bot's own responses (internal/shop/domain.yml) both state: a
+// customer must not read two return windows.
+func TestDemoArticlesAgreeWithDomain(t *testing.T) {
+	domain := string(shop.Domain())
+	var articles strings.Builder
+	for _, a := range demoIndex(t).Articles {
+		for _, p := range a.Passages {
+			articles.WriteString(strings.Join(strings.Fields(p.Text), " ") + "\n")
+		}
+	}
+	for _, fact := range []struct{ domain, article string }{
+		{"within 30 days of delivery", "within 30 days of delivery"},
+		{"free over 50 EUR, else 4.90 EUR", "free for orders over 50 EUR. Below that it costs 4.90 EUR"},
+		{"express (1-2 working days, 9.90 EUR)", "Express delivery costs 9.90 EUR"},
+		{"Standard delivery takes 2-4 working days after shipping", "Standard delivery arrives 2-4 working days after your order ships"},
+		{"2-year warranty", "2-year warranty"},
+		{"within 5 working days of approval", "within 5 working days of approval"},
+		{"a link that works for an hour", "a link that works for one hour"},
+		{"unlocks itself after 15 minutes", "lock the account for 15 minutes"},
+		{"Visa, Mastercard, American Express, PayPal, Apple Pay, Google Pay and bank transfer", "Visa, Mastercard and American Express cards, PayPal, Apple Pay, Google Pay and bank transfer"},
+		{"Orders can be changed until they're packed", "Orders can be changed until they are packed"},
+	} {
+		if !strings.Contains(domain, fact.domain) {
+			t.Errorf("domain.yml no longer says %q: check the articles that say %q", fact.domain, fact.article)
+		}
+		if !strings.Contains(articles.String(), fact.article) {
+			t.Errorf("no article says %q (domain.yml: %q)", fact.article, fact.domain)
+		}
+	}
+}
