@@ -158,3 +158,63 @@ func bitextColumn(file string, header []string, want string) (int, error) {
 	}
 	return col, nil
 }
+
+// BitextPair is one row of the Bitext file as a (question, answer) pair:
+// the customer's instruction and the agent's response, with the split
+// HashSplit gives the instruction (the one the intent loader uses, so that
+// no instruction is trained on by one model and tested on by another).
+type BitextPair struct {
+	Instruction, Response string
+	Intent                string
+	Split                 Split
+	Line                  int // where the row starts in the file
+}
+
+// ReadBitextPairs reads the instruction and response columns of a Bitext
+// CSV, for training and evaluating retrieval (the sentence encoder) rather
+// than intents. name is used in errors, which are *ParseError: a missing
+// column, a malformed row, or a row with an empty instruction or response.
+func ReadBitextPairs(name string, r io.Reader) ([]BitextPair, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errorAt(name, 0, "empty file")
+		}
+		return nil, csvError(name, err)
+	}
+	header = append([]string(nil), header...)
+	cols := make([]int, 3)
+	for i, want := range []string{bitextTextColumn, bitextResponseColumn, bitextIntentColumn} {
+		if cols[i], err = bitextColumn(name, header, want); err != nil {
+			return nil, err
+		}
+	}
+	var pairs []BitextPair
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		line, _ := cr.FieldPos(cols[0])
+		p := BitextPair{
+			Instruction: strings.TrimSpace(rec[cols[0]]),
+			Response:    strings.TrimSpace(rec[cols[1]]),
+			Intent:      strings.TrimSpace(rec[cols[2]]),
+			Line:        line,
+		}
+		if p.Instruction == "" || p.Response == "" {
+			return nil, errorAt(name, line, "empty %q or %q column", bitextTextColumn, bitextResponseColumn)
+		}
+		p.Split = HashSplit(p.Instruction)
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+// bitextResponseColumn holds the agent's answer; only ReadBitextPairs reads it.
+const bitextResponseColumn = "response"
