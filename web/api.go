@@ -31,6 +31,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /api/v1/conversations/{id}/messages", s.listMessages)
 	mux.HandleFunc("POST /api/v1/conversations/{id}/messages", s.postMessage)
 	mux.HandleFunc("GET /api/v1/customers/{id}", s.getCustomer)
+	mux.HandleFunc("GET /api/v1/conversations/{id}/suggestions", s.suggestions)
 	s.lifecycleRoutes(mux)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

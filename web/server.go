@@ -69,6 +69,9 @@ type Config struct {
 	// Console serves the agent console at /console and /console/...
 	// (console.Console's Handler); nil: those paths answer 404.
 	Console http.Handler
+	// Suggester answers GET /api/v1/conversations/{id}/suggestions; nil:
+	// that route answers 503 unavailable.
+	Suggester Suggester
 	// Slack serves POST /slack/events and /slack/interactions (the Slack
 	// adapter's Handler), which check Slack's request signature themselves;
 	// nil: the paths under /slack/ answer 404.

@@ -29,6 +29,8 @@ import (
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/logonce"
 	"github.com/parleyhq/parley/internal/webhook"
+	"github.com/parleyhq/parley/nlp/kb"
+	"github.com/parleyhq/parley/nlp/suggest"
 	"github.com/parleyhq/parley/web"
 	"github.com/parleyhq/parley/web/console"
 )
@@ -45,6 +47,10 @@ const shutdownGrace = 15 * time.Second
 // or agent timeout has passed, and for messages whose turn stalled (see
 // dialog.Config.StallTimeout): these fire at most this late.
 const sweepEvery = 5 * time.Second
+
+// suggestEvery is how often the suggested replies are mined again from the
+// store's past conversations.
+const suggestEvery = 10 * time.Minute
 
 func runServe(ctx context.Context, m *Main, args []string) error {
 	f := m.flagSet("serve", "[flags]",
@@ -283,6 +289,15 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	kbIndex, err := buildKBIndex("")
+	if err != nil {
+		return err
+	}
+	suggester := suggest.New(db.Store, &suggest.Options{KB: kb.NewSearcher(kbIndex), Logger: logger})
+	usage := suggest.NewUsage(nil)
+	if err := metrics.Suggestions(usage); err != nil {
+		return err
+	}
 	var peers *cluster // nodes sharing the NATS stream
 	if events.bus != nil {
 		peers = &cluster{bus: events.bus, self: jetstream.Peer{Node: nodeName(), Model: model.Meta().Fingerprint()}, log: logger}
@@ -300,6 +315,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if peers != nil {
 		bg.Go(func() { peers.run(bgCtx) })
 	}
+	// Suggested replies for agents: mined from the store's past
+	// conversations at start and every suggestEvery, with the help centre.
+	bg.Go(func() { suggester.Run(bgCtx, suggestEvery) })
 	defer func() {
 		cons.Close()
 		stopBG()
@@ -322,7 +340,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		bg.Go(func() { adapter.Run(bgCtx) })
 	}
 	srv, err := web.New(web.Config{
-		Engine: engine, Store: db.Store, Parser: parser, Chat: chat, Console: cons.Handler(), Slack: slackHandler, APIToken: *apiToken,
+		Engine: engine, Store: db.Store, Parser: parser, Chat: chat, Console: cons.WithSuggestions(suggester, usage), Suggester: suggester, Slack: slackHandler, APIToken: *apiToken,
 		Metrics: metrics, Logger: logger, Welcome: domain.Welcome,
 		// The store answers (bbolt: and its last commit did not fail, as
 		// on a full disk), and so does NATS when the events go through it.

@@ -10,6 +10,7 @@ import { customerName } from "./list.js";
 import * as side from "./sidebar.js";
 import * as composer from "./composer.js";
 import * as alerts from "./alerts.js";
+import * as suggest from "./suggest.js";
 
 const TYPING_SHOWN_MS = 20000;
 
@@ -45,6 +46,7 @@ export async function open(id) {
   side.clear();
   renderHead();
   composer.attach(id);
+  suggest.attach(id);
   app.sock && app.sock.send({ type: "view", conversation_id: id });
   await load(cur);
 }
@@ -53,6 +55,7 @@ export async function open(id) {
 export function close() {
   if (!cur) return;
   composer.detach();
+  suggest.detach();
   cur = null;
   app.openId = "";
   $("conv-body").hidden = true;
@@ -227,6 +230,7 @@ export function onMessage(convID, m) {
   if (!cur || cur.id !== convID) return;
   if (!cur.loaded) cur.buffer.push(["m", m]);
   else addMessage(m, true);
+  suggest.refresh(); // a customer message asks for new ones; an agent's reply ends them
 }
 
 export function onLifecycle(ev) {
@@ -420,6 +424,7 @@ export function sendReply(text) {
   const id = idPrefix + "-" + nextId++;
   const o = { conv: cur.id, text, el: messageElement({ sender: "agent", agent_id: app.me.login, text }, true, id) };
   outbox.set(id, o);
+  suggest.sent(cur.id, text);
   const t = $("transcript");
   t.append(o.el);
   t.scrollTop = t.scrollHeight;

@@ -4,6 +4,7 @@
 import { $, h, s, num, obj, arr, duration } from "./dom.js";
 import * as api from "./api.js";
 import { app } from "./state.js";
+import * as suggest from "./suggest.js";
 
 function stat(label, value, sub) {
   return h("div", { class: "stat" }, h("p", { class: "stat-value" }, value), h("p", { class: "stat-label" }, label),
@@ -55,12 +56,14 @@ export async function show() {
   }
   const frt = d.median_first_response_seconds;
   const csat = d.csat_average;
+  const sg = await suggest.today();
   $("today-numbers").replaceChildren(
     stat("Conversations", String(num(d.conversations))),
     stat("Contained by the bot", containedPct(d) + "%", num(d.contained) + " without a handoff"),
     stat("Handoffs", String(num(d.handoffs))),
     stat("Median first response", typeof frt === "number" ? duration(frt) : "—"),
-    stat("CSAT", typeof csat === "number" ? csat.toFixed(1) + " / 5" : "—", num(d.csat_count) + (num(d.csat_count) === 1 ? " rating" : " ratings")));
+    stat("CSAT", typeof csat === "number" ? csat.toFixed(1) + " / 5" : "—", num(d.csat_count) + (num(d.csat_count) === 1 ? " rating" : " ratings")),
+    ...(sg ? [stat("Suggestions used", Math.round(sg.pct) + "%", "suggestions used: " + sg.used + " of " + sg.shown + " shown (" + sg.pct + "%)")] : []));
   $("today-chart").replaceChildren(chart(arr(d.hourly)));
   const byQueue = obj(d.handoffs_by_queue) || {};
   const queues = Object.keys(byQueue).sort((a, b) => num(byQueue[b]) - num(byQueue[a]) || (a < b ? -1 : 1));
