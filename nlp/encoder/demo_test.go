@@ -2,54 +2,12 @@ package encoder
 
 import (
 	"context"
-	"os"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/parleyhq/parley/internal/shoptest"
 
-	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp/kb"
 )
-
-const questionsFile = "../../internal/shop/testdata/kb_questions.yml"
-
-// demoQuestions reads the demo shop's labelled help-centre questions (see
-// nlp/kb's demo_test.go).
-func demoQuestions(t testing.TB) (validation, test []kb.Question) {
-	t.Helper()
-	data, err := os.ReadFile(questionsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct{ Validation, Test []struct{ Q, Article string } }
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		t.Fatalf("%s: %v", questionsFile, err)
-	}
-	conv := func(in []struct{ Q, Article string }) []kb.Question {
-		out := make([]kb.Question, len(in))
-		for i, q := range in {
-			out[i] = kb.Question{Text: q.Q, Article: q.Article}
-			if q.Article == "none" {
-				out[i].Article = ""
-			}
-		}
-		return out
-	}
-	return conv(f.Validation), conv(f.Test)
-}
-
-func demoIndex(t testing.TB) *kb.Index {
-	t.Helper()
-	k, err := kb.Load(shop.KB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := kb.NewIndex(k, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ix
-}
 
 // hybridSearcher is BM25 (weight 1) plus the encoder's cosine (weight w).
 func hybridSearcher(ix *kb.Index, r *Retriever, w float64, c kb.Calibration) *kb.Searcher {
@@ -110,8 +68,8 @@ func TestDemoHybrid(t *testing.T) {
 		t.Skip("trains a full-size encoder")
 	}
 	ctx := t.Context()
-	ix := demoIndex(t)
-	validation, test := demoQuestions(t)
+	ix := shoptest.KBIndex(t)
+	validation, test := shoptest.KBQuestions(t)
 	pairs := KBPairs(ix)
 	e, err := Train(ctx, pairs, KBOptions)
 	if err != nil {

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/shoptest"
+
 	"github.com/parleyhq/parley/nlp/kb"
 )
 
 func TestAsk(t *testing.T) {
-	s := kb.NewSearcher(demoIndex(t))
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	ctx := context.Background()
 	res, err := s.Ask(ctx, "within how many days can i return items", 3)
 	if err != nil {
@@ -42,7 +44,7 @@ func TestAsk(t *testing.T) {
 }
 
 func TestAskTypos(t *testing.T) {
-	s := kb.NewSearcher(demoIndex(t))
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	res, err := s.Ask(context.Background(), "i forgott my pasword", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +55,7 @@ func TestAskTypos(t *testing.T) {
 }
 
 func TestAskBadQuestions(t *testing.T) {
-	s := kb.NewSearcher(demoIndex(t))
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	ctx := context.Background()
 	for _, q := range []string{"", "   \n\t"} {
 		if _, err := s.Ask(ctx, q, 3); !errors.Is(err, kb.ErrEmptyQuestion) {
@@ -71,7 +73,7 @@ func TestAskBadQuestions(t *testing.T) {
 }
 
 func TestAskHugeQuestion(t *testing.T) {
-	s := kb.NewSearcher(demoIndex(t))
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	q := "where is my tracking number " + strings.Repeat("blah ", 1<<20/5) // over 1 MB
 	res, err := s.Ask(context.Background(), q, 3)
 	if err != nil {
@@ -106,7 +108,7 @@ func (b boost) Retrieve(context.Context, kb.Query) ([]kb.Hit, error) {
 }
 
 func TestSearcherCombinesSignals(t *testing.T) {
-	ix := demoIndex(t)
+	ix := shoptest.KBIndex(t)
 	// The first passage of the warranty article.
 	n := 0
 	for _, a := range ix.Articles {
@@ -141,14 +143,14 @@ func TestNewIndexErrors(t *testing.T) {
 	if _, err := kb.NewIndex(&kb.KB{}, nil); !errors.Is(err, kb.ErrNoArticles) {
 		t.Errorf("empty KB: %v", err)
 	}
-	k := &kb.KB{Articles: demoIndex(t).Articles}
+	k := &kb.KB{Articles: shoptest.KBIndex(t).Articles}
 	if _, err := kb.NewIndex(k, &kb.BM25Params{K1: 1.2, B: 1.5}); err == nil {
 		t.Error("b 1.5 accepted")
 	}
 }
 
 func BenchmarkAsk(b *testing.B) {
-	s := kb.NewSearcher(demoIndex(b))
+	s := kb.NewSearcher(shoptest.KBIndex(b))
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := s.Ask(ctx, "my parcel still hasnt arrived, can I get a refund?", 3); err != nil {
@@ -168,7 +170,7 @@ func ExampleSearcher_Ask() {
 }
 
 func TestAskCancelledAndBadScores(t *testing.T) {
-	s := kb.NewSearcher(demoIndex(t))
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Ask(ctx, "refund", 3); !errors.Is(err, context.Canceled) {

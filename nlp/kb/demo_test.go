@@ -3,60 +3,14 @@ package kb_test
 import (
 	"context"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/parleyhq/parley/internal/shoptest"
 
 	"github.com/parleyhq/parley/internal/shop"
 	"github.com/parleyhq/parley/nlp/kb"
 )
-
-const questionsFile = "../../internal/shop/testdata/kb_questions.yml"
-
-// demoQuestions reads the demo shop's labelled questions: the validation
-// half and the test half.
-func demoQuestions(t testing.TB) (validation, test []kb.Question) {
-	t.Helper()
-	data, err := os.ReadFile(questionsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Validation, Test []struct{ Q, Article string }
-	}
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		t.Fatalf("%s: %v", questionsFile, err)
-	}
-	conv := func(in []struct{ Q, Article string }) []kb.Question {
-		out := make([]kb.Question, len(in))
-		for i, q := range in {
-			if q.Q == "" || q.Article == "" {
-				t.Fatalf("%s: question %d has no q or no article", questionsFile, i)
-			}
-			out[i] = kb.Question{Text: q.Q, Article: q.Article}
-			if q.Article == "none" {
-				out[i].Article = ""
-			}
-		}
-		return out
-	}
-	return conv(f.Validation), conv(f.Test)
-}
-
-func demoIndex(t testing.TB) *kb.Index {
-	t.Helper()
-	k, err := kb.Load(shop.KB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := kb.NewIndex(k, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ix
-}
 
 // The targets for the help centre are top-1 >= 85% and wrong
 // answers < 5% of those given. BM25 alone does not reach them on the test
@@ -75,8 +29,8 @@ const (
 // DefaultCalibration's threshold (out-of-KB questions answered count as
 // wrong). It logs the validation half's figures too; run with -v.
 func TestDemoRetrieval(t *testing.T) {
-	ix := demoIndex(t)
-	validation, test := demoQuestions(t)
+	ix := shoptest.KBIndex(t)
+	validation, test := shoptest.KBQuestions(t)
 	s := kb.NewSearcher(ix)
 	for _, half := range []struct {
 		name string
@@ -106,8 +60,8 @@ func TestDemoRetrieval(t *testing.T) {
 // half and checks that DefaultCalibration holds those numbers, so that a
 // change to the articles or the scorer cannot leave a stale calibration.
 func TestDefaultCalibrationIsFitted(t *testing.T) {
-	validation, _ := demoQuestions(t)
-	s := kb.NewSearcher(demoIndex(t))
+	validation, _ := shoptest.KBQuestions(t)
+	s := kb.NewSearcher(shoptest.KBIndex(t))
 	_, samples, err := kb.Evaluate(context.Background(), s, validation)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +84,7 @@ func TestDefaultCalibrationIsFitted(t *testing.T) {
 const calibrationMaxWrong = 0.01
 
 func TestDemoQuestions(t *testing.T) {
-	validation, test := demoQuestions(t)
+	validation, test := shoptest.KBQuestions(t)
 	seen := map[string]string{}
 	for _, half := range []struct {
 		name string
@@ -156,7 +110,7 @@ func TestDemoQuestions(t *testing.T) {
 	for _, q := range test {
 		covered[q.Article] = true
 	}
-	for _, a := range demoIndex(t).Articles {
+	for _, a := range shoptest.KBIndex(t).Articles {
 		if !covered[a.ID] {
 			t.Errorf("no test question for article %s", a.ID)
 		}
@@ -169,7 +123,7 @@ func TestDemoQuestions(t *testing.T) {
 func TestDemoArticlesAgreeWithDomain(t *testing.T) {
 	domain := string(shop.Domain())
 	var articles strings.Builder
-	for _, a := range demoIndex(t).Articles {
+	for _, a := range shoptest.KBIndex(t).Articles {
 		for _, p := range a.Passages {
 			articles.WriteString(strings.Join(strings.Fields(p.Text), " ") + "\n")
 		}

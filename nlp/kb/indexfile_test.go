@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/shoptest"
+
 	"github.com/parleyhq/parley/nlp/kb"
 )
 
 func TestIndexSaveOpen(t *testing.T) {
-	ix := demoIndex(t)
+	ix := shoptest.KBIndex(t)
 	path := filepath.Join(t.TempDir(), "kb.index")
 	if err := ix.Save(path); err != nil {
 		t.Fatal(err)
@@ -30,7 +32,7 @@ func TestIndexSaveOpen(t *testing.T) {
 	if a1 != a2 || p1 != p2 || t1 != t2 || got.Params() != ix.Params() {
 		t.Fatalf("stats %d/%d/%d, want %d/%d/%d", a2, p2, t2, a1, p1, t1)
 	}
-	validation, _ := demoQuestions(t)
+	validation, _ := shoptest.KBQuestions(t)
 	for _, q := range validation {
 		want, _ := kb.NewSearcher(ix).Ask(context.Background(), q.Text, 3)
 		have, _ := kb.NewSearcher(got).Ask(context.Background(), q.Text, 3)
@@ -50,7 +52,7 @@ func TestIndexSaveOpen(t *testing.T) {
 
 func TestReadIndexErrors(t *testing.T) {
 	var buf bytes.Buffer
-	if _, err := demoIndex(t).WriteTo(&buf); err != nil {
+	if _, err := shoptest.KBIndex(t).WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
@@ -103,7 +105,7 @@ func TestSaveIndexFailureLeavesNothing(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(target, "keep"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := demoIndex(t).Save(target); err == nil {
+	if err := shoptest.KBIndex(t).Save(target); err == nil {
 		t.Fatal("Save over a folder succeeded")
 	}
 	entries, _ := os.ReadDir(dir)
