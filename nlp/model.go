@@ -4,22 +4,16 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/internal/modeldir"
 	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/internal/entity"
 	"github.com/parleyhq/parley/nlp/internal/intent"
@@ -140,7 +134,7 @@ func (m *Model) Meta() Meta { return m.meta }
 // nodes that each trained the same model agree.
 func (m Meta) Fingerprint() string {
 	// fmt prints maps in key order, and nothing here is a pointer.
-	return checksum(fmt.Appendf(nil, "%d %q %v %v %v %v %v %+v %+v %v", m.FormatVersion, m.Labels, m.Threshold,
+	return modeldir.Checksum(fmt.Appendf(nil, "%d %q %v %v %v %v %v %+v %+v %v", m.FormatVersion, m.Labels, m.Threshold,
 		m.Temperature, m.ScopeTemperature, m.ScopePower, m.Checksums, m.Config, m.Entities, m.Vectors))[:16]
 }
 
@@ -231,38 +225,22 @@ func (m *Model) scopeScore(logits []float32, known float64, probs []float64) flo
 // weights.bin and meta.json, the last written last, so that a directory
 // with a meta.json is complete.
 func (m *Model) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
 	var weights bytes.Buffer
 	if err := intent.Save(&weights, m.feat, m.net); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	meta := m.meta
-	meta.Checksums = map[string]string{
-		TokenizerFile: checksum(m.tokenizer),
-		WeightsFile:   checksum(weights.Bytes()),
-	}
-	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	err := modeldir.Write(dir, map[string][]byte{TokenizerFile: m.tokenizer, WeightsFile: weights.Bytes()}, MetaFile,
+		func(sums map[string]string) ([]byte, error) {
+			meta.Checksums = sums
+			b, err := json.MarshalIndent(meta, "", "  ")
+			return append(b, '\n'), err
+		})
 	if err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{TokenizerFile, m.tokenizer}, {WeightsFile, weights.Bytes()}, {MetaFile, append(metaJSON, '\n')}} {
-		data := f.data
-		if err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return fmt.Errorf("save model: %w", err)
-		}
-	}
 	m.meta = meta
 	return nil
-}
-
-func checksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // Load reads a model directory written by Save. The error says which file
@@ -270,19 +248,9 @@ func checksum(b []byte) string {
 // ErrModelVersion for a directory written by another format version, and
 // ErrModelCorrupt for a file whose content is damaged.
 func Load(dir string, opts *Options) (*Model, error) {
-	read := func(name string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load model %s: %w: %s", dir, ErrModelMissing, name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load model %s: %w", dir, err)
-		}
-		return b, nil
-	}
-	metaJSON, err := read(MetaFile)
+	metaJSON, err := modeldir.Read(dir, MetaFile, ErrModelMissing)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
 	var meta Meta
 	if err := json.Unmarshal(metaJSON, &meta); err != nil {
@@ -296,16 +264,9 @@ func Load(dir string, opts *Options) (*Model, error) {
 		!(meta.ScopePower >= 0 && meta.ScopePower <= maxScopePower) || !(meta.Threshold >= 0 && meta.Threshold <= 1) {
 		return nil, fmt.Errorf("load model %s: %w: %s: temperatures must be positive, the scope power in [0, %d] and the threshold in [0, 1]", dir, ErrModelCorrupt, MetaFile, maxScopePower)
 	}
-	files := map[string][]byte{}
-	for _, name := range []string{TokenizerFile, WeightsFile} {
-		b, err := read(name)
-		if err != nil {
-			return nil, err
-		}
-		if want := meta.Checksums[name]; want != checksum(b) {
-			return nil, fmt.Errorf("load model %s: %w: %s does not match the checksum in %s", dir, ErrModelCorrupt, name, MetaFile)
-		}
-		files[name] = b
+	files, err := modeldir.ReadChecked(dir, MetaFile, meta.Checksums, ErrModelMissing, ErrModelCorrupt, TokenizerFile, WeightsFile)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
 	feat, net, err := intent.Load(files[WeightsFile])
 	if err != nil {

@@ -2,19 +2,13 @@ package encoder
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 
-	"github.com/parleyhq/parley/internal/atomicfile"
+	"github.com/parleyhq/parley/internal/modeldir"
 	"github.com/parleyhq/parley/nlp/internal/intent"
 	"github.com/parleyhq/parley/nlp/internal/tokenize"
 )
@@ -68,36 +62,23 @@ const maxWeights = 1 << 28
 // Save writes the model directory dir (created if needed) atomically file
 // by file, meta.json last.
 func (e *Encoder) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save encoder: %w", err)
-	}
 	var weights bytes.Buffer
 	if err := e.writeWeights(&weights); err != nil {
 		return fmt.Errorf("save encoder: %w", err)
 	}
 	meta := e.meta
 	meta.FormatVersion = FormatVersion
-	meta.Checksums = map[string]string{TokenizerFile: checksum(e.tokJSON), WeightsFile: checksum(weights.Bytes())}
-	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	err := modeldir.Write(dir, map[string][]byte{TokenizerFile: e.tokJSON, WeightsFile: weights.Bytes()}, MetaFile,
+		func(sums map[string]string) ([]byte, error) {
+			meta.Checksums = sums
+			b, err := json.MarshalIndent(meta, "", "  ")
+			return append(b, '\n'), err
+		})
 	if err != nil {
 		return fmt.Errorf("save encoder: %w", err)
 	}
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{TokenizerFile, e.tokJSON}, {WeightsFile, weights.Bytes()}, {MetaFile, append(metaJSON, '\n')}} {
-		data := f.data
-		if err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			return fmt.Errorf("save encoder: %w", err)
-		}
-	}
 	e.meta = meta
 	return nil
-}
-
-func checksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 func (e *Encoder) writeWeights(w io.Writer) error {
@@ -133,34 +114,17 @@ func (e *Encoder) writeWeights(w io.Writer) error {
 // at fault: ErrMissing for a missing file, ErrVersion for another format
 // version, ErrCorrupt for damaged content or a checksum mismatch.
 func Load(dir string) (*Encoder, error) {
-	read := func(name string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load encoder %s: %w: %s", dir, ErrMissing, name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load encoder %s: %w", dir, err)
-		}
-		return b, nil
-	}
-	metaJSON, err := read(MetaFile)
+	metaJSON, err := modeldir.Read(dir, MetaFile, ErrMissing)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load encoder %s: %w", dir, err)
 	}
 	meta, err := parseMeta(metaJSON)
 	if err != nil {
 		return nil, fmt.Errorf("load encoder %s: %w", dir, err)
 	}
-	files := map[string][]byte{}
-	for _, name := range []string{TokenizerFile, WeightsFile} {
-		b, err := read(name)
-		if err != nil {
-			return nil, err
-		}
-		if meta.Checksums[name] != checksum(b) {
-			return nil, fmt.Errorf("load encoder %s: %w: %s does not match its checksum in %s", dir, ErrCorrupt, name, MetaFile)
-		}
-		files[name] = b
+	files, err := modeldir.ReadChecked(dir, MetaFile, meta.Checksums, ErrMissing, ErrCorrupt, TokenizerFile, WeightsFile)
+	if err != nil {
+		return nil, fmt.Errorf("load encoder %s: %w", dir, err)
 	}
 	e, err := decodeWeights(files[WeightsFile])
 	if err != nil {
