@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +14,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/parleyhq/parley/crm/postgres"
+	"github.com/parleyhq/parley/internal/servicetest"
 	"github.com/parleyhq/parley/internal/shoptest"
 )
 
@@ -33,100 +28,18 @@ import (
 
 // clusterPostgres returns the URL of a schema of the test's own (by
 // search_path), dropped when the test ends.
-func clusterPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("PARLEY_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s: %v (CI needs it: .ci/run starts it)", redactURL(base), err)
-		}
-		t.Skipf("no PostgreSQL at %s (set PARLEY_TEST_POSTGRES): %v", redactURL(base), err)
-	}
-	defer conn.Close(ctx)
-	schema := "t_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "create schema "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "drop schema "+schema+" cascade"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func clusterPostgres(t *testing.T) string { return servicetest.Postgres(t) }
 
 // clusterNATS returns the NATS URL and sets PARLEY_EVENTS_STREAM and
 // PARLEY_EVENTS_PREFIX to a stream of the test's own, deleted when the test
 // ends.
 func clusterNATS(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("PARLEY_TEST_NATS")
-	if u == "" {
-		u = "nats://127.0.0.1:4222"
-	}
-	host := u
-	if p, err := url.Parse(strings.Split(u, ",")[0]); err == nil && p.Host != "" {
-		host = p.Host
-	}
-	c, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		msg := "no NATS server with JetStream at " + u + " (set PARLEY_TEST_NATS, or start nats-server -js): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	c.Close()
-	id := randomHex(6)
-	stream := "PARLEY_TEST_" + strings.ToUpper(id)
+	u := servicetest.NATS(t)
+	stream, prefix := servicetest.Stream(t, u)
 	t.Setenv("PARLEY_EVENTS_STREAM", stream)
-	t.Setenv("PARLEY_EVENTS_PREFIX", "parleytest."+id+".events")
-	t.Cleanup(func() {
-		nc, err := nats.Connect(u)
-		if err != nil {
-			t.Errorf("delete stream: %v", err)
-			return
-		}
-		defer nc.Close()
-		js, err := natsjs.New(nc)
-		if err != nil {
-			t.Errorf("delete stream: %v", err)
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := js.DeleteStream(ctx, stream); err != nil && !strings.Contains(err.Error(), "not found") {
-			t.Errorf("delete stream %s: %v", stream, err)
-		}
-	})
+	t.Setenv("PARLEY_EVENTS_PREFIX", prefix)
 	return u
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // startNodes runs one "bot serve" per argument list, all started at once

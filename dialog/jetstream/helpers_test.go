@@ -2,48 +2,15 @@ package jetstream_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net"
-	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
 	"github.com/parleyhq/parley/dialog/jetstream"
+	"github.com/parleyhq/parley/internal/servicetest"
 )
-
-// natsURL is the test server: PARLEY_TEST_NATS, or the machine's NATS. A
-// test without a server skips, except under CI=true, where it fails: CI
-// starts NATS (.ci/run) and a missing one is a broken build.
-func natsURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("PARLEY_TEST_NATS")
-	if u == "" {
-		u = "nats://127.0.0.1:4222"
-	}
-	host := u
-	if p, err := url.Parse(strings.Split(u, ",")[0]); err == nil && p.Host != "" {
-		host = p.Host
-	}
-	c, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		msg := "no NATS server with JetStream at " + u + " (set PARLEY_TEST_NATS, or start nats-server -js): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	c.Close()
-	return u
-}
 
 // cluster is a stream of the test's own: its name and subject prefix are
 // unique, and the stream is deleted when the test ends.
@@ -54,34 +21,9 @@ type cluster struct {
 
 func newCluster(t testing.TB) *cluster {
 	t.Helper()
-	u := natsURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	c := &cluster{url: u, opts: jetstream.Options{
-		Stream:        "PARLEY_TEST_" + strings.ToUpper(id),
-		SubjectPrefix: "parleytest." + id + ".events",
-		MaxAge:        10 * time.Minute,
-	}}
-	t.Cleanup(func() {
-		nc, err := nats.Connect(u)
-		if err != nil {
-			t.Errorf("delete stream: %v", err)
-			return
-		}
-		defer nc.Close()
-		js, err := natsjs.New(nc)
-		if err != nil {
-			t.Errorf("delete stream: %v", err)
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := js.DeleteStream(ctx, c.opts.Stream); err != nil && !strings.Contains(err.Error(), "not found") {
-			t.Errorf("delete stream %s: %v", c.opts.Stream, err)
-		}
-	})
-	return c
+	u := servicetest.NATS(t)
+	stream, prefix := servicetest.Stream(t, u)
+	return &cluster{url: u, opts: jetstream.Options{Stream: stream, SubjectPrefix: prefix, MaxAge: 10 * time.Minute}}
 }
 
 // node starts one Bus on the cluster's stream, closed when the test ends.
