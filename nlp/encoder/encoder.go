@@ -96,12 +96,12 @@ func (e *Encoder) encodeVec(side Side, v intent.Vector) []float32 {
 	d := e.dim
 	bag := make([]float32, d)
 	for i, r := range v.Rows {
-		axpy(v.Weights[i], t.E[int(r)*d:int(r+1)*d], bag)
+		intent.Axpy(v.Weights[i], t.E[int(r)*d:int(r+1)*d], bag)
 	}
 	out := make([]float32, d)
 	copy(out, t.B)
 	for j, x := range bag {
-		axpy(x, t.W[j*d:(j+1)*d], out)
+		intent.Axpy(x, t.W[j*d:(j+1)*d], out)
 	}
 	normalize(out)
 	return out
@@ -138,20 +138,4 @@ func Dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return s0 + s1 + s2 + s3
-}
-
-// axpy adds a*x to y (len(y) >= len(x)).
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
-		ys[0] += a * xs[0]
-		ys[1] += a * xs[1]
-		ys[2] += a * xs[2]
-		ys[3] += a * xs[3]
-	}
-	for ; i < len(x); i++ {
-		y[i] += a * x[i]
-	}
 }

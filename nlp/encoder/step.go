@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/parleyhq/parley/nlp/internal/intent"
 
@@ -59,10 +58,6 @@ type graph struct {
 	loss       *G.Node
 }
 
-// graphBuild serialises graph building: Gorgonia numbers some ops from a
-// global counter without a lock (see nlp/internal/intent's graphBuild).
-var graphBuild sync.Mutex
-
 func newTrainer(e *Encoder, o Options, batch int, rng *rand.Rand) (*trainer, error) {
 	t := &trainer{enc: e, opts: o, batch: batch, rng: rng}
 	for s := range t.side {
@@ -95,8 +90,8 @@ func (t *trainer) close() { t.gr.vm.Close() }
 //	S    = n_q · n_aᵀ / temperature + mask
 //	loss = -mean_i log softmax(S)_ii  [+ the same for Sᵀ, halved]
 func (t *trainer) buildGraph() (*graph, error) {
-	graphBuild.Lock()
-	defer graphBuild.Unlock()
+	intent.GraphBuild.Lock() // one lock for every Gorgonia trainer of the process
+	defer intent.GraphBuild.Unlock()
 	b, d := t.batch, t.enc.dim
 	gr := &graph{g: G.NewGraph()}
 	g := gr.g
@@ -197,7 +192,7 @@ func (t *trainer) step(data *trainData, batch []int) (float64, error) {
 			bk := bags[k*d : (k+1)*d]
 			for i := sc.start[k]; i < sc.start[k+1]; i++ {
 				r := int(rs.used[sc.slot[i]])
-				axpy(sc.wt[i], table[r*d:(r+1)*d], bk)
+				intent.Axpy(sc.wt[i], table[r*d:(r+1)*d], bk)
 			}
 		}
 	}
@@ -232,7 +227,7 @@ func (t *trainer) step(data *trainData, batch []int) (float64, error) {
 			dk := dbag[k*d : (k+1)*d]
 			for i := sc.start[k]; i < sc.start[k+1]; i++ {
 				p := int(sc.slot[i])
-				axpy(sc.wt[i], dk, rs.grad[p*d:(p+1)*d])
+				intent.Axpy(sc.wt[i], dk, rs.grad[p*d:(p+1)*d])
 			}
 		}
 		if s == 1 && t.opts.Shared {

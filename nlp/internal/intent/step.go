@@ -89,16 +89,17 @@ func (t *trainer) close() {
 // denseRow is the one row of a dense weight seen as a table.
 var denseRow = []int32{0}
 
-// graphBuild serialises the building of training graphs: Gorgonia numbers
-// some ops from a global counter without a lock (Rectify's group, in
-// internal/encoding), so two trainers must not build at once. Running the
+// GraphBuild serialises the building of Gorgonia graphs in the process:
+// Gorgonia numbers some ops from a global counter without a lock
+// (Rectify's group, in internal/encoding), so no two trainers, of this
+// package or another (the sentence encoder), may build at once. Running the
 // built graphs side by side is safe.
-var graphBuild sync.Mutex
+var GraphBuild sync.Mutex
 
 // buildGraph builds the training graph for batches of b sentences.
 func (t *trainer) buildGraph(b int) (*graph, error) {
-	graphBuild.Lock()
-	defer graphBuild.Unlock()
+	GraphBuild.Lock()
+	defer GraphBuild.Unlock()
 	n := t.net
 	gr := &graph{g: G.NewGraph()}
 	g := gr.g
@@ -194,8 +195,8 @@ func (t *trainer) pass(train []Sample, batch []int, rng *rand.Rand) (float64, er
 		hk, wk := gr.bagData[0][k*d:(k+1)*d], gr.bagData[1][k*c:(k+1)*c]
 		for s := t.start[k]; s < t.start[k+1]; s++ {
 			r, w := int(t.used[t.slot[s]]), t.wt[s]
-			axpy(w, n.E[r*d:(r+1)*d], hk)
-			axpy(w, n.L[r*c:(r+1)*c], wk)
+			Axpy(w, n.E[r*d:(r+1)*d], hk)
+			Axpy(w, n.L[r*c:(r+1)*c], wk)
 		}
 	}
 	if err := G.Let(gr.y, gr.yData); err != nil {
@@ -225,7 +226,7 @@ func (t *trainer) pass(train []Sample, batch []int, rng *rand.Rand) (float64, er
 			dk := dbag[k*width : (k+1)*width]
 			for s := t.start[k]; s < t.start[k+1]; s++ {
 				p := int(t.slot[s])
-				axpy(t.wt[s], dk, grads[p*width:(p+1)*width])
+				Axpy(t.wt[s], dk, grads[p*width:(p+1)*width])
 			}
 		}
 	}
@@ -319,10 +320,10 @@ func growClear(buf *[]float32, n int) []float32 {
 	return *buf
 }
 
-// axpy adds a*x to y (len(y) >= len(x)). Unrolled by four, it takes a
+// Axpy adds a*x to y (len(y) >= len(x)). Unrolled by four, it takes a
 // quarter less time than the plain loop: the bags are most of a training
 // step after Adam.
-func axpy(a float32, x, y []float32) {
+func Axpy(a float32, x, y []float32) {
 	y = y[:len(x)]
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

@@ -264,7 +264,7 @@ func TestTrainDeterministic(t *testing.T) {
 // TestTrainSideBySide trains nets on two goroutines at once, as an ensemble
 // does: each must come out as it does alone. (Under -race it may also catch
 // Gorgonia's unsynchronised state, when the goroutines happen to interleave
-// there; see graphBuild.)
+// there; see GraphBuild.)
 func TestTrainSideBySide(t *testing.T) {
 	f, samples := tinySamples(t)
 	cfg := DefaultConfig
