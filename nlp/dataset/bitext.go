@@ -3,7 +3,6 @@ package dataset
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"hash/fnv"
 	"io"
 	"slices"
@@ -81,55 +80,30 @@ func looksLikeBitext(data []byte) bool {
 // header name; the entity columns, the category, the tags and the response
 // are not read. Each row goes to the split HashSplit gives its instruction.
 func parseBitext(name string, data []byte) (*Dataset, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errorAt(name, 0, "empty file")
-		}
-		return nil, csvError(name, err)
-	}
-	header = append([]string(nil), header...) // ReuseRecord recycles it
-	textCol, err := bitextColumn(name, header, bitextTextColumn)
-	if err != nil {
-		return nil, err
-	}
-	intentCol, err := bitextColumn(name, header, bitextIntentColumn)
-	if err != nil {
-		return nil, err
-	}
-
 	ds := &Dataset{Format: FormatBitext}
 	rows := 0
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, csvError(name, err)
-		}
-		rows++
-		line, _ := r.FieldPos(textCol)
-		text := strings.TrimSpace(rec[textCol])
-		if text == "" {
-			return nil, errorAt(name, line, "empty text in column %q", header[textCol])
-		}
-		intentLine, _ := r.FieldPos(intentCol)
-		intent := strings.TrimSpace(rec[intentCol])
-		if err := checkName(intent, "intent"); err != nil {
-			return nil, errorAt(name, intentLine, "column %q: %s", header[intentCol], err)
-		}
-		ex := Example{Text: text, Intent: intent, Line: line}
-		switch HashSplit(text) {
-		case SplitTest:
-			ds.Test = append(ds.Test, ex)
-		case SplitVal:
-			ds.Val = append(ds.Val, ex)
-		default:
-			ds.Train = append(ds.Train, ex)
-		}
+	err := eachCSVRow(name, bytes.NewReader(data), bitextColumns(name, bitextTextColumn, bitextIntentColumn),
+		func(f []string, line []int, header []string) error {
+			rows++
+			if f[0] == "" {
+				return errorAt(name, line[0], "empty text in column %q", header[0])
+			}
+			if err := checkName(f[1], "intent"); err != nil {
+				return errorAt(name, line[1], "column %q: %s", header[1], err)
+			}
+			ex := Example{Text: f[0], Intent: f[1], Line: line[0]}
+			switch HashSplit(f[0]) {
+			case SplitTest:
+				ds.Test = append(ds.Test, ex)
+			case SplitVal:
+				ds.Val = append(ds.Val, ex)
+			default:
+				ds.Train = append(ds.Train, ex)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	if rows > 0 && len(ds.Train) == 0 {
 		// Parse would say "no training examples", which is puzzling for a
@@ -138,6 +112,21 @@ func parseBitext(name string, data []byte) (*Dataset, error) {
 			"(a Bitext file is split 80/10/10 by a hash of each instruction; give it more rows)", rows)
 	}
 	return ds, nil
+}
+
+// bitextColumns finds the Bitext columns named want, in that order.
+func bitextColumns(file string, want ...string) func(header []string) ([]int, error) {
+	return func(header []string) ([]int, error) {
+		cols := make([]int, len(want))
+		for i, w := range want {
+			c, err := bitextColumn(file, header, w)
+			if err != nil {
+				return nil, err
+			}
+			cols[i] = c
+		}
+		return cols, nil
+	}
 }
 
 // bitextColumn finds the one header column called want, ignoring case and
@@ -175,43 +164,17 @@ type BitextPair struct {
 // than intents. name is used in errors, which are *ParseError: a missing
 // column, a malformed row, or a row with an empty instruction or response.
 func ReadBitextPairs(name string, r io.Reader) ([]BitextPair, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errorAt(name, 0, "empty file")
-		}
-		return nil, csvError(name, err)
-	}
-	header = append([]string(nil), header...)
-	cols := make([]int, 3)
-	for i, want := range []string{bitextTextColumn, bitextResponseColumn, bitextIntentColumn} {
-		if cols[i], err = bitextColumn(name, header, want); err != nil {
-			return nil, err
-		}
-	}
 	var pairs []BitextPair
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, csvError(name, err)
-		}
-		line, _ := cr.FieldPos(cols[0])
-		p := BitextPair{
-			Instruction: strings.TrimSpace(rec[cols[0]]),
-			Response:    strings.TrimSpace(rec[cols[1]]),
-			Intent:      strings.TrimSpace(rec[cols[2]]),
-			Line:        line,
-		}
-		if p.Instruction == "" || p.Response == "" {
-			return nil, errorAt(name, line, "empty %q or %q column", bitextTextColumn, bitextResponseColumn)
-		}
-		p.Split = HashSplit(p.Instruction)
-		pairs = append(pairs, p)
+	err := eachCSVRow(name, r, bitextColumns(name, bitextTextColumn, bitextResponseColumn, bitextIntentColumn),
+		func(f []string, line []int, _ []string) error {
+			if f[0] == "" || f[1] == "" {
+				return errorAt(name, line[0], "empty %q or %q column", bitextTextColumn, bitextResponseColumn)
+			}
+			pairs = append(pairs, BitextPair{Instruction: f[0], Response: f[1], Intent: f[2], Split: HashSplit(f[0]), Line: line[0]})
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	return pairs, nil
 }

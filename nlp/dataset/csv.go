@@ -17,48 +17,71 @@ var (
 // parseCSV reads a CSV file with a header naming a text column and a label
 // column, in any order; other columns are ignored. Every row goes to Train.
 func parseCSV(name string, data []byte) (*Dataset, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errorAt(name, 0, "empty file")
-		}
-		return nil, csvError(name, err)
-	}
-	header = append([]string(nil), header...) // ReuseRecord recycles it
-	textCol, err := csvColumn(name, header, csvTextColumns, "text")
-	if err != nil {
-		return nil, err
-	}
-	labelCol, err := csvColumn(name, header, csvLabelColumns, "label")
-	if err != nil {
-		return nil, err
-	}
-
 	ds := &Dataset{Format: FormatCSV}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	err := eachCSVRow(name, bytes.NewReader(data), func(header []string) ([]int, error) {
+		textCol, err := csvColumn(name, header, csvTextColumns, "text")
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, err
 		}
-		textLine, _ := r.FieldPos(textCol)
-		labelLine, _ := r.FieldPos(labelCol)
-		text := strings.TrimSpace(rec[textCol])
-		if text == "" {
-			return nil, errorAt(name, textLine, "empty text in column %q", header[textCol])
+		labelCol, err := csvColumn(name, header, csvLabelColumns, "label")
+		return []int{textCol, labelCol}, err
+	}, func(f []string, line []int, header []string) error {
+		if f[0] == "" {
+			return errorAt(name, line[0], "empty text in column %q", header[0])
 		}
-		label := strings.TrimSpace(rec[labelCol])
-		if err := checkName(label, "label"); err != nil {
-			return nil, errorAt(name, labelLine, "column %q: %s", header[labelCol], err)
+		if err := checkName(f[1], "label"); err != nil {
+			return errorAt(name, line[1], "column %q: %s", header[1], err)
 		}
-		line, _ := r.FieldPos(0)
-		ds.Train = append(ds.Train, Example{Text: text, Intent: label, Line: line})
+		ds.Train = append(ds.Train, Example{Text: f[0], Intent: f[1], Line: line[0]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ds, nil
+}
+
+// eachCSVRow reads the CSV in r: the header, whose columns find picks (an
+// error of find is returned as it is), then every record, calling row with
+// the picked fields (trimmed), the line each starts on and their header
+// names. Errors are *ParseError.
+func eachCSVRow(name string, r io.Reader, find func(header []string) ([]int, error),
+	row func(fields []string, lines []int, header []string) error) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return errorAt(name, 0, "empty file")
+		}
+		return csvError(name, err)
+	}
+	header = append([]string(nil), header...) // ReuseRecord recycles it
+	cols, err := find(header)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = header[c]
+	}
+	fields, lines := make([]string, len(cols)), make([]int, len(cols))
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return csvError(name, err)
+		}
+		for i, c := range cols {
+			fields[i] = strings.TrimSpace(rec[c])
+			lines[i], _ = cr.FieldPos(c)
+		}
+		if err := row(fields, lines, names); err != nil {
+			return err
+		}
+	}
 }
 
 // csvColumn finds the one header column whose name is in names.
