@@ -82,8 +82,8 @@ type conn struct {
 	convID    string
 	helloDone bool
 	limiter   bucket
-	typingOn  bool      // the customer's typing as last passed on
-	typingAt  time.Time // when typingOn last became true
+	typingOn  bool   // the customer's typing as last passed on
+	typingBkt bucket // starts of typing passed on (typingRate, typingBurst)
 
 	// Set by the reader during hello, then owned by the worker: whether
 	// the conversation is in the store (a new one is stored with its first
@@ -106,16 +106,17 @@ type conn struct {
 func newConn(h *Handler, ws *websocket.Conn, ip string) *conn {
 	return &conn{
 		h: h, ws: ws, ip: ip,
-		send:     make(chan outItem, h.limits.SendQueue),
-		done:     make(chan struct{}),
-		readDone: make(chan struct{}),
-		drainCh:  make(chan struct{}),
-		workDone: make(chan struct{}),
-		flushCh:  make(chan struct{}),
-		pumpDone: make(chan struct{}),
-		limiter:  newBucket(h.limits.ConnRate, h.limits.ConnBurst, h.now()),
-		inbox:    make(chan *clientFrame, inboxSize),
-		acks:     make(chan ackRequest),
+		send:      make(chan outItem, h.limits.SendQueue),
+		done:      make(chan struct{}),
+		readDone:  make(chan struct{}),
+		drainCh:   make(chan struct{}),
+		workDone:  make(chan struct{}),
+		flushCh:   make(chan struct{}),
+		pumpDone:  make(chan struct{}),
+		limiter:   newBucket(h.limits.ConnRate, h.limits.ConnBurst, h.now()),
+		typingBkt: newBucket(typingRate, typingBurst, h.now()),
+		inbox:     make(chan *clientFrame, inboxSize),
+		acks:      make(chan ackRequest),
 	}
 }
 
@@ -440,23 +441,30 @@ func (c *conn) frame(data []byte) {
 	}
 }
 
-// typingEvery bounds how often a socket's "typing" reaches the agents: a
-// start at most this often, a stop only after a start.
-const typingEvery = time.Second
+// typingRate and typingBurst bound how often a socket's "typing" reaches
+// the agents: one start a second, with a burst of a few, so that a
+// customer who sends two messages in a second is still seen typing the
+// next (a fixed one start per second dropped that start, and the console
+// showed nothing until the customer paused), while a client flooding
+// typing frames costs the engine little. A stop goes only after a start.
+const (
+	typingRate  = 1
+	typingBurst = 3
+)
 
 // typing passes the customer's typing on to the engine (the agents'
-// console sees it), in the reader: only changes, and a start at most once
-// per typingEvery, so that a client flooding typing frames costs the
-// engine little.
+// console sees it), in the reader: only changes, and starts within
+// typingRate and typingBurst.
 func (c *conn) typing(on bool) {
-	now := c.h.now()
-	if on == c.typingOn || on && now.Sub(c.typingAt) < typingEvery {
+	if on == c.typingOn {
 		return
 	}
-	c.typingOn = on
 	if on {
-		c.typingAt = now
+		if ok, _ := c.typingBkt.take(c.h.now()); !ok {
+			return
+		}
 	}
+	c.typingOn = on
 	c.h.engine.Typing(c.convID, crm.SenderCustomer, "", on)
 }
 

@@ -821,3 +821,36 @@ func TestEventsAreDeduplicatedAndGapsFilled(t *testing.T) {
 		t.Errorf("got %s, want seqs 3, 4, 5", fmtSeqs(got))
 	}
 }
+
+// A customer's typing reaches the engine at each start after a stop, up to
+// typingBurst starts at once (the stack's clock stands still): a customer
+// who sends two quick messages is still seen typing the next one, and a
+// flood of toggles is cut off.
+func TestTypingStartsWithinBurst(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.dial(t)
+	w := c.hello("", 0)
+	events, stop := s.bus.Subscribe(w.ConversationID, 64)
+	defer stop()
+	for range typingBurst + 2 {
+		c.sendJSON(map[string]any{"v": 1, "type": "typing", "typing": true})
+		c.sendJSON(map[string]any{"v": 1, "type": "typing", "typing": false})
+	}
+	c.exchange("c-1", "hi") // the reader has handled every typing frame before it
+	starts := 0
+	for {
+		select {
+		case ev := <-events:
+			if ev.Type == dialog.EventTyping && ev.Sender == crm.SenderCustomer && ev.Typing {
+				starts++
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if starts != typingBurst {
+		t.Errorf("%d typing starts reached the engine, want %d", starts, typingBurst)
+	}
+}
