@@ -44,11 +44,13 @@ func bitextPairs(t testing.TB) (train, val, test []Pair) {
 // the test split's responses, by BM25, by the encoder, and by the hybrid
 // whose weight is chosen on the validation split. The target: the
 // encoder or the hybrid beats BM25 by 5 points of R@1. Training takes about
-// 40 s on two shared cores, so the test runs by default; without the
-// dataset it skips, or fails under CI=true. -short skips it.
+// 40 s on two cores, ten times that under the race detector, so it is a
+// full run, not a unit test: it runs with PARLEY_LONG=1
+// (PARLEY_LONG=1 go test -run TestBitextRetrieval -v ./nlp/encoder), and
+// then without the dataset it skips, or fails under CI=true.
 func TestBitextRetrieval(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a full-size encoder")
+	if os.Getenv("PARLEY_LONG") != "1" {
+		t.Skip("a full training run: set PARLEY_LONG=1")
 	}
 	train, val, test := bitextPairs(t)
 	t.Logf("pairs: train %d, validation %d, test %d", len(train), len(val), len(test))

@@ -39,53 +39,47 @@ func bigIndex(t testing.TB, n int) *kb.Index {
 	return ix
 }
 
-// TestRetrievalLatency measures the encoder's Retrieve (a full-size Dim of
-// 128) over 30,000 passages: its p95 must stay under 20 ms. It logs kb's
-// Ask with BM25 alone and with both signals too: on this index, where
-// every passage shares terms with every question, BM25's map-based scoring
-// in nlp/kb dominates.
-func TestRetrievalLatency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 30,000-passage index")
-	}
+// BenchmarkRetrieve measures one search over 30,000 passages (the issue's
+// size; its target is a p95 under 20 ms) with the encoder alone (a
+// full-size Dim), BM25 alone, and both, and reports each p95. On this
+// index, where every passage shares terms with every question, BM25's
+// map-based scoring in nlp/kb dominates.
+//
+//	go test ./nlp/encoder -run '^$' -bench Retrieve -benchtime 200x
+func BenchmarkRetrieve(b *testing.B) {
 	o := DefaultOptions
 	o.Epochs = 1
-	e, err := Train(t.Context(), syntheticPairs(200, 1), o)
+	e, err := Train(b.Context(), syntheticPairs(200, 1), o)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	ix := bigIndex(t, latencyCandidates)
-	start := time.Now()
+	ix := bigIndex(b, latencyCandidates)
 	r := NewRetriever(e, ix)
-	t.Logf("encoded %d passages in %v", latencyCandidates, time.Since(start).Round(time.Millisecond))
-	bm := kb.NewSearcher(ix)
-	s := &kb.Searcher{Index: ix, Calibration: kb.DefaultCalibration, Signals: []kb.Signal{
-		{Retriever: ix.BM25Retriever(), Weight: 1}, {Retriever: r, Weight: 4},
-	}}
 	qs := syntheticPairs(200, 9)
-	var encOnly, hybrid, bmOnly []time.Duration
-	for _, q := range qs {
-		t0 := time.Now()
-		if _, err := r.Retrieve(t.Context(), kb.Query{Text: q.Question}); err != nil {
-			t.Fatal(err)
-		}
-		t1 := time.Now()
-		if _, err := s.Ask(t.Context(), q.Question, 3); err != nil {
-			t.Fatal(err)
-		}
-		t2 := time.Now()
-		if _, err := bm.Ask(t.Context(), q.Question, 3); err != nil {
-			t.Fatal(err)
-		}
-		encOnly, hybrid, bmOnly = append(encOnly, t1.Sub(t0)), append(hybrid, t2.Sub(t1)), append(bmOnly, time.Since(t2))
-	}
-	p95 := func(ds []time.Duration) time.Duration {
-		slices.Sort(ds)
-		return ds[len(ds)*95/100]
-	}
-	t.Logf("p95 over %d passages: encoder Retrieve %v; Ask with BM25 alone %v, with both %v",
-		latencyCandidates, p95(encOnly), p95(bmOnly), p95(hybrid))
-	if p := p95(encOnly); p >= 20*time.Millisecond && !raceEnabled {
-		t.Errorf("encoder p95 %v, want < 20ms", p)
+	for _, bc := range []struct {
+		name string
+		ask  func(q string) error
+	}{
+		{"encoder", func(q string) error { _, err := r.Retrieve(b.Context(), kb.Query{Text: q}); return err }},
+		{"bm25", func(q string) error { _, err := kb.NewSearcher(ix).Ask(b.Context(), q, 3); return err }},
+		{"hybrid", func(q string) error {
+			s := &kb.Searcher{Index: ix, Calibration: kb.DefaultCalibration, Signals: []kb.Signal{
+				{Retriever: ix.BM25Retriever(), Weight: 1}, {Retriever: r, Weight: 4}}}
+			_, err := s.Ask(b.Context(), q, 3)
+			return err
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ds := make([]time.Duration, 0, b.N)
+			for i := 0; b.Loop(); i++ {
+				t0 := time.Now()
+				if err := bc.ask(qs[i%len(qs)].Question); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+			}
+			slices.Sort(ds)
+			b.ReportMetric(float64(ds[len(ds)*95/100].Microseconds())/1000, "p95-ms")
+		})
 	}
 }
