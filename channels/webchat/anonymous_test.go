@@ -286,6 +286,9 @@ func TestSocketLimitsPerAddress(t *testing.T) {
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Errorf("third open socket: HTTP %d, want 429", resp.StatusCode)
 		}
+		// Both sockets counted open first (the server counts one after its
+		// handshake, which the client need not wait for), then one closed.
+		waitFor(t, "two open sockets", func() bool { return s.handler.Stats().Open == 2 })
 		a.ws.Close()
 		waitFor(t, "the closed socket to be forgotten", func() bool { return s.handler.Stats().Open == 1 })
 		if ws, resp := s.dialStatus(t); ws == nil || resp.StatusCode != http.StatusSwitchingProtocols {
