@@ -136,6 +136,7 @@ var templateVars = map[string]bool{
 	"order.id": true, "order.status": true, "order.carrier": true, "order.tracking": true,
 	"order.placed": true, "order.shipped": true, "order.delivered": true, "order.total": true,
 	"order.items": true, "orders": true, "ticket.id": true, "ticket.subject": true, "ticket.status": true,
+	"kb.title": true, "kb.passage": true, "kb.url": true, // kb_answer (kb.go)
 }
 
 var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)

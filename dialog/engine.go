@@ -76,6 +76,9 @@ type Config struct {
 	// unanswered before Sweep runs its turn (its node stopped between the
 	// acknowledgement and the answer); 0 or less: DefaultStallTimeout.
 	StallTimeout time.Duration
+	// KB answers from the help centre's articles where the bot would say
+	// a message is out of scope or fall back (see Answerer); nil: off.
+	KB Answerer
 }
 
 // Locker is a lock per key shared by every process (node) that serves the
@@ -121,6 +124,7 @@ type Engine struct {
 	stallTimeout               time.Duration
 	stalled                    stalledFailures // recover.go
 	hours                      *BusinessHours
+	kb                         Answerer // Config.KB; nil: off
 }
 
 // New returns an engine, or an error wrapping ErrConfig when cfg lacks a
@@ -134,7 +138,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{domain: cfg.Domain, store: cfg.Store, events: cfg.Events, now: cfg.Now, log: cfg.Logger, caller: cfg.Caller,
 		router: cfg.Router, scorer: cfg.Scorer, parser: cfg.Parser, locker: cfg.Locker,
-		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, stallTimeout: cfg.StallTimeout, hours: cfg.Hours}
+		queueTimeout: cfg.QueueTimeout, agentTimeout: cfg.AgentTimeout, stallTimeout: cfg.StallTimeout, hours: cfg.Hours,
+		kb: cfg.KB}
 	if e.queueTimeout <= 0 {
 		e.queueTimeout = DefaultQueueTimeout
 	}

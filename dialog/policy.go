@@ -182,6 +182,9 @@ func (t *turn) policy(ctx context.Context) error {
 		return err
 	}
 	if !t.res.InScope {
+		if answered, err := t.answerFromKB(ctx); answered || err != nil { // kb.go
+			return err
+		}
 		t.say(t.msg("out_of_scope"), nil)
 		t.act("out_of_scope")
 		return t.fail(ctx)
@@ -303,6 +306,9 @@ func Shouts(text string) bool {
 func (t *turn) runIntent(ctx context.Context, name string) error {
 	it := t.e.domain.Intents[name]
 	if it == nil {
+		if answered, err := t.answerFromKB(ctx); answered || err != nil { // kb.go
+			return err
+		}
 		t.say(t.msg("fallback"), nil)
 		t.act("fallback")
 		return t.fail(ctx)

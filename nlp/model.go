@@ -88,7 +88,11 @@ type Meta struct {
 	Epochs       []int          `json:"epochs"` // per member of the ensemble: the epochs its weights are from (see Train)
 	Config       intent.Config  `json:"config"`
 	Features     int            `json:"features"`
-	Vectors      string         `json:"vectors,omitempty"`
+	MinDF        int            `json:"min_df,omitempty"` // features seen in fewer training sentences were dropped
+	// Tuning is the cross-validation that chose Config and MinDF ("bot
+	// train --tune"); nil when they are the defaults or the caller's.
+	Tuning  *TuneResult `json:"tuning,omitempty"`
+	Vectors string      `json:"vectors,omitempty"`
 	// Entities are the domain's entity declarations.
 	Entities  []dataset.EntityDef `json:"entities,omitempty"`
 	CreatedAt time.Time           `json:"created_at"`

@@ -50,6 +50,9 @@ type TrainOptions struct {
 	Typos int
 	// Progress, when set, is called with a line of progress to show.
 	Progress func(Progress)
+	// Tuning, when set, is the cross-validation that chose Config and
+	// MinDF (see Tune); the model's Meta records it.
+	Tuning *TuneResult
 }
 
 // Progress is a step of training, for display.
@@ -207,6 +210,8 @@ func Train(ctx context.Context, ds *dataset.Dataset, opts TrainOptions) (*Model,
 		Config:        cfg,
 		Epochs:        epochs,
 		Features:      feat.Len(),
+		MinDF:         minDF,
+		Tuning:        opts.Tuning,
 		Entities:      ds.EntityDefs,
 		CreatedAt:     time.Now().UTC().Truncate(time.Second),
 	}

@@ -13,7 +13,7 @@ import (
 //	parley_suggestions_shown_total{source}  suggested replies shown to agents in the console (once per conversation)
 //	parley_suggestions_used_total{source}   of them, those an agent sent (edited or not)
 //
-// with source past_reply, canned or kb, each present from the start. The
+// with source past_reply, canned, kb or draft, each present from the start. The
 // counts are this process's since it started (see suggest.Usage). It
 // fails when called a second time.
 func (m *Metrics) Suggestions(u *suggest.Usage) error {
@@ -28,7 +28,7 @@ func (m *Metrics) Suggestions(u *suggest.Usage) error {
 
 var (
 	suggestionsShownDesc = prometheus.NewDesc("parley_suggestions_shown_total",
-		"Suggested replies shown to agents in the console, once per conversation, by source (past_reply, canned, kb).", []string{"source"}, nil)
+		"Suggested replies shown to agents in the console, once per conversation, by source (past_reply, canned, kb, draft).", []string{"source"}, nil)
 	suggestionsUsedDesc = prometheus.NewDesc("parley_suggestions_used_total",
 		"Suggested replies agents sent (as suggested or edited), by source.", []string{"source"}, nil)
 )

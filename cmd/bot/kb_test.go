@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/shoptest"
+	"github.com/parleyhq/parley/nlp/kb"
 )
 
 func TestKBIndexDemo(t *testing.T) {
@@ -49,9 +55,11 @@ func TestKBIndexAndAskFolder(t *testing.T) {
 		t.Fatalf("second index: exit %d: %s", code, errOut)
 	}
 
+	data := t.TempDir()
 	for _, args := range [][]string{
-		{"kb", "ask", "--kb", dir, "can I send a rake back?"},
-		{"kb", "ask", "--index", index, "can I send a rake back?"},
+		{"kb", "ask", "--kb", dir, "--data-dir", data, "can I send a rake back?"},
+		{"kb", "ask", "--index", index, "--data-dir", data, "can I send a rake back?"},
+		{"kb", "ask", "--kb", dir, "--bm25-only", "can I send a rake back?"},
 	} {
 		code, out, errOut = run(t, "", args...)
 		if code != 0 {
@@ -63,7 +71,7 @@ func TestKBIndexAndAskFolder(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = run(t, "", "kb", "ask", "--kb", dir, "--json", "-n", "1", "garden spade")
+	code, out, errOut = run(t, "", "kb", "ask", "--kb", dir, "--data-dir", data, "--json", "-n", "1", "garden spade")
 	if code != 0 {
 		t.Fatalf("json: exit %d: %s", code, errOut)
 	}
@@ -86,19 +94,32 @@ func TestKBIndexAndAskFolder(t *testing.T) {
 }
 
 func TestKBAskDemo(t *testing.T) {
-	code, out, errOut := run(t, "", "kb", "ask", "which payment methods do you accept?")
+	data := t.TempDir()
+	code, out, errOut := run(t, "", "kb", "ask", "--data-dir", data, "which payment methods do you accept?")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if !strings.HasPrefix(out, `Answer from "Ways to pay"`) || !strings.Contains(out, "/help/payment-methods") || !strings.Contains(out, "> We accept Visa") {
 		t.Errorf("output %q", out)
 	}
-	code, out, _ = run(t, "", "kb", "ask", "what is the capital of mongolia")
-	if code != 0 || !strings.Contains(out, "fall back or hand off") {
-		t.Errorf("out-of-KB question: exit %d, %q", code, out)
+	// The first ask trained the encoder and cached it; the next loads it.
+	if !strings.Contains(errOut, "kb: training the help-centre encoder") || !strings.Contains(errOut, "kb: encoder trained and saved") {
+		t.Errorf("first ask: stderr %q", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, kbEncoderDir, "meta.json")); err != nil {
+		t.Errorf("no cached encoder: %v", err)
+	}
+	code, out, errOut = run(t, "", "kb", "ask", "--data-dir", data, "what is the capital of mongolia")
+	if code != 0 || !strings.Contains(out, "fall back or hand off") || strings.Contains(errOut, "training") {
+		t.Errorf("out-of-KB question: exit %d, %q, stderr %q", code, out, errOut)
+	}
+	// A paraphrase with few of the article's words: the encoder finds it.
+	code, out, _ = run(t, "", "kb", "ask", "--data-dir", data, "how do I look after leather boots")
+	if code != 0 || !strings.HasPrefix(out, `Answer from "Looking after leather"`) {
+		t.Errorf("leather: exit %d, %q", code, out)
 	}
 	huge := "tracking number " + strings.Repeat("x ", 1<<19) // 1 MB
-	code, out, errOut = run(t, "", "kb", "ask", huge)
+	code, out, errOut = run(t, "", "kb", "ask", "--data-dir", data, huge)
 	if code != 0 || !strings.HasPrefix(out, "(question cut to its first 2000 characters)") {
 		t.Errorf("1 MB question: exit %d, %.200q %s", code, out, errOut)
 	}
@@ -139,5 +160,108 @@ func TestKBErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(broken, ".index")); !os.IsNotExist(err) {
 		t.Errorf("a broken folder got an index file: %v", err)
+	}
+}
+
+// TestServeKB: "bot serve" answers from the help centre where the intents
+// do not cover a question (over the web chat), suggests the help centre's
+// passage to agents (over the REST API), logs the encoder's training at
+// the first start and loads it from the data directory at the next.
+func TestServeKB(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	args := []string{"--data-dir", data, "--model", shoptest.ModelDir(t), "--api-token", "s3cret-token"}
+	s := startServeAsIs(t, args...)
+	if log := s.errOut.String(); !strings.Contains(log, "kb: training the help-centre encoder") || !strings.Contains(log, "kb: help centre ready") {
+		t.Errorf("first start's log lacks the encoder's training: %s", log)
+	}
+
+	// Out of scope for the intents, answered by the "Looking after
+	// leather" article.
+	conn, welcome := dialChat(t, s.base, "")
+	send(t, conn, map[string]any{"v": 1, "type": "message", "client_id": "c1", "text": "how do I look after leather boots"})
+	reply := readUntil(t, conn, func(f wsFrame) bool { return f.Type == "message" && f.Sender == "bot" })
+	if !strings.Contains(reply.Text, "/help/leather-care") || !strings.Contains(reply.Text, "leather") {
+		t.Errorf("reply %q is not the leather article", reply.Text)
+	}
+
+	send(t, conn, map[string]any{"v": 1, "type": "message", "client_id": "c2", "text": "can I return a gift without the receipt?"})
+	readUntil(t, conn, func(f wsFrame) bool {
+		return f.Type == "message" && f.Sender == "bot" && f.ClientID == "" && f.Text != reply.Text
+	})
+	req, _ := http.NewRequest("GET", s.base+"/api/v1/conversations/"+welcome.ConversationID+"/suggestions", nil)
+	req.Header.Set("Authorization", "Bearer s3cret-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Suggestions []struct{ Source, Ref, Text string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("suggestions: %d, %v", resp.StatusCode, err)
+	}
+	found := false
+	for _, sg := range got.Suggestions {
+		found = found || (sg.Source == "kb" && sg.Ref == "return-gift" && strings.Contains(sg.Text, "You do not need a receipt to return a present"))
+	}
+	if !found {
+		t.Errorf("suggestions %+v lack the return-gift passage", got.Suggestions)
+	}
+	conn.Close()
+	s.stop(t)
+
+	// The restart loads the encoder instead of training it again.
+	s = startServeAsIs(t, args...)
+	if log := s.errOut.String(); strings.Contains(log, "kb: training") || !strings.Contains(log, "kb: help centre ready") {
+		t.Errorf("restart's log: %s", log)
+	}
+}
+
+// TestServeKBBadFolder: a broken --kb folder stops serve at the start with
+// the file's name.
+func TestServeKBBadFolder(t *testing.T) {
+	dir := writeKB(t, map[string]string{"a.md": "---\nid: a\n---\nno title\n"})
+	code, _, errOut := run(t, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--model", shoptest.ModelDir(t), "--kb", dir)
+	if code == 0 || !strings.Contains(errOut, "a.md") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestKBAnswerer: the engine's help centre quotes the best article when
+// confident, says nothing for a blank or unrelated message, and reads only
+// the first kb.MaxQuestionRunes of a 1 MB message.
+func TestKBAnswerer(t *testing.T) {
+	ix, err := buildKBIndex("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := kbAnswerer{kb.NewSearcher(ix)}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, text string
+		ok         bool
+		url        string
+	}{
+		{"answered", "which payment methods do you accept?", true, "/help/payment-methods"},
+		{"blank", "  \n", false, ""},
+		{"unrelated", "what is the capital of mongolia", false, ""},
+		{"1 MB", "which payment methods do you accept? " + strings.Repeat("x ", 1<<19), true, "/help/payment-methods"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok, err := a.Answer(ctx, tc.text)
+			if err != nil || ok != tc.ok || got.URL != tc.url {
+				t.Fatalf("answer %+v, ok %v, err %v; want ok %v, %s", got, ok, err, tc.ok, tc.url)
+			}
+			if ok && (got.Passage == "" || got.Title == "" || got.Confidence < a.s.Calibration.Threshold) {
+				t.Errorf("answer %+v", got)
+			}
+		})
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := a.Answer(cancelled, "which payment methods do you accept?"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err %v", err)
 	}
 }

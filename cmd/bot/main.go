@@ -56,6 +56,8 @@ var commands = []command{
 	{"train-routing", "learn queue and priority of handoffs from the store's history", runTrainRouting},
 	{"train-satisfaction", "learn the risk of a low rating from the store's history", runTrainSatisfaction},
 	{"insight", "group the messages the bot did not understand into candidate new intents", runInsight},
+	{"train-replies", "train the reply models (retrieval encoder, seq2seq drafts) from reply pairs", runTrainReplies},
+	{"eval-replies", "evaluate a reply model: retrieval and generation against baselines", runEvalReplies},
 	{"kb", "check help-centre articles, or ask them a question (knowledge-base search)", runKB},
 	{"parse", "show what the NLU understands of messages typed in", runParse},
 	{"chat", "chat with the bot in the terminal (engine, store and model)", runChat},

@@ -142,3 +142,18 @@ func peakRSS() (bytes uint64, ok bool) {
 	}
 	return 0, false
 }
+
+// printPeakMemory stops w and prints the peak heap and resident memory of
+// the process, as the training commands end.
+func printPeakMemory(m *Main, w *memWatch) error {
+	heap, err := w.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "peak memory: %d MiB heap in use", heap>>20)
+	if hwm, ok := peakRSS(); ok {
+		fmt.Fprintf(m.Stdout, ", %d MiB resident (VmHWM)", hwm>>20)
+	}
+	fmt.Fprintln(m.Stdout)
+	return nil
+}

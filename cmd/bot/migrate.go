@@ -73,7 +73,7 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := openMigrateSource(ctx, *from)
+	src, err := openBoltSource(ctx, "--from", *from)
 	if err != nil {
 		return err
 	}
@@ -117,36 +117,36 @@ func migrateKeyFile(from, keyFlag string) (key []byte, path string, err error) {
 	return key, path, nil
 }
 
-// openMigrateSource opens the bbolt store at path for the copy, never
-// creating one, and explains a file a server holds: migrate reads the
-// file whole in one transaction, which a server writing to it would
-// outdate.
-func openMigrateSource(ctx context.Context, path string) (*boltdb.DB, error) {
+// openBoltSource opens the bbolt store at path (given by the flag named
+// flag) for a tool that reads it whole, never creating one, and explains a
+// file a server holds: a server writing to it meanwhile would outdate
+// what the tool read.
+func openBoltSource(ctx context.Context, flag, path string) (*boltdb.DB, error) {
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("--from %s: no such file; want the bbolt store of a Parley data folder, DATA-DIR/%s", path, storeFile)
+		return nil, fmt.Errorf("%s %s: no such file; want the bbolt store of a Parley data folder, DATA-DIR/%s", flag, path, storeFile)
 	case err != nil:
-		return nil, fmt.Errorf("--from: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	case info.IsDir():
-		return nil, fmt.Errorf("--from %s is a folder; want the store file in it, such as %s", path, filepath.Join(path, storeFile))
+		return nil, fmt.Errorf("%s %s is a folder; want the store file in it, such as %s", flag, path, filepath.Join(path, storeFile))
 	}
 	db, err := boltdb.Open(path, nil)
 	switch {
 	case errors.Is(err, crm.ErrInUse):
 		sock := filepath.Join(filepath.Dir(path), adminSocket)
 		if _, perr := admin.NewClient(sock).Ops(ctx); perr == nil {
-			return nil, fmt.Errorf("--from %s: a running \"bot serve\" holds it (it answers on %s): stop bot serve first, then run migrate again", path, sock)
+			return nil, fmt.Errorf("%s %s: a running \"bot serve\" holds it (it answers on %s): stop bot serve first, then run this command again", flag, path, sock)
 		}
-		return nil, fmt.Errorf("--from %s: %w: stop bot serve (or bot chat) first, then run migrate again", path, err)
+		return nil, fmt.Errorf("%s %s: %w: stop bot serve (or bot chat) first, then run this command again", flag, path, err)
 	case errors.Is(err, boltdb.ErrDamaged):
-		return nil, fmt.Errorf("--from %s is not a Parley store, or is damaged: %w", path, err)
+		return nil, fmt.Errorf("%s %s is not a Parley store, or is damaged: %w", flag, path, err)
 	case err != nil:
-		return nil, fmt.Errorf("--from %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	if db.Created() {
 		db.Close()
-		return nil, fmt.Errorf("--from %s is not a Parley store: the file held no data", path)
+		return nil, fmt.Errorf("%s %s is not a Parley store: the file held no data", flag, path)
 	}
 	return db, nil
 }

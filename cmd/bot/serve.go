@@ -29,7 +29,7 @@ import (
 	"github.com/parleyhq/parley/internal/clientip"
 	"github.com/parleyhq/parley/internal/logonce"
 	"github.com/parleyhq/parley/internal/webhook"
-	"github.com/parleyhq/parley/nlp/kb"
+	"github.com/parleyhq/parley/nlp/replies"
 	"github.com/parleyhq/parley/nlp/suggest"
 	"github.com/parleyhq/parley/web"
 	"github.com/parleyhq/parley/web/console"
@@ -121,6 +121,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	sessionTTL := f.Duration("console-session-ttl", console.DefaultSessionTTL,
 		"how long an unused console session lasts; sessions live in memory, so a restart signs\n"+
 			"agents out (env PARLEY_CONSOLE_SESSION_TTL)")
+	kbDir := f.String("kb", os.Getenv("PARLEY_KB"),
+		"folder `DIR` of help-centre articles (*.md with front matter) the bot answers questions from\n"+
+			"(env PARLEY_KB); default: the demo shop's. Its encoder is trained at the first start and\n"+
+			"cached in DATA-DIR/"+kbEncoderDir)
+	repliesDir := f.String("replies", os.Getenv("PARLEY_REPLIES"),
+		"reply model `DIR` written by bot train-replies (env PARLEY_REPLIES): its seq2seq draft is\n"+
+			"added to the console's suggested replies, for agents to check and edit; default: none")
 	slackOpts := addSlackFlags(f)
 	storeOpts := addStoreFlags(f)
 	if err := parseFlags(f, args); err != nil {
@@ -228,6 +235,10 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if router == nil {
 		logger.Info("no routing model: handoffs use the domain's queues and the built-in priority rules (train one with bot train-routing)")
 	}
+	helpCentre, err := openServeKB(ctx, *kbDir, *dataDir, logger)
+	if err != nil {
+		return err
+	}
 	metrics := web.NewMetrics()
 	// One parser for the engine and the API, so that a model swapped in
 	// while serving answers both.
@@ -235,7 +246,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	engine, err := dialog.New(dialog.Config{
 		Domain: domain, Parser: parser, Store: metrics.Store(db.Store), Events: metrics.Events(events.Events),
 		Locker: db.turnLocker(), Router: router, Scorer: scorer, Caller: &webhook.Client{}, Logger: logger,
-		QueueTimeout: *queueTimeout, AgentTimeout: *agentTimeout, Hours: hours,
+		QueueTimeout: *queueTimeout, AgentTimeout: *agentTimeout, Hours: hours, KB: kbAnswerer{helpCentre},
 	})
 	if err != nil {
 		return err
@@ -289,11 +300,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	kbIndex, err := buildKBIndex("")
-	if err != nil {
-		return err
+	suggestOpts := &suggest.Options{KB: helpCentre, Logger: logger}
+	if *repliesDir != "" {
+		rm, err := replies.Load(*repliesDir)
+		if err != nil {
+			return fmt.Errorf("--replies: %w", err)
+		}
+		suggestOpts.Drafter = rm
+		logger.Info("reply drafts for agents", "model", *repliesDir, "trained_on", rm.Meta().Source, "pairs", rm.Meta().TrainPairs)
 	}
-	suggester := suggest.New(db.Store, &suggest.Options{KB: kb.NewSearcher(kbIndex), Logger: logger})
+	suggester := suggest.New(db.Store, suggestOpts)
 	usage := suggest.NewUsage(nil)
 	if err := metrics.Suggestions(usage); err != nil {
 		return err

@@ -49,6 +49,7 @@ func startNodes(t *testing.T, args ...[]string) []*served {
 	t.Helper()
 	nodes := make([]*served, len(args))
 	for i, a := range args {
+		seedKBEncoder(t, a)
 		ctx, cancel := context.WithCancel(context.Background())
 		s := &served{out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
 		m := NewMain(s.out, s.errOut)

@@ -51,6 +51,7 @@ func TestServeClusterSIGKILL(t *testing.T) {
 	model := shoptest.ModelDir(t)
 	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	common := []string{"--model", model, "--store", pg, "--events", nc, "--api-token", apiToken}
+	seedKBEncoder(t, append([]string{"--data-dir", dirA}, common...))
 	a := startKillNode(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dirA}, common...))
 	b := startNodes(t, append([]string{"--data-dir", dirB}, common...))[0]
 	a.waitListening(t)

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/parleyhq/parley/internal/shoptest"
+	"github.com/parleyhq/parley/nlp/encoder"
 )
 
 // syncBuffer is a bytes.Buffer that the server and the test may use at once.
@@ -45,8 +46,17 @@ type served struct {
 }
 
 // startServe runs "bot serve" with args on a free port and returns once it
-// listens.
+// listens. The demo help centre's encoder is copied into its data directory
+// first (seedKBEncoder), so only TestServeKB pays for its training.
 func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	seedKBEncoder(t, args)
+	return startServeAsIs(t, args...)
+}
+
+// startServeAsIs is startServe without seeding the help centre's encoder:
+// a fresh data directory trains it, as a newcomer's first start does.
+func startServeAsIs(t *testing.T, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
@@ -144,6 +154,9 @@ func TestServe(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"--data-dir", data, "--model", shoptest.ModelDir(t), "--api-token", "s3cret-token"}
 	s := startServe(t, args...)
+	if log := s.errOut.String(); strings.Contains(log, "kb: training") || !strings.Contains(log, "kb: help centre ready") {
+		t.Errorf("the seeded help-centre encoder was not loaded: %s", log)
+	}
 	for _, path := range []string{"/healthz", "/readyz", "/", "/widget.js"} {
 		if code, body := s.get(t, path); code != http.StatusOK {
 			t.Errorf("GET %s: %d %s", path, code, body)
@@ -205,5 +218,62 @@ func TestServeBadConfig(t *testing.T) {
 	}
 	if _, err := loadTokenKey(filepath.Join(dir, tokenKeyFile)); err == nil || !strings.Contains(err.Error(), "want 32") {
 		t.Errorf("short key: %v", err)
+	}
+}
+
+// demoKBEncoder is a directory holding the demo help centre's encoder,
+// trained once per test binary exactly as serve's first start trains it
+// (encoder.OpenKB), so that serve starts in tests load it instead of
+// training it again (long under -race). Tests must not change it.
+var demoKBEncoder = sync.OnceValues(func() (string, error) {
+	ix, err := buildKBIndex("")
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "parley-kb-encoder-")
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := encoder.OpenKB(context.Background(), ix, dir, nil); err != nil {
+		return "", err
+	}
+	return dir, nil
+})
+
+// seedKBEncoder copies demoKBEncoder into DATA-DIR/kb-encoder when serve's
+// args name a data directory, use the demo help centre (no --kb) and the
+// directory has no encoder yet. serve still checks the copy (encoder.OpenKB
+// retrains one that does not fit its articles).
+func seedKBEncoder(t *testing.T, args []string) {
+	t.Helper()
+	data := ""
+	for i, a := range args {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !hasVal && i+1 < len(args) {
+			val = args[i+1]
+		}
+		switch name {
+		case "kb":
+			return
+		case "data-dir":
+			data = val
+		}
+	}
+	if data == "" || os.Getenv("PARLEY_KB") != "" {
+		return
+	}
+	dst := filepath.Join(data, kbEncoderDir)
+	if _, err := os.Stat(dst); err == nil {
+		return
+	}
+	src, err := demoKBEncoder()
+	if err != nil {
+		t.Fatalf("train the demo help centre's encoder: %v", err)
+	}
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatalf("seed the help centre's encoder: %v", err)
 	}
 }

@@ -41,9 +41,10 @@ func bigIndex(t testing.TB, n int) *kb.Index {
 
 // BenchmarkRetrieve measures one search over 30,000 passages (the issue's
 // size; its target is a p95 under 20 ms) with the encoder alone (a
-// full-size Dim), BM25 alone, and both, and reports each p95. On this
-// index, where every passage shares terms with every question, BM25's
-// map-based scoring in nlp/kb dominates.
+// full-size Dim), BM25 alone, and both (as NewKBSearcher weighs them),
+// and reports each p95. On this index every passage shares terms with
+// every question, the worst case for BM25; nlp/kb scores it over flat
+// postings (bm25fast.go), not the index file's maps.
 //
 //	go test ./nlp/encoder -run '^$' -bench Retrieve -benchtime 200x
 func BenchmarkRetrieve(b *testing.B) {

@@ -40,6 +40,15 @@ type Retriever interface {
 	Retrieve(ctx context.Context, q Query) ([]Hit, error)
 }
 
+// PassageScorer is a Retriever that can also score passages it did not
+// return (a retriever that returns only its best k): Ask asks it for the
+// passages another signal found, so that every candidate's combined score
+// holds every signal. ScorePassages returns one score per passage, in
+// order, as Retrieve would have scored it (0: no match).
+type PassageScorer interface {
+	ScorePassages(ctx context.Context, q Query, passages []int) ([]float64, error)
+}
+
 // Signal is a retriever and its weight in the combined score.
 type Signal struct {
 	Retriever Retriever
@@ -120,8 +129,12 @@ func (s *Searcher) Ask(ctx context.Context, question string, n int) (*Result, er
 		total  float64
 		scores map[string]float64
 	}
+	// Each signal's hits first, then the scores that signals able to score
+	// any passage (PassageScorer) give to passages they did not return but
+	// another signal did, then the totals, summed in signal order.
+	perSignal := make([]map[int]float64, len(s.Signals))
 	byPassage := map[int]*passageScore{}
-	for _, sig := range s.Signals {
+	for i, sig := range s.Signals {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("ask: %w", err)
 		}
@@ -129,20 +142,50 @@ func (s *Searcher) Ask(ctx context.Context, question string, n int) (*Result, er
 		if err != nil {
 			return nil, fmt.Errorf("ask: %s: %w", sig.Retriever.Name(), err)
 		}
+		perSignal[i] = make(map[int]float64, len(hits))
 		for _, h := range hits {
-			if h.Passage < 0 || h.Passage >= len(s.Index.refs) {
-				return nil, fmt.Errorf("ask: %s returned passage %d of %d", sig.Retriever.Name(), h.Passage, len(s.Index.refs))
+			if err := checkHit(sig.Retriever.Name(), h.Passage, h.Score, len(s.Index.refs)); err != nil {
+				return nil, err
 			}
-			if math.IsNaN(h.Score) || math.IsInf(h.Score, 0) {
-				return nil, fmt.Errorf("ask: %s scored passage %d %g", sig.Retriever.Name(), h.Passage, h.Score)
+			perSignal[i][h.Passage] = h.Score
+			if byPassage[h.Passage] == nil {
+				byPassage[h.Passage] = &passageScore{scores: map[string]float64{}}
 			}
-			ps := byPassage[h.Passage]
-			if ps == nil {
-				ps = &passageScore{scores: map[string]float64{}}
-				byPassage[h.Passage] = ps
+		}
+	}
+	for i, sig := range s.Signals {
+		ps, ok := sig.Retriever.(PassageScorer)
+		if !ok || len(perSignal[i]) == len(byPassage) {
+			continue
+		}
+		var missing []int
+		for p := range byPassage {
+			if _, ok := perSignal[i][p]; !ok {
+				missing = append(missing, p)
 			}
-			ps.scores[sig.Retriever.Name()] = h.Score
-			ps.total += sig.Weight * h.Score
+		}
+		sort.Ints(missing)
+		scores, err := ps.ScorePassages(ctx, q, missing)
+		if err != nil {
+			return nil, fmt.Errorf("ask: %s: %w", sig.Retriever.Name(), err)
+		}
+		if len(scores) != len(missing) {
+			return nil, fmt.Errorf("ask: %s scored %d of %d passages", sig.Retriever.Name(), len(scores), len(missing))
+		}
+		for j, p := range missing {
+			if err := checkHit(sig.Retriever.Name(), p, scores[j], len(s.Index.refs)); err != nil {
+				return nil, err
+			}
+			if scores[j] != 0 {
+				perSignal[i][p] = scores[j]
+			}
+		}
+	}
+	for i, sig := range s.Signals {
+		for p, score := range perSignal[i] {
+			ps := byPassage[p]
+			ps.scores[sig.Retriever.Name()] = score
+			ps.total += sig.Weight * score
 		}
 	}
 	// Best passage per article; ties go to the earlier passage.
@@ -198,6 +241,18 @@ func (s *Searcher) Ask(ctx context.Context, question string, n int) (*Result, er
 	}
 	res.Confident = len(res.Answers) > 0 && res.Answers[0].Confidence >= s.Calibration.Threshold
 	return res, nil
+}
+
+// checkHit rejects a passage number out of range and a score that is not
+// a finite number.
+func checkHit(name string, p int, score float64, passages int) error {
+	if p < 0 || p >= passages {
+		return fmt.Errorf("ask: %s returned passage %d of %d", name, p, passages)
+	}
+	if math.IsNaN(score) || math.IsInf(score, 0) {
+		return fmt.Errorf("ask: %s scored passage %d %g", name, p, score)
+	}
+	return nil
 }
 
 // truncate cuts s to at most max runes, at the last space of the last

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 )
@@ -30,6 +31,7 @@ type bm25 struct {
 	avgLen   float64
 	postings map[string][]posting
 	vocab    []string // sorted terms, for typo correction
+	flat     flatPostings
 }
 
 // newBM25 indexes docs (each a list of terms).
@@ -55,48 +57,19 @@ func newBM25(docs [][]string, p BM25Params) *bm25 {
 	if len(docs) > 0 {
 		ix.avgLen = float64(total) / float64(len(docs))
 	}
-	ix.buildVocab()
+	ix.prepare()
 	return ix
 }
 
-func (ix *bm25) buildVocab() {
+// prepare derives what search reads from postings, docLen and avgLen:
+// the sorted vocabulary and the flat postings (bm25fast.go).
+func (ix *bm25) prepare() {
 	ix.vocab = make([]string, 0, len(ix.postings))
 	for t := range ix.postings {
 		ix.vocab = append(ix.vocab, t)
 	}
 	sort.Strings(ix.vocab)
-}
-
-// idf is BM25's inverse document frequency, never negative.
-func (ix *bm25) idf(t string) float64 {
-	n := float64(len(ix.docLen))
-	df := float64(len(ix.postings[t]))
-	return math.Log(1 + (n-df+0.5)/(df+0.5))
-}
-
-// score returns the BM25 score of every passage that shares a term with the
-// query, by passage number. Each distinct query term counts once.
-func (ix *bm25) score(terms []string) map[int]float64 {
-	out := map[int]float64{}
-	k1, b := ix.params.K1, ix.params.B
-	seen := map[string]bool{}
-	for _, t := range terms {
-		if seen[t] {
-			continue
-		}
-		seen[t] = true
-		ps := ix.postings[t]
-		if len(ps) == 0 {
-			continue
-		}
-		idf := ix.idf(t)
-		for _, p := range ps {
-			tf := float64(p.TF)
-			norm := 1 - b + b*float64(ix.docLen[p.Doc])/ix.avgLen
-			out[int(p.Doc)] += idf * tf * (k1 + 1) / (tf + k1*norm)
-		}
-	}
-	return out
+	ix.buildFlat()
 }
 
 // coverage is the share of the question's weight (the idf of each distinct
@@ -201,18 +174,32 @@ func abs(x int) int {
 	return x
 }
 
+// DefaultBM25TopK is how many passages the BM25 Retriever returns: the
+// best by score. Ask fills in the exact BM25 score of any other passage
+// another signal brings (PassageScorer), so the cut only drops passages
+// that no signal ranks highly.
+const DefaultBM25TopK = 100
+
 // lexical is the Retriever of the BM25 signal, named "bm25".
 type lexical struct{ ix *Index }
 
+var _ PassageScorer = lexical{}
+
 func (lexical) Name() string { return SignalBM25 }
 
-// Retrieve scores the passages that share a term with the question (after
-// typo correction).
+// Retrieve returns the DefaultBM25TopK passages with the best BM25 score
+// for the question (after typo correction).
 func (r lexical) Retrieve(_ context.Context, q Query) ([]Hit, error) {
-	scores := r.ix.bm25.score(r.ix.bm25.correct(q.Terms))
-	hits := make([]Hit, 0, len(scores))
-	for d, s := range scores {
-		hits = append(hits, Hit{Passage: d, Score: s})
+	return r.ix.bm25.top(r.ix.bm25.correct(q.Terms), DefaultBM25TopK), nil
+}
+
+// ScorePassages returns the BM25 score of each of passages (0 for one that
+// holds no term of the question), equal to what Retrieve would give it.
+func (r lexical) ScorePassages(_ context.Context, q Query, passages []int) ([]float64, error) {
+	for _, p := range passages {
+		if p < 0 || p >= len(r.ix.bm25.docLen) {
+			return nil, fmt.Errorf("bm25 score: passage %d of %d", p, len(r.ix.bm25.docLen))
+		}
 	}
-	return hits, nil
+	return r.ix.bm25.scoreDocs(r.ix.bm25.correct(q.Terms), passages), nil
 }

@@ -3,7 +3,6 @@ package kb
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // TextIndex is BM25 over any short texts (past customer messages, canned
@@ -56,19 +55,10 @@ func (t *TextIndex) Len() int { return len(t.bm25.docLen) }
 // text. A query of no terms finds nothing.
 func (t *TextIndex) Search(query string, n int) []TextHit {
 	terms := t.bm25.correct(Terms(query))
-	scores := t.bm25.score(terms)
-	hits := make([]TextHit, 0, len(scores))
-	for d, s := range scores {
-		hits = append(hits, TextHit{Doc: d, Score: s})
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].Doc < hits[j].Doc
-	})
-	if n > 0 && len(hits) > n {
-		hits = hits[:n]
+	found := t.bm25.top(terms, n)
+	hits := make([]TextHit, len(found))
+	for i, h := range found {
+		hits[i] = TextHit{Doc: h.Passage, Score: h.Score}
 	}
 	ideal := t.ideal(terms)
 	for i := range hits {

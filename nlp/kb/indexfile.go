@@ -134,7 +134,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	if ix.bm25.postings == nil {
 		ix.bm25.postings = map[string][]posting{}
 	}
-	ix.bm25.buildVocab()
+	ix.bm25.prepare()
 	return ix, nil
 }
 

@@ -26,10 +26,18 @@ const (
 	SourcePastReply Source = "past_reply" // an agent's reply in a past conversation
 	SourceCanned    Source = "canned"     // a canned response
 	SourceKB        Source = "kb"         // a help-centre passage
+	SourceDraft     Source = "draft"      // a reply model's draft (Options.Drafter)
 )
 
 // Sources lists every Source, for metrics that show each from the start.
-var Sources = []Source{SourcePastReply, SourceCanned, SourceKB}
+var Sources = []Source{SourcePastReply, SourceCanned, SourceKB, SourceDraft}
+
+// Drafter writes a draft reply to a customer's message: a generative
+// model's text, with the variables of v filled where it knows them. A
+// draft is only ever shown to an agent, who edits and sends it.
+type Drafter interface {
+	Draft(ctx context.Context, message string, v Vars) (string, error)
+}
 
 // Ranking. A candidate's score is its source's weight times its score on
 // the shared scale; see Score.
@@ -131,6 +139,9 @@ var _ Store = crm.Store(nil)
 type Options struct {
 	// KB is searched for help-centre passages; nil: none are suggested.
 	KB *kb.Searcher
+	// Drafter, if not nil, adds a draft reply after the ranked
+	// suggestions (Suggest).
+	Drafter Drafter
 	// MaxConversations bounds how many conversations Rebuild reads; 0: all.
 	MaxConversations int
 	Logger           *slog.Logger // nil: discard
@@ -297,8 +308,10 @@ func Query(history []crm.Message) string {
 // Suggest returns up to three suggestions for a conversation whose
 // messages (oldest first) are history, best first, with the variables
 // filled from v; none when Query(history) is empty or nothing scores
-// MinScore. Errors come from the store (canned responses) and the help
-// centre.
+// MinScore. With a Drafter, its draft follows them (source draft, score
+// 0: a draft is not ranked against texts people wrote) unless it repeats
+// one of them; a Drafter's failure is logged and leaves the draft out.
+// Errors come from the store (canned responses) and the help centre.
 func (s *Suggester) Suggest(ctx context.Context, history []crm.Message, v Vars) ([]Suggestion, error) {
 	q := Query(history)
 	if strings.TrimSpace(q) == "" {
@@ -316,7 +329,20 @@ func (s *Suggester) Suggest(ctx context.Context, history []crm.Message, v Vars) 
 		return nil, fmt.Errorf("suggest: %w", err)
 	}
 	cands = append(cands, passages...)
-	return rank(cands, v), nil
+	out := rank(cands, v)
+	if s.opts.Drafter == nil {
+		return out, nil
+	}
+	draft, err := s.opts.Drafter.Draft(ctx, q, v)
+	if err != nil {
+		s.log.Warn("reply draft failed", "err", err)
+		return out, nil
+	}
+	if d := (Suggestion{Text: strings.TrimSpace(draft), Source: SourceDraft, Ref: "model"}); d.Text != "" && !slices.ContainsFunc(out, func(o Suggestion) bool { return normalise(o.Text) == normalise(d.Text) }) {
+		d.ID = suggestionID(d)
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // pastReplies scores the mined replies by their best customer text.

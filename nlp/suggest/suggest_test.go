@@ -367,3 +367,58 @@ func BenchmarkSuggest(b *testing.B) {
 		}
 	}
 }
+
+// fakeDrafter drafts a fixed text, or fails; it records the message asked.
+type fakeDrafter struct {
+	text  string
+	err   error
+	asked []string
+}
+
+func (f *fakeDrafter) Draft(_ context.Context, message string, v Vars) (string, error) {
+	f.asked = append(f.asked, message)
+	return Fill(f.text, v), f.err
+}
+
+func TestSuggestDraft(t *testing.T) {
+	msgs := []crm.Message{{Sender: crm.SenderCustomer, Text: "how long do I have to return an item?"}}
+	tests := []struct {
+		name      string
+		drafter   *fakeDrafter
+		wantDraft string // "" for none
+	}{
+		{"draft follows the ranked suggestions", &fakeDrafter{text: "Hi {{customer.name}}, you have 30 days to send it back."}, "Hi Maria, you have 30 days to send it back."},
+		{"failing drafter leaves it out", &fakeDrafter{text: "unused", err: errors.New("model gone")}, ""},
+		{"empty draft left out", &fakeDrafter{text: "  "}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(newStore(t, nil), &Options{KB: demoKB(t), Drafter: tt.drafter})
+			got, err := s.Suggest(context.Background(), msgs, Vars{CustomerName: "Maria"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.drafter.asked) != 1 || tt.drafter.asked[0] != msgs[0].Text {
+				t.Errorf("drafter asked %q, want the customer's message once", tt.drafter.asked)
+			}
+			var drafts []Suggestion
+			for i, sg := range got {
+				if sg.Source == SourceDraft {
+					drafts = append(drafts, sg)
+					if i != len(got)-1 {
+						t.Errorf("draft at %d of %d: want it last", i, len(got))
+					}
+				}
+			}
+			switch {
+			case tt.wantDraft == "" && len(drafts) != 0:
+				t.Errorf("drafts %+v, want none", drafts)
+			case tt.wantDraft != "" && (len(drafts) != 1 || drafts[0].Text != tt.wantDraft || !strings.HasPrefix(drafts[0].ID, "draft:")):
+				t.Errorf("drafts %+v, want one: %q", drafts, tt.wantDraft)
+			}
+			if len(got)-len(drafts) == 0 {
+				t.Errorf("no ranked suggestions beside the draft: %+v", got)
+			}
+		})
+	}
+}

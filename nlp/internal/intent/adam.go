@@ -76,6 +76,8 @@ func (a *lazyAdam) stepSize(t int) float64 {
 func (a *lazyAdam) step(rows []int32, grad []float32) {
 	a.t++
 	lr := float32(a.stepSize(a.t))
+	k := adamConsts{c1: adamB1, c1m: 1 - adamB1, c2: adamB2, c2m: 1 - adamB2, eps: adamEps, lr: lr}
+	nv := kernelLen(a.dim) // the weights of a row the kernel does; the loops below do the rest
 	for p, r := range rows {
 		off := int(r) * a.dim
 		g := grad[p*a.dim : (p+1)*a.dim]
@@ -85,6 +87,11 @@ func (a *lazyAdam) step(rows []int32, grad []float32) {
 			// w moves by -scale*m/(s+eps) for the missed steps, then by
 			// -lr*m'/(s'+eps) for this one: one division for both.
 			b1, b2 := adamB1*d1, adamB2*d2
+			if nv > 0 {
+				k.scale, k.b1, k.b2 = scale, b1, b2
+				adamCatchUpSSE(&w[0], &ms[0], &g[0], nv, &k)
+				w, ms, g = w[nv:], ms[2*nv:], g[nv:]
+			}
 			for j, gj := range g {
 				p := ms[2*j : 2*j+2 : 2*j+2]
 				mj, sj := p[0], p[1]
@@ -95,6 +102,10 @@ func (a *lazyAdam) step(rows []int32, grad []float32) {
 				w[j] -= (scale*mj*denN + lr*mn*den) / (den * denN)
 			}
 		} else {
+			if nv > 0 {
+				adamPlainSSE(&w[0], &ms[0], &g[0], nv, &k)
+				w, ms, g = w[nv:], ms[2*nv:], g[nv:]
+			}
 			for j, gj := range g {
 				p := ms[2*j : 2*j+2 : 2*j+2]
 				mj := adamB1*p[0] + (1-adamB1)*gj

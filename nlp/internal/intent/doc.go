@@ -29,6 +29,11 @@
 // stored so, which halves the model directory and changes no prediction
 // between training and loading.
 //
+// Adam's update and the bag gradients' axpy run in SSE assembly on amd64
+// (adam_amd64.s), four weights at a time with the scalar code's operations
+// in its order, so that the weights are bit-identical to the plain Go of
+// other architectures (adam_other.go); tests compare the two.
+//
 // Caveats: a Net is read-only after training and safe for concurrent use; a
 // trainer and its graph belong to one goroutine.
 package intent

@@ -1,7 +1,7 @@
 // Suggested replies: up to three chips above the reply box, from past agents' replies,
-// canned responses and the help centre (GET .../suggestions). Clicking one puts its
-// text in the reply box for the agent to edit and send; when a reply that started from
-// a suggestion is sent, the use is recorded (POST .../suggestions/used), which the
+// canned responses and the help centre, then a reply model's draft when serve has one
+// (GET .../suggestions). Clicking one puts its text in the reply box for the agent to
+// edit and send; when a reply that started from a suggestion is sent, the use is recorded (POST .../suggestions/used), which the
 // Today page and /metrics count. A server without suggestions answers 404: no chips.
 
 import { $, h, str, num, arr, obj } from "./dom.js";
@@ -11,7 +11,7 @@ import * as composer from "./composer.js";
 const box = $("suggestions");
 const input = $("composer-input");
 
-const sourceNames = { past_reply: "Past reply", canned: "Canned", kb: "Help centre" };
+const sourceNames = { past_reply: "Past reply", canned: "Canned", kb: "Help centre", draft: "Draft: check before sending" };
 
 let convID = "";
 let gen = 0; // counts the requests: only the latest one's answer is shown

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTrainTune(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nlu.yml")
+	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model")
+	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3", "--tune", "--folds", "2")
+	if code != 0 {
+		t.Fatalf("train --tune exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"tuning: 6 candidates, 2-fold cross-validation on the 21 training examples",
+		"tune 1/6  defaults      fold 1/2  accuracy ",
+		"tune 6/6  min_df 1      fold 2/2  accuracy ",
+		"| candidate | fold 1 | fold 2 | mean ± sd |",
+		" (winner) |",
+		"tuning: training with ",
+		"wrote ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train --tune output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "tuning: training with") > strings.Index(out, "epoch") {
+		t.Errorf("the final training started before the cross-validation ended:\n%s", out)
+	}
+	b, err := os.ReadFile(filepath.Join(model, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Config json.RawMessage `json:"config"`
+		Tuning *struct {
+			Folds int `json:"folds"`
+			Best  int `json:"best"`
+			Rows  []struct {
+				Candidate struct {
+					Name   string          `json:"name"`
+					Config json.RawMessage `json:"config"`
+				} `json:"candidate"`
+				Accuracies []float64 `json:"accuracies"`
+			} `json:"rows"`
+		} `json:"tuning"`
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	tu := meta.Tuning
+	if tu == nil || tu.Folds != 2 || len(tu.Rows) != 6 || tu.Best < 0 || tu.Best >= len(tu.Rows) {
+		t.Fatalf("meta.json tuning: %s", b)
+	}
+	for _, row := range tu.Rows {
+		if len(row.Accuracies) != 2 {
+			t.Errorf("row %s: %d accuracies, want one per fold", row.Candidate.Name, len(row.Accuracies))
+		}
+	}
+	// The model was trained with the winner's settings (the seed aside).
+	var won, used map[string]any
+	json.Unmarshal(tu.Rows[tu.Best].Candidate.Config, &won)
+	json.Unmarshal(meta.Config, &used)
+	delete(won, "seed")
+	delete(used, "seed")
+	if wb, ub := mustJSON(t, won), mustJSON(t, used); !bytes.Equal(wb, ub) {
+		t.Errorf("model config %s, winner %s", ub, wb)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTrainCPUProfileAndFolds(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nlu.yml")
+	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(dir, "cpu.prof")
+	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", filepath.Join(dir, "model"), "--cpuprofile", prof)
+	if code != 0 {
+		t.Fatalf("train --cpuprofile exit %d: %s %s", code, out, errOut)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof writes gzipped protocol buffers
+		t.Errorf("profile of %d bytes is not a pprof file", len(b))
+	}
+
+	code, _, errOut = runBot(t, "", "train", "--data", data, "--tune", "--folds", "1")
+	if code != 2 || !strings.Contains(errOut+out, "--folds must be at least 2") {
+		t.Errorf("--folds 1: exit %d, %s; want a usage error", code, errOut)
+	}
+}
