@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,26 +187,13 @@ func TestServeKB(t *testing.T) {
 	readUntil(t, conn, func(f wsFrame) bool {
 		return f.Type == "message" && f.Sender == "bot" && f.ClientID == "" && f.Text != reply.Text
 	})
-	req, _ := http.NewRequest("GET", s.base+"/api/v1/conversations/"+welcome.ConversationID+"/suggestions", nil)
-	req.Header.Set("Authorization", "Bearer s3cret-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Suggestions []struct{ Source, Ref, Text string }
-	}
-	err = json.NewDecoder(resp.Body).Decode(&got)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("suggestions: %d, %v", resp.StatusCode, err)
-	}
+	got := suggestionsOf(t, s.base, "s3cret-token", welcome.ConversationID)
 	found := false
-	for _, sg := range got.Suggestions {
+	for _, sg := range got {
 		found = found || (sg.Source == "kb" && sg.Ref == "return-gift" && strings.Contains(sg.Text, "You do not need a receipt to return a present"))
 	}
 	if !found {
-		t.Errorf("suggestions %+v lack the return-gift passage", got.Suggestions)
+		t.Errorf("suggestions %+v lack the return-gift passage", got)
 	}
 	conn.Close()
 	s.stop(t)

@@ -122,24 +122,11 @@ func TestServeReplyDrafts(t *testing.T) {
 	send(t, conn, map[string]any{"v": 1, "type": "message", "client_id": "c1", "text": "can you help me track my parcel"})
 	readUntil(t, conn, func(f wsFrame) bool { return f.Type == "message" && f.Sender == "bot" && f.ClientID == "" })
 
-	req, _ := http.NewRequest("GET", s.base+"/api/v1/conversations/"+welcome.ConversationID+"/suggestions", nil)
-	req.Header.Set("Authorization", "Bearer s3cret-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	got := suggestionsOf(t, s.base, "s3cret-token", welcome.ConversationID)
+	if len(got) == 0 {
+		t.Fatal("no suggestions")
 	}
-	var got struct {
-		Suggestions []struct {
-			Source, Ref, Text string
-			Score             float64
-		}
-	}
-	err = json.NewDecoder(resp.Body).Decode(&got)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || len(got.Suggestions) == 0 {
-		t.Fatalf("suggestions: %d, %v, %+v", resp.StatusCode, err, got)
-	}
-	last := got.Suggestions[len(got.Suggestions)-1]
+	last := got[len(got)-1]
 	// The tiny model learnt the tracking reply; the visitor has no order,
 	// so its number stays for the agent to fill.
 	if last.Source != "draft" || last.Ref != "model" || !strings.HasPrefix(last.Text, "Your order {{Order Number}} is on its way.") || last.Score != 0 {
@@ -150,4 +137,28 @@ func TestServeReplyDrafts(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "--replies: ") || !strings.Contains(errs, "no replies model") {
 		t.Errorf("serve with a folder without a model: exit %d, %s", code, errs)
 	}
+}
+
+// suggestion is one entry of GET /api/v1/conversations/{id}/suggestions.
+type suggestion struct {
+	Source, Ref, Text string
+	Score             float64
+}
+
+// suggestionsOf reads a conversation's suggested replies through the REST
+// API with the given token; anything but 200 and a decodable body fails.
+func suggestionsOf(t *testing.T, base, token, convID string) []suggestion {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/conversations/"+convID+"/suggestions", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct{ Suggestions []suggestion }
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("suggestions: %d, %v", resp.StatusCode, err)
+	}
+	return got.Suggestions
 }

@@ -33,8 +33,8 @@ type Options struct {
 }
 
 // DefaultOptions fit a full training on the Bitext sample (3,585 training
-// pairs) into ten minutes on two shared cores: the Budget stops it after
-// three or four epochs (see the package documentation for the numbers).
+// pairs) into ten minutes on two cores: the Budget stops it after five or
+// six epochs (see the package documentation for the numbers).
 // Answers are truncated to 128 tokens (the median answer has 132).
 var DefaultOptions = Options{
 	Hidden: 128, Embed: 64, Epochs: 10, Batch: 32, MaxIn: 16, MaxOut: 128, MinCount: 5,
