@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -198,7 +199,7 @@ func (b *Bus) start(ctx context.Context) error {
 	if b.opts.Memory {
 		storage = jetstream.MemoryStorage
 	}
-	_, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        b.opts.Stream,
 		Description: "Parley conversation events",
 		Subjects:    []string{b.opts.SubjectPrefix + ".>"},
@@ -207,8 +208,8 @@ func (b *Bus) start(ctx context.Context) error {
 		MaxAge:      b.opts.MaxAge,
 		Duplicates:  Duplicates,
 		Discard:     jetstream.DiscardOld,
-	})
-	if err != nil {
+	}
+	if err := b.ensureStream(ctx, cfg); err != nil {
 		return fmt.Errorf("create stream %s: %w", b.opts.Stream, err)
 	}
 	// No subject filter: the stream holds nothing but events, and
@@ -226,6 +227,56 @@ func (b *Bus) start(ctx context.Context) error {
 		return fmt.Errorf("consume %s: %w", b.opts.Stream, err)
 	}
 	return nil
+}
+
+// ensureStream creates the stream, or leaves it alone when it exists as
+// cfg asks. Nodes of a cluster start together, so it must not update a
+// stream that does not need it: nats-server 2.9 crashes (nil pointer in
+// stream.updateWithAdvisory) when one node updates a stream that another is
+// still creating, which is what CreateOrUpdateStream does on every start.
+func (b *Bus) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) error {
+	for lost := false; ; lost = true {
+		s, err := b.js.Stream(ctx, cfg.Name)
+		if err == nil {
+			if sameStream(s.CachedInfo().Config, cfg) {
+				return nil
+			}
+			_, err = b.js.UpdateStream(ctx, cfg)
+			return err
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return err
+		}
+		_, err = b.js.CreateStream(ctx, cfg)
+		if err == nil || lost || !lostCreateRace(err) {
+			return err
+		}
+		// Another node created it after our look: look again.
+	}
+}
+
+// sameStream reports whether the server's stream config has the settings
+// a Bus asks for (the server fills in the others).
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Storage == want.Storage &&
+		have.Replicas == want.Replicas && have.MaxAge == want.MaxAge &&
+		have.Duplicates == want.Duplicates && have.Discard == want.Discard &&
+		have.Description == want.Description
+}
+
+// errSubjectsOverlap is the server's answer to creating a stream whose
+// subjects another stream already holds; nats.go names no constant for it.
+const errSubjectsOverlap jetstream.ErrorCode = 10065
+
+// lostCreateRace reports whether err is what a node gets when another node
+// created the same stream at the same moment: "name in use", or, from
+// nats-server 2.9, "subjects overlap" with the stream just created.
+func lostCreateRace(err error) bool {
+	var api *jetstream.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	return api.ErrorCode == jetstream.JSErrCodeStreamNameInUse || api.ErrorCode == errSubjectsOverlap
 }
 
 // receive hands one message of the stream to this node's subscribers. The

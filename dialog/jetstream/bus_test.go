@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/crm/inmem"
 	"github.com/parleyhq/parley/dialog"
@@ -237,6 +240,79 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestNodesStartTogether: nodes of a new cluster that start at the same
+// moment all get the stream; none fails because another created it first.
+func TestNodesStartTogether(t *testing.T) {
+	for round := range 5 {
+		c := newCluster(t)
+		const nodes = 6
+		errs := make(chan error, nodes)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range nodes {
+			go func() {
+				start.Wait()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				b, err := jetstream.New(ctx, c.url, c.opts)
+				if err == nil {
+					err = b.Close()
+				}
+				errs <- err
+			}()
+		}
+		start.Done()
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
+
+// TestStreamSettingsChange: a node started with new stream settings updates
+// the stream; one started with the same settings leaves it alone (an update
+// at every start is what crashes nats-server 2.9 when nodes start together).
+func TestStreamSettingsChange(t *testing.T) {
+	c := newCluster(t)
+	c.node(t).Close()
+	nc, err := nats.Connect(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	updates, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.STREAM.UPDATED." + c.opts.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	c.node(t).Close()
+	if _, err := updates.NextMsg(300 * time.Millisecond); err == nil {
+		t.Error("a start with the same settings updated the stream")
+	}
+
+	opts := c.opts
+	opts.MaxAge = 2 * c.opts.MaxAge
+	c.nodeWith(t, opts).Close()
+	if _, err := updates.NextMsg(5 * time.Second); err != nil {
+		t.Errorf("a start with a new max age did not update the stream: %v", err)
+	}
+	js, err := natsjs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(context.Background(), c.opts.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Config.MaxAge; got != opts.MaxAge {
+		t.Errorf("max age = %v, want %v", got, opts.MaxAge)
 	}
 }
 
