@@ -1,14 +1,12 @@
 package dialog_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -78,118 +76,36 @@ func newKBHarness(t testing.TB, kb dialog.Answerer) *harness {
 //	kb fail REASON    the next question fails in the answerer
 //	= asked N         the answerer has been asked N questions so far
 func TestKBTranscripts(t *testing.T) {
-	scripts, err := filepath.Glob(filepath.Join("testdata", "kb", "*.chat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(scripts) < 3 {
-		t.Fatalf("%d transcripts in testdata/kb, want at least 3", len(scripts))
-	}
-	for _, script := range scripts {
-		name := strings.TrimSuffix(filepath.Base(script), ".chat")
-		t.Run(name, func(t *testing.T) {
-			got := playKB(t, script)
-			golden := strings.TrimSuffix(script, ".chat") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./dialog -run TestKBTranscripts -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("transcript differs from %s (-update to accept):\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
-		})
-	}
+	playGoldens(t, filepath.Join("testdata", "kb", "*.chat"), 3, playKB)
 }
 
 func playKB(t *testing.T, script string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
 	kb := &fakeAnswerer{}
-	h := newKBHarness(t, kb)
-	var (
-		out     bytes.Buffer
-		conv    crm.Conversation
-		last    dialog.Outcome
-		started bool
-		seen    bool
-		checks  int
-	)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		where := fmt.Sprintf("%s:%d", script, n)
-		switch {
-		case line == "":
-		case strings.HasPrefix(line, "#"):
-			if !started {
-				fmt.Fprintln(&out, line)
-			}
-		case strings.HasPrefix(line, "as "):
-			if started {
-				t.Fatalf("%s: 'as' after the first message", where)
-			}
-			conv = h.start(t, strings.TrimSpace(line[3:]))
-			started = true
-			fmt.Fprintf(&out, "[customer %s]\n", conv.CustomerID)
-		case strings.HasPrefix(line, "kb "):
-			r := scriptKB(t, where, strings.TrimSpace(line[3:]))
+	out := play(t, script, &scriptExt{
+		harness: func(t testing.TB) *harness { return newKBHarness(t, kb) },
+		line: func(where, line string) (ok, check bool) {
 			kb.mu.Lock()
-			kb.next = append(kb.next, r)
-			kb.mu.Unlock()
-		case strings.HasPrefix(line, ">"):
-			if !started {
-				conv = h.start(t, "")
-				started = true
-				fmt.Fprintln(&out, "[anonymous visitor]")
+			defer kb.mu.Unlock()
+			switch {
+			case strings.HasPrefix(line, "kb "):
+				kb.next = append(kb.next, scriptKB(t, where, strings.TrimSpace(line[3:])))
+				return true, false
+			case strings.HasPrefix(line, "= asked "):
+				if want := strings.TrimSpace(line[len("= asked "):]); fmt.Sprint(len(kb.asked)) != want {
+					t.Errorf("%s: answerer asked %d questions, want %s", where, len(kb.asked), want)
+				}
+				return true, true
 			}
-			text, spec, ok := strings.Cut(strings.TrimSpace(line[1:]), "||")
-			if !ok {
-				t.Fatalf("%s: want '> TEXT || SPEC'", where)
-			}
-			text = strings.TrimSpace(text)
-			last = h.say(t, conv.ID, text, spec)
-			seen = true
-			writeTurn(&out, text, strings.TrimSpace(spec), last)
-		case strings.HasPrefix(line, "= asked "):
-			kb.mu.Lock()
-			got := fmt.Sprint(len(kb.asked))
-			kb.mu.Unlock()
-			if want := strings.TrimSpace(line[len("= asked "):]); got != want {
-				t.Errorf("%s: answerer asked %s questions, want %s", where, got, want)
-			}
-			checks++
-		case strings.HasPrefix(line, "="):
-			if !seen {
-				t.Fatalf("%s: expectation before any message", where)
-			}
-			expect(ctx, t, h, where, strings.Fields(line[1:]), last)
-			checks++
-		default:
-			t.Fatalf("%s: cannot read %q", where, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if checks < 3 {
-		t.Errorf("%s: %d expectations, want at least 3", script, checks)
-	}
+			return false, false
+		},
+	})
 	kb.mu.Lock()
 	defer kb.mu.Unlock()
 	if len(kb.next) != 0 {
 		t.Errorf("%s: %d scripted kb results were never asked for", script, len(kb.next))
 	}
-	return out.Bytes()
+	return out
 }
 
 // scriptKB reads "answer JSON", "unsure" or "fail REASON".

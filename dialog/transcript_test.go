@@ -46,12 +46,21 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 //	= case SUBSTRING              in the subject of one of the customer's open tickets
 //	= log SUBSTRING               in the engine's log
 func TestTranscripts(t *testing.T) {
-	scripts, err := filepath.Glob(filepath.Join("testdata", "*.chat"))
+	playGoldens(t, filepath.Join("testdata", "*.chat"), 15, func(t *testing.T, script string) []byte {
+		return play(t, script, nil)
+	})
+}
+
+// playGoldens plays every script of glob (failing when fewer than atLeast
+// match) and compares each transcript with the script's .golden file, or
+// rewrites it with -update.
+func playGoldens(t *testing.T, glob string, atLeast int, play func(t *testing.T, script string) []byte) {
+	scripts, err := filepath.Glob(glob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scripts) < 15 {
-		t.Fatalf("%d transcripts in testdata, want at least 15", len(scripts))
+	if len(scripts) < atLeast {
+		t.Fatalf("%d transcripts match %s, want at least %d", len(scripts), glob, atLeast)
 	}
 	for _, script := range scripts {
 		name := strings.TrimSuffix(filepath.Base(script), ".chat")
@@ -66,7 +75,7 @@ func TestTranscripts(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run go test ./dialog -run TestTranscripts -update)", err)
+				t.Fatalf("%v (run go test ./dialog -run %s -update)", err, t.Name())
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("transcript differs from %s (-update to accept):\n--- got\n%s\n--- want\n%s", golden, got, want)
@@ -75,7 +84,15 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-func play(t *testing.T, script string) []byte {
+// scriptExt extends the script language of play: harness makes the
+// harness (newHarness when nil), and line reads a line of its own,
+// reporting whether it was one and whether it was an expectation.
+type scriptExt struct {
+	harness func(t testing.TB) *harness
+	line    func(where, line string) (ok, check bool)
+}
+
+func play(t *testing.T, script string, ext *scriptExt) []byte {
 	t.Helper()
 	f, err := os.Open(script)
 	if err != nil {
@@ -84,6 +101,10 @@ func play(t *testing.T, script string) []byte {
 	defer f.Close()
 	ctx := context.Background()
 	var h *harness
+	newH := newHarness
+	if ext != nil && ext.harness != nil {
+		newH = ext.harness
+	}
 	var (
 		out  bytes.Buffer
 		conv crm.Conversation
@@ -95,6 +116,14 @@ func play(t *testing.T, script string) []byte {
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		where := fmt.Sprintf("%s:%d", script, n)
+		if ext != nil {
+			if ok, check := ext.line(where, line); ok {
+				if check {
+					checks++
+				}
+				continue
+			}
+		}
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 			if strings.HasPrefix(line, "#") && !started {
@@ -111,12 +140,12 @@ func play(t *testing.T, script string) []byte {
 			fmt.Fprintln(&out, "[domain testdata/webhook/domain.yml]")
 		case strings.HasPrefix(line, "hook "):
 			if h == nil {
-				h = newHarness(t)
+				h = newH(t)
 			}
 			scriptHook(t, h, where, strings.TrimSpace(line[5:]))
 		case strings.HasPrefix(line, "source "):
 			if h == nil {
-				h = newHarness(t)
+				h = newH(t)
 			}
 			h.source = strings.TrimSpace(line[7:])
 			fmt.Fprintf(&out, "[source %s]\n", h.source)
@@ -128,7 +157,7 @@ func play(t *testing.T, script string) []byte {
 			fmt.Fprintln(&out, "\n[new conversation]")
 		case strings.HasPrefix(line, "as "):
 			if h == nil {
-				h = newHarness(t)
+				h = newH(t)
 			}
 			if started {
 				t.Fatalf("%s: 'as' after the first message", where)
@@ -138,7 +167,7 @@ func play(t *testing.T, script string) []byte {
 			fmt.Fprintf(&out, "[customer %s]\n", conv.CustomerID)
 		case strings.HasPrefix(line, ">"):
 			if h == nil {
-				h = newHarness(t)
+				h = newH(t)
 			}
 			if !started {
 				conv = h.start(t, "")

@@ -33,10 +33,8 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		fmt.Fprintln(fs.Output(), "--out is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "out", *out); err != nil {
+		return err
 	}
 	src, err1 := filepath.Abs(filepath.Join(*dir, storeFile))
 	dst, err2 := filepath.Abs(*out)

@@ -24,10 +24,8 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		fmt.Fprintln(fs.Output(), "--data is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "data", *data); err != nil {
+		return err
 	}
 	f, err := dataset.ParseFormat(*format)
 	if err != nil {

@@ -140,3 +140,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// required fails with the usage when the flag name was left empty.
+func required(fs *flag.FlagSet, name, value string) error {
+	if value != "" {
+		return nil
+	}
+	fmt.Fprintf(fs.Output(), "--%s is required\n", name)
+	fs.Usage()
+	return errUsage
+}

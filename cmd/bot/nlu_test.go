@@ -148,6 +148,8 @@ func TestCommandErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"train without data", []string{"train"}, 2, "--data is required"},
 		{"bad flag", []string{"train", "--nope"}, 2, "flag provided but not defined"},
+		{"one fold, checked before the data is read", []string{"train", "--data", filepath.Join(dir, "none.yml"), "--folds", "1"}, 2, "--folds must be at least 2"},
+		{"eval without data", []string{"eval"}, 2, "--data is required"},
 		{"bad format", []string{"train", "--data", bad, "--format", "xml"}, 1, "want one of"},
 		{"missing data file", []string{"train", "--data", filepath.Join(dir, "none.yml")}, 1, "none.yml"},
 		{"data error has file and line", []string{"train", "--data", bad}, 1, "bad.yml:4"},

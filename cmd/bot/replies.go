@@ -40,10 +40,8 @@ func runTrainReplies(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		fmt.Fprintln(fs.Output(), "--data is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "data", *data); err != nil {
+		return err
 	}
 	pairs, err := readReplyPairs(ctx, m, *data, *format)
 	if err != nil {
@@ -87,10 +85,8 @@ func runEvalReplies(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		fmt.Fprintln(fs.Output(), "--data is required")
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "data", *data); err != nil {
+		return err
 	}
 	var sp dataset.Split
 	switch *split {

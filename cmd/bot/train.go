@@ -36,9 +36,11 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
-		fmt.Fprintln(fs.Output(), "--data is required")
-		fs.Usage()
+	if err := required(fs, "data", *data); err != nil {
+		return err
+	}
+	if *folds < 2 {
+		fmt.Fprintln(fs.Output(), "--folds must be at least 2")
 		return errUsage
 	}
 	f, err := dataset.ParseFormat(*format)
@@ -51,10 +53,6 @@ func runTrain(ctx context.Context, m *Main, args []string) error {
 	}
 	watch := startMemWatch(os.Getenv(memProfileEnv))
 	defer watch.stop()
-	if *folds < 2 {
-		fmt.Fprintln(fs.Output(), "--folds must be at least 2")
-		return errUsage
-	}
 	path := *cpuProfile
 	if path == "" {
 		path = os.Getenv(cpuProfileEnv)

@@ -67,7 +67,7 @@ func TestBitextRetrieval(t *testing.T) {
 	t.Logf("trained in %v: %d features, dim %d", time.Since(start).Round(time.Millisecond), e.Meta().Features, e.Dim())
 
 	ctx := t.Context()
-	vq, va, vgold := split(val)
+	vq, va, vgold := Candidates(val)
 	vcos := EncoderScores(e, vq, va)
 	vbm, err := BM25Scores(ctx, vq, va)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestBitextRetrieval(t *testing.T) {
 	w, vm := ChooseWeight(vcos, vbm, vgold)
 	t.Logf("validation: hybrid weight %.2f: %v", w, vm)
 
-	tq, ta, tgold := split(test)
+	tq, ta, tgold := Candidates(test)
 	cos := EncoderScores(e, tq, ta)
 	bm, err := BM25Scores(ctx, tq, ta)
 	if err != nil {

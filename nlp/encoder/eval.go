@@ -52,6 +52,24 @@ func Recall(scores [][]float64, gold []int) Metrics {
 	return m
 }
 
+// Candidates returns the questions of pairs, their distinct answers (in
+// order of first appearance) and, per question, its answer's number: the
+// ranking task "find the gold answer among every answer of the split".
+func Candidates(pairs []Pair) (questions, answers []string, gold []int) {
+	ids := map[string]int{}
+	for _, p := range pairs {
+		id, ok := ids[p.Answer]
+		if !ok {
+			id = len(answers)
+			ids[p.Answer] = id
+			answers = append(answers, p.Answer)
+		}
+		questions = append(questions, p.Question)
+		gold = append(gold, id)
+	}
+	return questions, answers, gold
+}
+
 // EncoderScores returns the cosine of every question with every answer:
 // scores[q][a].
 func EncoderScores(e *Encoder, questions, answers []string) [][]float64 {
@@ -112,15 +130,21 @@ func Hybrid(cosine, bm25 [][]float64, weight float64) [][]float64 {
 		}
 		row := make([]float64, len(cosine[q]))
 		for j, c := range cosine[q] {
-			b := 0.0
-			if top > 0 {
-				b = bm25[q][j] / top
-			}
-			row[j] = weight*c + (1-weight)*b
+			row[j] = HybridScore(c, bm25[q][j], top, weight)
 		}
 		out[q] = row
 	}
 	return out
+}
+
+// HybridScore is Hybrid's score of one answer of cosine c and BM25 score
+// bm, where top is the question's best BM25 score among the answers.
+func HybridScore(c, bm, top, weight float64) float64 {
+	b := 0.0
+	if top > 0 {
+		b = bm / top
+	}
+	return weight*c + (1-weight)*b
 }
 
 // ChooseWeight returns the Hybrid weight, on a grid of twentieths, with

@@ -54,13 +54,13 @@ func TestHybridNormalisesBM25PerQuestion(t *testing.T) {
 func TestRetrievalOnSyntheticSet(t *testing.T) {
 	ctx := context.Background()
 	e := trainTiny(t)
-	qs, as, gold := split(syntheticPairs(60, 3))
+	qs, as, gold := Candidates(syntheticPairs(60, 3))
 	cos := EncoderScores(e, qs, as)
 	bm, err := BM25Scores(ctx, qs, as)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vq, va, vgold := split(syntheticPairs(40, 4))
+	vq, va, vgold := Candidates(syntheticPairs(40, 4))
 	vcos := EncoderScores(e, vq, va)
 	vbm, err := BM25Scores(ctx, vq, va)
 	if err != nil {

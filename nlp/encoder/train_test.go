@@ -20,7 +20,7 @@ func TestTrainLearnsSyntheticTopics(t *testing.T) {
 		t.Fatalf("losses %v: want one per epoch, falling", losses)
 	}
 	test := syntheticPairs(60, 3)
-	qs, as, gold := split(test)
+	qs, as, gold := Candidates(test)
 	m := Recall(EncoderScores(e, qs, as), gold)
 	t.Logf("test: %v", m)
 	if m.R1 < 0.9 {
@@ -29,23 +29,6 @@ func TestTrainLearnsSyntheticTopics(t *testing.T) {
 	if e.Meta().ValR1 == nil || *e.Meta().ValR1 < 0.9 {
 		t.Errorf("meta ValR1 %v, want the best validation R@1 >= 0.9", e.Meta().ValR1)
 	}
-}
-
-// split turns pairs into questions, distinct answers and each question's
-// answer index.
-func split(pairs []Pair) (qs, as []string, gold []int) {
-	ids := map[string]int{}
-	for _, p := range pairs {
-		id, ok := ids[p.Answer]
-		if !ok {
-			id = len(as)
-			ids[p.Answer] = id
-			as = append(as, p.Answer)
-		}
-		qs = append(qs, p.Question)
-		gold = append(gold, id)
-	}
-	return qs, as, gold
 }
 
 func TestEncodeGivesUnitVectors(t *testing.T) {
@@ -166,7 +149,7 @@ func TestTrainWithPretrainedVectors(t *testing.T) {
 	if same {
 		t.Error("pretrained vectors changed nothing")
 	}
-	qs, as, gold := split(syntheticPairs(60, 3))
+	qs, as, gold := Candidates(syntheticPairs(60, 3))
 	if m := Recall(EncoderScores(e, qs, as), gold); m.R1 < 0.9 {
 		t.Errorf("R@1 %.2f with pretrained vectors, want >= 0.9", m.R1)
 	}

@@ -58,3 +58,31 @@ func TestTextIndex(t *testing.T) {
 		t.Errorf("empty index: %v", err)
 	}
 }
+
+// TestScoresInto: the dense scores are Search's scores, to the last bit,
+// with zeros for the texts Search does not find; a second call on the same
+// slice leaves nothing of the first.
+func TestScoresInto(t *testing.T) {
+	texts := []string{"my parcel never arrived", "refund for my coat", "the courier lost my parcel, the parcel was expensive", "", "coat sizes"}
+	ix, err := NewTextIndex(texts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float64, ix.Len())
+	for _, q := range []string{"parcel never arived", "coat refund", "the and of"} {
+		want := make([]float64, ix.Len())
+		top := 0.0
+		for _, h := range ix.Search(q, 0) {
+			want[h.Doc] = h.Score
+			top = math.Max(top, h.Score)
+		}
+		if got := ix.ScoresInto(dst, q); got != top {
+			t.Errorf("%q: top %v, want %v", q, got, top)
+		}
+		for i := range want {
+			if dst[i] != want[i] {
+				t.Errorf("%q: text %d scores %v, want %v", q, i, dst[i], want[i])
+			}
+		}
+	}
+}

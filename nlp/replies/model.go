@@ -191,22 +191,9 @@ func seqPairs(ps []Pair) []seq2seq.Pair {
 	return out
 }
 
-// Candidates returns the questions of pairs, their distinct answers (in
-// order of first appearance) and, per question, its answer's number: the
-// ranking task "find the gold answer among every answer of the split".
+// Candidates is encoder.Candidates of pairs.
 func Candidates(pairs []Pair) (questions, answers []string, gold []int) {
-	ids := map[string]int{}
-	for _, p := range pairs {
-		id, ok := ids[p.Answer]
-		if !ok {
-			id = len(answers)
-			ids[p.Answer] = id
-			answers = append(answers, p.Answer)
-		}
-		questions = append(questions, p.Question)
-		gold = append(gold, id)
-	}
-	return questions, answers, gold
+	return encoder.Candidates(encoderPairs(pairs))
 }
 
 // Save writes the model to dir as a whole: into a new folder beside it,

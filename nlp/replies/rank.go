@@ -2,6 +2,7 @@ package replies
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/parleyhq/parley/nlp/encoder"
@@ -14,8 +15,25 @@ import (
 type Ranker struct {
 	m    *Model
 	bm25 *kb.TextIndex
-	vecs [][]float32 // answer vectors, per candidate
+	dim  int
+	vecs []float32 // [candidates, dim]: the answer vectors, in one block
+	bufs sync.Pool // of *[]float64, one BM25 score per candidate
 }
+
+// Ranked is one candidate of a Top ranking: its number in the candidates
+// given to Model.Ranker, its hybrid score and the two scores it combines.
+type Ranked struct {
+	Candidate    int
+	Score        float64
+	BM25, Cosine float64
+}
+
+// RetrieveK is how many replies a timed retrieval returns (retrieve_p95 of
+// Evaluate and bench/replies): the five that R@5 looks at.
+const RetrieveK = 5
+
+// chunk is how many candidates one goroutine scores at least.
+const chunk = 4096
 
 // Ranker indexes the candidates: BM25 and their answer vectors, encoded
 // on all cores.
@@ -24,13 +42,15 @@ func (m *Model) Ranker(candidates []string) (*Ranker, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Ranker{m: m, bm25: ix, vecs: make([][]float32, len(candidates))}
+	d := m.Encoder.Dim()
+	r := &Ranker{m: m, bm25: ix, dim: d, vecs: make([]float32, len(candidates)*d)}
+	r.bufs.New = func() any { s := make([]float64, len(candidates)); return &s }
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(candidates); i += workers {
-				r.vecs[i] = m.Encoder.EncodeAnswer(candidates[i])
+				copy(r.vecs[i*d:(i+1)*d], m.Encoder.EncodeAnswer(candidates[i]))
 			}
 		})
 	}
@@ -38,17 +58,83 @@ func (m *Model) Ranker(candidates []string) (*Ranker, error) {
 	return r, nil
 }
 
+// Len is the number of candidates.
+func (r *Ranker) Len() int { return r.bm25.Len() }
+
 // Scores returns every candidate's BM25 score, cosine and hybrid score
 // for message (higher is better), in candidate order.
 func (r *Ranker) Scores(message string) (bm25, cosine, hybrid []float64) {
-	bm25, cosine = make([]float64, len(r.vecs)), make([]float64, len(r.vecs))
+	n := r.Len()
+	bm25, cosine, hybrid = make([]float64, n), make([]float64, n), make([]float64, n)
+	top := r.bm25.ScoresInto(bm25, message)
 	qv := r.m.Encoder.EncodeQuestion(message)
-	for j, v := range r.vecs {
-		cosine[j] = float64(encoder.Dot(qv, v))
+	for j := range n {
+		cosine[j] = r.cosine(qv, j)
+		hybrid[j] = encoder.HybridScore(cosine[j], bm25[j], top, r.m.meta.HybridWeight)
 	}
-	for _, h := range r.bm25.Search(message, 0) {
-		bm25[h.Doc] = h.Score
-	}
-	hybrid = encoder.Hybrid([][]float64{cosine}, [][]float64{bm25}, r.m.meta.HybridWeight)[0]
 	return bm25, cosine, hybrid
+}
+
+// Top returns the k candidates (fewer when there are fewer) with the best
+// hybrid score for message, best first; of equal scores the earlier
+// candidate ranks first. Scores are Scores' to the last bit. The
+// candidates are scored in chunks on all cores, each keeping its own best
+// k, so that a ranking among tens of thousands takes milliseconds.
+func (r *Ranker) Top(message string, k int) []Ranked {
+	n := r.Len()
+	k = min(k, n)
+	if k <= 0 {
+		return nil
+	}
+	buf := r.bufs.Get().(*[]float64)
+	defer r.bufs.Put(buf)
+	bm25 := *buf
+	top := r.bm25.ScoresInto(bm25, message)
+	qv := r.m.Encoder.EncodeQuestion(message)
+
+	parts := max(1, min(runtime.GOMAXPROCS(0), n/chunk))
+	best := make([][]Ranked, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			hits := make([]Ranked, 0, k+1)
+			for j := p * n / parts; j < (p+1)*n/parts; j++ {
+				c := r.cosine(qv, j)
+				h := encoder.HybridScore(c, bm25[j], top, r.m.meta.HybridWeight)
+				if len(hits) == k && h <= hits[k-1].Score {
+					continue
+				}
+				// After every kept candidate scoring at least h: the
+				// earlier candidate stays first among equal scores.
+				i, _ := slices.BinarySearchFunc(hits, h, func(x Ranked, h float64) int {
+					if x.Score >= h {
+						return -1
+					}
+					return 1
+				})
+				hits = slices.Insert(hits, i, Ranked{Candidate: j, Score: h, BM25: bm25[j], Cosine: c})
+				hits = hits[:min(len(hits), k)]
+			}
+			best[p] = hits
+		})
+	}
+	wg.Wait()
+	// Parts hold ascending ranges of candidates, so a stable sort keeps the
+	// earlier candidate first among equal scores.
+	all := slices.Concat(best...)
+	slices.SortStableFunc(all, func(a, b Ranked) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	return all[:k]
+}
+
+// cosine is the encoder's score of candidate j for the question vector qv.
+func (r *Ranker) cosine(qv []float32, j int) float64 {
+	return float64(encoder.Dot(qv, r.vecs[j*r.dim:(j+1)*r.dim]))
 }
