@@ -1,6 +1,7 @@
 package replies
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"sync"
@@ -122,15 +123,7 @@ func (r *Ranker) Top(message string, k int) []Ranked {
 	// Parts hold ascending ranges of candidates, so a stable sort keeps the
 	// earlier candidate first among equal scores.
 	all := slices.Concat(best...)
-	slices.SortStableFunc(all, func(a, b Ranked) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(all, func(a, b Ranked) int { return cmp.Compare(b.Score, a.Score) })
 	return all[:k]
 }
 

@@ -1,6 +1,7 @@
 package seq2seq
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -246,15 +247,7 @@ func (m *Model) beam(enc *encoded, s []float32, k int) ([]int32, float64) {
 				cands = append(cands, cand{from: i, id: int32(id), lp: h.lp + float64(lp[id])})
 			}
 		}
-		slices.SortStableFunc(cands, func(a, b cand) int {
-			switch {
-			case a.lp > b.lp:
-				return -1
-			case a.lp < b.lp:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.lp, a.lp) })
 		var next []hyp
 		for _, c := range cands {
 			if len(next) == k || (done != nil && c.lp <= done.lp) {
