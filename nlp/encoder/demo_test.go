@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/parleyhq/parley/internal/shoptest"
-
 	"github.com/parleyhq/parley/nlp/kb"
 )
 
@@ -44,61 +42,21 @@ func tuneHybrid(ctx context.Context, t testing.TB, ix *kb.Index, r *Retriever, v
 	return bestW, bestC
 }
 
-// hybridMaxWrong is the wrong-answer share the threshold allows on the
-// validation half: nlp/kb's calibrationMaxWrong, for the same reason (a
-// threshold fitted on 70 questions is optimistic about unseen ones).
+// hybridMaxWrong is the wrong-answer share at which tuneHybrid compares
+// how many questions each weight answers (the final calibration's share is
+// chosen by cross-validation: tuneKB).
 const hybridMaxWrong = 0.01
 
-// The demo help centre's figures for BM25 + encoder, the encoder trained on
-// KBPairs of the demo articles alone (chosen on the validation half over
-// adding the Bitext pairs, which lowered validation top-1 from 55/60 to
-// 54/60 and the answered share too). The targets are top-1 >= 85%
-// and wrong < 5% of answered; the floors are what the hybrid reaches
-// (BM25 alone: 81.7% and 11.1%), so that a regression fails.
+// The demo help centre's figures for BM25 + encoder (NewKBSearcher), the
+// encoder trained on KBPairs of the demo articles alone (chosen on the
+// validation half over adding the Bitext pairs, which lowered validation
+// top-1 from 55/60 to 54/60 and the answered share too; the articles'
+// example questions raised it on the 144 validation questions from 99/122
+// to 102/122). The targets are top-1 >= 85% and wrong < 5% of
+// answered; the floors are what the hybrid reaches on the test half (BM25
+// alone: 81.7% and 7.1%), so that a regression fails.
 const (
 	minHybridTop1     = 0.85
-	maxHybridWrong    = 0.07 // target 0.05: not reached (3 of 45, 6.7%)
-	minHybridAnswered = 0.60
+	maxHybridWrong    = 0.07 // target 0.05: not reached (2 of 37, 5.4%)
+	minHybridAnswered = 0.50
 )
-
-// TestDemoHybrid trains the encoder on the demo articles, tunes the hybrid
-// and its calibration on the validation half, and measures the test half.
-func TestDemoHybrid(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a full-size encoder")
-	}
-	ctx := t.Context()
-	ix := shoptest.KBIndex(t)
-	validation, test := shoptest.KBQuestions(t)
-	pairs := KBPairs(ix)
-	e, err := Train(ctx, pairs, KBOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := NewRetriever(e, ix)
-	w, c := tuneHybrid(ctx, t, ix, r, validation)
-	t.Logf("%d training pairs; encoder weight %v; calibration %+v", len(pairs), w, c)
-	s := hybridSearcher(ix, r, w, c)
-	for _, half := range []struct {
-		name string
-		qs   []kb.Question
-	}{{"validation", validation}, {"test", test}} {
-		rates, _, err := kb.Evaluate(ctx, s, half.qs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %v", half.name, rates)
-		if half.name != "test" {
-			continue
-		}
-		if rates.Top1Rate() < minHybridTop1 {
-			t.Errorf("test top-1 %.3f, want >= %.2f", rates.Top1Rate(), minHybridTop1)
-		}
-		if rates.WrongRate() >= maxHybridWrong {
-			t.Errorf("test wrong among answered %.3f, want < %.2f", rates.WrongRate(), maxHybridWrong)
-		}
-		if rates.AnsweredRate() < minHybridAnswered {
-			t.Errorf("test answered %.3f, want >= %.2f", rates.AnsweredRate(), minHybridAnswered)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"context"
 	"strings"
 	"unicode"
 
@@ -24,9 +25,13 @@ var KBOptions = func() Options {
 // PassageText the answer), the questions are the article's title, each of
 // its tags, the section heading, and each sentence of the passage of four
 // words or more (a sentence asks, in the articles' words, for the passage
-// that holds it).
+// that holds it). Each of the article's example questions (front matter
+// "questions", in customers' words) is paired with the article's passage
+// that BM25 ranks best for it, else its first passage.
 func KBPairs(ix *kb.Index) []Pair {
 	var out []Pair
+	bm25 := ix.BM25Retriever().(kb.PassageScorer)
+	first := 0 // number of the article's first passage, in kb.Hit order
 	for _, a := range ix.Articles {
 		for _, p := range a.Passages {
 			answer := PassageText(a, p)
@@ -45,6 +50,22 @@ func KBPairs(ix *kb.Index) []Pair {
 					add(s)
 				}
 			}
+		}
+		ids := make([]int, len(a.Passages))
+		for i := range ids {
+			ids[i] = first + i
+		}
+		first += len(a.Passages)
+		for _, q := range a.Questions {
+			// BM25 scores its own passages without error.
+			scores, _ := bm25.ScorePassages(context.Background(), kb.Query{Text: q, Terms: kb.Terms(q)}, ids)
+			best := 0
+			for i, s := range scores {
+				if s > scores[best] {
+					best = i
+				}
+			}
+			out = append(out, Pair{Question: q, Answer: PassageText(a, a.Passages[best])})
 		}
 	}
 	return out

@@ -51,72 +51,22 @@ func TestKBSearcherIsTuned(t *testing.T) {
 	}
 }
 
-// tuneKB is tuneHybrid (the weight, and the calibration fitted at
-// hybridMaxWrong) followed by a floor under the threshold, also chosen on
-// the validation half alone: the lowest of 0.80, 0.81, ..., 0.99 at which
-// 10-fold cross-validation within the validation half (calibration fitted
-// on nine folds, answers counted on the tenth) gives at most kbCVMaxWrong
-// wrong answers. The in-sample threshold answers no validation question
-// wrongly, but held out it was 2 of 48 (4.2%): too near the 5% target for
-// 70 questions, so the floor trades a few answers for a margin.
+// tuneKB is tuneHybrid (the weight) followed by the calibration at the
+// max wrong share kb.ChooseMaxWrong picks by cross-validation within the
+// validation half, under kb.WrongLimit.
 func tuneKB(ctx context.Context, t testing.TB, ix *kb.Index, r *Retriever, validation []kb.Question) (float64, kb.Calibration) {
 	t.Helper()
-	w, c := tuneHybrid(ctx, t, ix, r, validation)
+	w, _ := tuneHybrid(ctx, t, ix, r, validation)
 	_, samples, err := kb.Evaluate(ctx, hybridSearcher(ix, r, w, kb.DefaultCalibration), validation)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for floor := 0.0; floor < 0.995; floor = nextFloor(floor) {
-		answered, wrong := crossValidate(samples, floor)
-		if float64(wrong) <= kbCVMaxWrong*float64(answered) {
-			t.Logf("threshold floor %.2f: cross-validated %d answered, %d wrong", floor, answered, wrong)
-			c.Threshold = max(c.Threshold, floor)
-			return w, c
-		}
+	best, ok, all := kb.ChooseMaxWrong(samples, kb.WrongLimit)
+	t.Logf("weight %v; cross-validated (max wrong, answered, wrong): %v", w, all)
+	if !ok {
+		t.Fatalf("no max wrong keeps the cross-validated wrong answers under %v", kb.WrongLimit)
 	}
-	t.Fatal("no threshold floor keeps the cross-validated wrong answers down")
-	return 0, kb.Calibration{}
-}
-
-// kbCVMaxWrong is half the 5% target: the cross-validated share is itself
-// an estimate from 70 questions.
-const kbCVMaxWrong = 0.025
-
-// nextFloor steps 0, 0.80, 0.81, ..., 0.99 (rounded, so that the floors
-// print as written).
-func nextFloor(f float64) float64 {
-	if f == 0 {
-		return 0.80
-	}
-	return math.Round(f*100+1) / 100
-}
-
-// crossValidate fits the calibration (at hybridMaxWrong) on nine tenths of
-// samples and counts the answers and wrong answers it gives on the tenth
-// left out, with its threshold raised to floor, over the ten folds.
-func crossValidate(samples []kb.Sample, floor float64) (answered, wrong int) {
-	const folds = 10
-	for f := range folds {
-		var fit, held []kb.Sample
-		for i, s := range samples {
-			if i%folds == f {
-				held = append(held, s)
-			} else {
-				fit = append(fit, s)
-			}
-		}
-		c := kb.Fit(fit, hybridMaxWrong)
-		threshold := max(c.Threshold, floor)
-		for _, s := range held {
-			if c.Confidence(s.Score, s.Margin, s.Coverage) >= threshold {
-				answered++
-				if !s.Correct {
-					wrong++
-				}
-			}
-		}
-	}
-	return answered, wrong
+	return w, kb.Fit(samples, best.MaxWrong)
 }
 
 // TestOpenKBCaches: the first OpenKB trains and saves, the next loads the

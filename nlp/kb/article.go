@@ -20,6 +20,8 @@ const (
 	maxIDLen     = 64
 	maxTitleLen  = 200
 	maxTags      = 50
+	maxQuestions = 100
+	maxQuestion  = 300 // characters of one question
 )
 
 // Passage lengths, in words: paragraphs of one section are joined until a
@@ -33,12 +35,16 @@ const (
 // Article is one help-centre article: its front matter and its body split
 // into passages.
 type Article struct {
-	ID       string    `json:"id"`
-	Title    string    `json:"title"`
-	Tags     []string  `json:"tags,omitempty"`
-	URL      string    `json:"url"`
-	File     string    `json:"file"`
-	Passages []Passage `json:"passages"`
+	ID    string   `json:"id"`
+	Title string   `json:"title"`
+	Tags  []string `json:"tags,omitempty"`
+	// Questions are example questions the article answers, in customers'
+	// words: they train the help centre's sentence encoder, and BM25 does
+	// not index them.
+	Questions []string  `json:"questions,omitempty"`
+	URL       string    `json:"url"`
+	File      string    `json:"file"`
+	Passages  []Passage `json:"passages"`
 }
 
 // Passage is a piece of an article's body that an answer can quote.
@@ -132,7 +138,7 @@ func parseFrontMatter(name, src string) (a Article, err error) {
 		return Article{}, fileErr(name, line, ErrFrontMatter, "YAML: %s", msg)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return Article{}, fileErr(name, 2, ErrFrontMatter, "expected key: value lines (id, title, tags, url)")
+		return Article{}, fileErr(name, 2, ErrFrontMatter, "expected key: value lines (id, title, tags, questions, url)")
 	}
 	m := doc.Content[0]
 	seen := map[string]bool{}
@@ -168,20 +174,15 @@ func parseFrontMatter(name, src string) (a Article, err error) {
 				a.URL = s
 			}
 		case "tags":
-			if v.Kind != yaml.SequenceNode {
-				return Article{}, fileErr(name, line, ErrFrontMatter, "tags must be a list, e.g. [refund, money back]")
+			if a.Tags, err = phrases(name, offset, v, "tags", maxTags, "e.g. [refund, money back]"); err != nil {
+				return Article{}, err
 			}
-			if len(v.Content) > maxTags {
-				return Article{}, fileErr(name, line, ErrFrontMatter, "%d tags, at most %d", len(v.Content), maxTags)
-			}
-			for _, t := range v.Content {
-				if t.Kind != yaml.ScalarNode || strings.TrimSpace(t.Value) == "" {
-					return Article{}, fileErr(name, t.Line+offset, ErrFrontMatter, "each tag must be a non-empty word or phrase")
-				}
-				a.Tags = append(a.Tags, strings.TrimSpace(t.Value))
+		case "questions":
+			if a.Questions, err = phrases(name, offset, v, "questions", maxQuestions, `e.g. ["can I send back a gift?"]`); err != nil {
+				return Article{}, err
 			}
 		default:
-			return Article{}, fileErr(name, line, ErrFrontMatter, "unknown key %q (known: id, title, tags, url)", k.Value)
+			return Article{}, fileErr(name, line, ErrFrontMatter, "unknown key %q (known: id, title, tags, questions, url)", k.Value)
 		}
 	}
 	if a.ID == "" {
@@ -194,6 +195,27 @@ func parseFrontMatter(name, src string) (a Article, err error) {
 		a.URL = "/help/" + a.ID
 	}
 	return a, nil
+}
+
+// phrases reads the front matter list key (at most max one-line phrases of
+// 1 to maxQuestion characters) from v.
+func phrases(name string, offset int, v *yaml.Node, key string, max int, example string) ([]string, error) {
+	line := v.Line + offset
+	if v.Kind != yaml.SequenceNode {
+		return nil, fileErr(name, line, ErrFrontMatter, "%s must be a list, %s", key, example)
+	}
+	if len(v.Content) > max {
+		return nil, fileErr(name, line, ErrFrontMatter, "%d %s, at most %d", len(v.Content), key, max)
+	}
+	var out []string
+	for _, t := range v.Content {
+		s := strings.TrimSpace(t.Value)
+		if t.Kind != yaml.ScalarNode || s == "" || len(s) > maxQuestion || strings.ContainsAny(s, "\n\r") {
+			return nil, fileErr(name, t.Line+offset, ErrFrontMatter, "each of the %s must be one line of 1 to %d characters", key, maxQuestion)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -10,6 +10,7 @@ const goodArticle = `---
 id: return-policy
 title: Our return policy
 tags: [returns, send back]
+questions: ["how long do I have to return shoes?", can i send back earbuds]
 ---
 Intro line before any heading.
 
@@ -34,10 +35,13 @@ func TestParseArticle(t *testing.T) {
 	if len(a.Tags) != 2 || a.Tags[1] != "send back" {
 		t.Errorf("tags %q", a.Tags)
 	}
+	if len(a.Questions) != 2 || a.Questions[0] != "how long do I have to return shoes?" || a.Questions[1] != "can i send back earbuds" {
+		t.Errorf("questions %q", a.Questions)
+	}
 	want := []Passage{
-		{Heading: "", Text: "Intro line before any heading.", Line: 6},
-		{Heading: "How long", Text: "You have 30 days.\nSecond line of the same paragraph.", Line: 10},
-		{Heading: "Exceptions", Text: "Earbuds cannot be returned once opened.", Line: 15},
+		{Heading: "", Text: "Intro line before any heading.", Line: 7},
+		{Heading: "How long", Text: "You have 30 days.\nSecond line of the same paragraph.", Line: 11},
+		{Heading: "Exceptions", Text: "Earbuds cannot be returned once opened.", Line: 16},
 	}
 	if len(a.Passages) != len(want) {
 		t.Fatalf("passages %+v", a.Passages)
@@ -89,7 +93,11 @@ func TestParseArticleErrors(t *testing.T) {
 		{"unknown key", fm("id: a", "title: T", "titel: X"), ErrFrontMatter, 4, `unknown key "titel"`},
 		{"key twice", fm("id: a", "title: T", "id: b"), ErrFrontMatter, 4, "twice"},
 		{"tags not a list", fm("id: a", "title: T", "tags: refunds"), ErrFrontMatter, 4, "tags must be a list"},
-		{"empty tag", fm("id: a", "title: T", "tags: [ok, '']"), ErrFrontMatter, 4, "non-empty"},
+		{"empty tag", fm("id: a", "title: T", "tags: [ok, '']"), ErrFrontMatter, 4, "tags must be one line of 1 to 300 characters"},
+		{"questions not a list", fm("id: a", "title: T", "questions: can I?"), ErrFrontMatter, 4, "questions must be a list"},
+		{"question on two lines", fm("id: a", "title: T", `questions: ["one\ntwo"]`), ErrFrontMatter, 4, "questions must be one line"},
+		{"question too long", fm("id: a", "title: T", "questions: ["+strings.Repeat("a", 301)+"]"), ErrFrontMatter, 4, "1 to 300 characters"},
+		{"too many questions", fm("id: a", "title: T", "questions: ["+strings.Repeat("q, ", 100)+"q]"), ErrFrontMatter, 4, "101 questions, at most 100"},
 		{"script url", fm("id: a", "title: T", "url: javascript:alert(1)"), ErrFrontMatter, 4, "url"},
 		{"empty body", "---\nid: a\ntitle: T\n---\n\n\n", ErrEmpty, 4, "no text after"},
 	} {
@@ -142,5 +150,24 @@ func TestSplitPassagesLengths(t *testing.T) {
 	}
 	if short != 2 || long != 3 { // 192 words -> 112+80; 320 words -> 120+120+80
 		t.Errorf("got %d and %d passages, want 2 and 3", short, long)
+	}
+}
+
+// TestQuestionsNotIndexed: an article's questions train the encoder; BM25
+// does not index them, so a word found only in them finds nothing.
+func TestQuestionsNotIndexed(t *testing.T) {
+	a, err := ParseArticle("ret.md", []byte(goodArticle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := NewIndex(&KB{Articles: []Article{a}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"shoes": 0, "earbuds": 1} {
+		hits, err := ix.BM25Retriever().Retrieve(t.Context(), Query{Text: q, Terms: Terms(q)})
+		if err != nil || len(hits) != want {
+			t.Errorf("%q: %d hits (%v), want %d", q, len(hits), err, want)
+		}
 	}
 }

@@ -52,3 +52,39 @@ func TestFitEdgeCases(t *testing.T) {
 		t.Errorf("constant features: %+v", c)
 	}
 }
+
+// TestChooseMaxWrong: cross-validation counts every held-out sample once;
+// the choice is the candidate answering the most held-out samples with at
+// most limit wrong; a limit nothing meets (short of answering nothing)
+// picks a candidate that answers nothing.
+func TestChooseMaxWrong(t *testing.T) {
+	// Right answers score high; some in the middle band are wrong.
+	var samples []Sample
+	for i := range 120 {
+		j := i % 40
+		x := float64(j) / 4
+		samples = append(samples, Sample{Score: x, Margin: x / 2, Coverage: math.Min(1, x/8), Correct: j >= 16 && (j >= 26 || i%3 != 0)})
+	}
+	best, ok, all := ChooseMaxWrong(samples, 0.15)
+	if !ok || len(all) != len(MaxWrongGrid) {
+		t.Fatalf("ok %v, %d candidates", ok, len(all))
+	}
+	for _, cv := range all {
+		if cv.Answered > len(samples) || cv.Wrong > cv.Answered {
+			t.Errorf("%+v: more than the %d samples", cv, len(samples))
+		}
+		if cv.WrongRate() <= 0.15 && cv.Answered > best.Answered {
+			t.Errorf("chose %+v over %+v", best, cv)
+		}
+	}
+	if best.Answered == 0 || best.WrongRate() > 0.15 {
+		t.Errorf("chose %+v", best)
+	}
+	if cv := CrossValidate(samples, 0.05); cv != all[4] {
+		t.Errorf("CrossValidate(0.05) = %+v, ChooseMaxWrong saw %+v", cv, all[4])
+	}
+	strict, ok, _ := ChooseMaxWrong(samples, 0)
+	if ok && strict.Wrong != 0 {
+		t.Errorf("limit 0 chose %+v", strict)
+	}
+}

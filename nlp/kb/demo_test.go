@@ -14,13 +14,12 @@ import (
 
 // The targets for the help centre are top-1 >= 85% and wrong
 // answers < 5% of those given. BM25 alone does not reach them on the test
-// half (81.7% top-1; 5 of 45 answers wrong, 11.1%, with 64% answered);
-// the sentence encoder is to be combined with it next. Until then the
-// floors sit just below what BM25 reaches, so that a regression fails;
-// raise them to the targets when the encoder lands.
+// half (81.7% top-1; 3 of 42 answers wrong, 7.1%, with 60% answered); the
+// sentence encoder combined with it does better (nlp/encoder). The floors
+// sit just below what BM25 reaches, so that a regression fails.
 const (
 	minTestTop1     = 0.80 // target 0.85
-	maxTestWrong    = 0.15 // target 0.05
+	maxTestWrong    = 0.10 // target 0.05
 	minTestAnswered = 0.55 // a threshold that answers nothing would pass the other two
 )
 
@@ -66,7 +65,12 @@ func TestDefaultCalibrationIsFitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := kb.Fit(samples, calibrationMaxWrong)
+	best, ok, all := kb.ChooseMaxWrong(samples, kb.WrongLimit)
+	t.Logf("cross-validated (max wrong, answered, wrong): %v", all)
+	if !ok {
+		t.Fatalf("no max wrong keeps the cross-validated wrong answers under %v: %v", kb.WrongLimit, all)
+	}
+	got := kb.Fit(samples, best.MaxWrong)
 	want := kb.DefaultCalibration
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 0.01*math.Max(1, math.Abs(b)) }
 	if !close(got.Score, want.Score) || !close(got.Margin, want.Margin) || !close(got.Coverage, want.Coverage) ||
@@ -75,13 +79,6 @@ func TestDefaultCalibrationIsFitted(t *testing.T) {
 			got.Score, got.Margin, got.Coverage, got.Bias, got.Threshold)
 	}
 }
-
-// calibrationMaxWrong is the wrong-answer share DefaultCalibration's
-// threshold allows on the validation half: well under the 5% target,
-// because a threshold fitted on 70 questions is optimistic about the
-// questions it has not seen (10-fold cross-validation within the
-// validation half: 3% in-sample became 5.8% held out, 1% became 2.3%).
-const calibrationMaxWrong = 0.01
 
 func TestDemoQuestions(t *testing.T) {
 	validation, test := shoptest.KBQuestions(t)
@@ -104,6 +101,15 @@ func TestDemoQuestions(t *testing.T) {
 		}
 		if inKB < 60 || none < 10 {
 			t.Errorf("%s: %d questions with an article and %d without, want >= 60 and >= 10", half.name, inKB, none)
+		}
+	}
+	// The articles' example questions train the encoder: none may be a
+	// question it is measured on.
+	for _, a := range shoptest.KBIndex(t).Articles {
+		for _, q := range a.Questions {
+			if half, dup := seen[q]; dup {
+				t.Errorf("article %s's question %q is in the %s half", a.ID, q, half)
+			}
 		}
 	}
 	covered := map[string]bool{}

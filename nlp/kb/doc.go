@@ -8,7 +8,9 @@
 //   - the article format and its reader (Load, LoadDir, ParseArticle): front
 //     matter between "---" lines with id (required, unique, [a-z0-9-]),
 //     title (required), tags (optional list, indexed with every passage:
-//     the place for the words customers use that the text does not) and url
+//     the place for the words customers use that the text does not),
+//     questions (optional list of example questions in customers' words,
+//     not indexed: they train nlp/encoder's help-centre encoder) and url
 //     (optional, default "/help/<id>"); then a Markdown body, split by
 //     heading and paragraph into passages of about 40-120 words, each keeping
 //     its heading. Bad files (empty, over 256 KiB, binary, broken front
@@ -30,8 +32,11 @@
 //   - calibration: a logistic function of the top score, its margin over the
 //     next article and the passage's coverage of the question, fitted (Fit)
 //     on the validation half of labelled questions, with the threshold at
-//     which at most 1% of the validation answers are wrong (chosen by cross-validation to stay under 5% on unseen questions). DefaultCalibration
-//     holds the fit for the demo shop; the test half only measures.
+//     which at most a given share of the validation answers are wrong;
+//     ChooseMaxWrong picks that share by 10-fold cross-validation, the one
+//     answering the most held-out questions with at most WrongLimit of them
+//     wrong. DefaultCalibration holds the fit for the demo shop; the test
+//     half only measures.
 //   - the index file (Index.Save, OpenIndex): versioned and checksummed,
 //     written atomically, so "bot kb index" can check a folder and store
 //     the result.

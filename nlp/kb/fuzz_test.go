@@ -3,6 +3,7 @@ package kb
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -51,6 +52,11 @@ func FuzzParseArticle(f *testing.F) {
 		}
 		if !utf8.Valid(data) || len(data) > MaxFileBytes {
 			t.Fatal("accepted a binary or oversized file")
+		}
+		for _, q := range append(slices.Clone(a.Tags), a.Questions...) {
+			if q == "" || len(q) > maxQuestion || strings.ContainsAny(q, "\n\r") {
+				t.Fatalf("tag or question %q", q)
+			}
 		}
 		last := 0
 		for _, p := range a.Passages {
