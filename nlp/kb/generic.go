@@ -3,6 +3,7 @@ package kb
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // TextIndex is BM25 over any short texts (past customer messages, canned
@@ -70,24 +71,21 @@ func (t *TextIndex) Search(query string, n int) []TextHit {
 	return hits
 }
 
-// ScoresInto writes into dst (length Len()) the BM25 score of every text
-// for query after typo correction, 0 for a text that shares no term with
-// it, and returns the highest. The scores are those Search gives, without
-// its ranking and coverage: for callers that combine BM25 with another
-// score of every text.
-func (t *TextIndex) ScoresInto(dst []float64, query string) float64 {
-	if len(dst) != t.Len() {
-		panic(fmt.Sprintf("kb: ScoresInto into %d scores for %d texts", len(dst), t.Len()))
-	}
-	clear(dst)
+// Scores returns the BM25 score of every text for query after typo
+// correction, 0 for a text that shares no term with it, in dst's memory
+// when it has room (dst's contents are ignored), and the highest of them.
+// The scores are those Search gives, without its ranking and coverage: for
+// callers that combine BM25 with another score of every text.
+func (t *TextIndex) Scores(dst []float64, query string) (scores []float64, top float64) {
+	scores = slices.Grow(dst[:0], t.Len())[:t.Len()]
+	clear(scores)
 	acc := t.bm25.accumulate(t.bm25.correct(Terms(query)))
 	defer t.bm25.release(acc)
-	top := 0.0
 	for _, d := range acc.touched {
-		dst[d] = acc.score[d]
-		top = math.Max(top, dst[d])
+		scores[d] = acc.score[d]
+		top = math.Max(top, scores[d])
 	}
-	return top
+	return scores, top
 }
 
 // ideal is the BM25 score of a text of average length that holds each

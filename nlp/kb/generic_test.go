@@ -59,16 +59,16 @@ func TestTextIndex(t *testing.T) {
 	}
 }
 
-// TestScoresInto: the dense scores are Search's scores, to the last bit,
-// with zeros for the texts Search does not find; a second call on the same
-// slice leaves nothing of the first.
-func TestScoresInto(t *testing.T) {
+// TestScores: the dense scores are Search's scores, to the last bit, with
+// zeros for the texts Search does not find; a second call on the same
+// memory leaves nothing of the first.
+func TestScores(t *testing.T) {
 	texts := []string{"my parcel never arrived", "refund for my coat", "the courier lost my parcel, the parcel was expensive", "", "coat sizes"}
 	ix, err := NewTextIndex(texts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := make([]float64, ix.Len())
+	var dst []float64
 	for _, q := range []string{"parcel never arived", "coat refund", "the and of"} {
 		want := make([]float64, ix.Len())
 		top := 0.0
@@ -76,8 +76,10 @@ func TestScoresInto(t *testing.T) {
 			want[h.Doc] = h.Score
 			top = math.Max(top, h.Score)
 		}
-		if got := ix.ScoresInto(dst, q); got != top {
-			t.Errorf("%q: top %v, want %v", q, got, top)
+		var got float64
+		dst, got = ix.Scores(dst, q)
+		if got != top || len(dst) != ix.Len() {
+			t.Errorf("%q: top %v of %d scores, want %v of %d", q, got, len(dst), top, ix.Len())
 		}
 		for i := range want {
 			if dst[i] != want[i] {

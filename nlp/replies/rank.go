@@ -18,7 +18,7 @@ type Ranker struct {
 	bm25 *kb.TextIndex
 	dim  int
 	vecs []float32 // [candidates, dim]: the answer vectors, in one block
-	bufs sync.Pool // of *[]float64, one BM25 score per candidate
+	bufs sync.Pool // of *[]float64: Top's BM25 scores, one per candidate
 }
 
 // Ranked is one candidate of a Top ranking: its number in the candidates
@@ -45,7 +45,7 @@ func (m *Model) Ranker(candidates []string) (*Ranker, error) {
 	}
 	d := m.Encoder.Dim()
 	r := &Ranker{m: m, bm25: ix, dim: d, vecs: make([]float32, len(candidates)*d)}
-	r.bufs.New = func() any { s := make([]float64, len(candidates)); return &s }
+	r.bufs.New = func() any { return new([]float64) }
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -66,8 +66,8 @@ func (r *Ranker) Len() int { return r.bm25.Len() }
 // for message (higher is better), in candidate order.
 func (r *Ranker) Scores(message string) (bm25, cosine, hybrid []float64) {
 	n := r.Len()
-	bm25, cosine, hybrid = make([]float64, n), make([]float64, n), make([]float64, n)
-	top := r.bm25.ScoresInto(bm25, message)
+	cosine, hybrid = make([]float64, n), make([]float64, n)
+	bm25, top := r.bm25.Scores(nil, message)
 	qv := r.m.Encoder.EncodeQuestion(message)
 	for j := range n {
 		cosine[j] = r.cosine(qv, j)
@@ -89,8 +89,8 @@ func (r *Ranker) Top(message string, k int) []Ranked {
 	}
 	buf := r.bufs.Get().(*[]float64)
 	defer r.bufs.Put(buf)
-	bm25 := *buf
-	top := r.bm25.ScoresInto(bm25, message)
+	bm25, top := r.bm25.Scores(*buf, message)
+	*buf = bm25
 	qv := r.m.Encoder.EncodeQuestion(message)
 
 	parts := max(1, min(runtime.GOMAXPROCS(0), n/chunk))
