@@ -21,7 +21,7 @@ const (
 	maxTitleLen  = 200
 	maxTags      = 50
 	maxQuestions = 100
-	maxQuestion  = 300 // characters of one question
+	maxPhrase    = 300 // characters of one tag or question
 )
 
 // Passage lengths, in words: paragraphs of one section are joined until a
@@ -61,7 +61,7 @@ var (
 )
 
 // ParseArticle reads one article file: front matter between "---" lines
-// (id, title, optional tags and url), then a Markdown body. name is used in
+// (id, title, optional tags, questions and url), then a Markdown body. name is used in
 // errors and as the article's File. Errors are *FileErrors wrapping
 // ErrBinary, ErrTooLarge, ErrEmpty or ErrFrontMatter.
 func ParseArticle(name string, data []byte) (Article, error) {
@@ -197,21 +197,21 @@ func parseFrontMatter(name, src string) (a Article, err error) {
 	return a, nil
 }
 
-// phrases reads the front matter list key (at most max one-line phrases of
-// 1 to maxQuestion characters) from v.
-func phrases(name string, offset int, v *yaml.Node, key string, max int, example string) ([]string, error) {
+// phrases reads the front matter list key (at most limit one-line phrases of
+// 1 to maxPhrase characters) from v.
+func phrases(name string, offset int, v *yaml.Node, key string, limit int, example string) ([]string, error) {
 	line := v.Line + offset
 	if v.Kind != yaml.SequenceNode {
 		return nil, fileErr(name, line, ErrFrontMatter, "%s must be a list, %s", key, example)
 	}
-	if len(v.Content) > max {
-		return nil, fileErr(name, line, ErrFrontMatter, "%d %s, at most %d", len(v.Content), key, max)
+	if len(v.Content) > limit {
+		return nil, fileErr(name, line, ErrFrontMatter, "%d %s, at most %d", len(v.Content), key, limit)
 	}
 	var out []string
 	for _, t := range v.Content {
 		s := strings.TrimSpace(t.Value)
-		if t.Kind != yaml.ScalarNode || s == "" || len(s) > maxQuestion || strings.ContainsAny(s, "\n\r") {
-			return nil, fileErr(name, t.Line+offset, ErrFrontMatter, "each of the %s must be one line of 1 to %d characters", key, maxQuestion)
+		if t.Kind != yaml.ScalarNode || s == "" || len(s) > maxPhrase || strings.ContainsAny(s, "\n\r") {
+			return nil, fileErr(name, t.Line+offset, ErrFrontMatter, "each of the %s must be one line of 1 to %d characters", key, maxPhrase)
 		}
 		out = append(out, s)
 	}

@@ -54,7 +54,7 @@ func FuzzParseArticle(f *testing.F) {
 			t.Fatal("accepted a binary or oversized file")
 		}
 		for _, q := range append(slices.Clone(a.Tags), a.Questions...) {
-			if q == "" || len(q) > maxQuestion || strings.ContainsAny(q, "\n\r") {
+			if q == "" || len(q) > maxPhrase || strings.ContainsAny(q, "\n\r") {
 				t.Fatalf("tag or question %q", q)
 			}
 		}
