@@ -56,7 +56,7 @@ func TestChat(t *testing.T) {
 	store := filepath.Join(dir, "data")
 	args := []string{"chat", "--data-dir", store, "--model", model, "--domain", domain}
 
-	code, out, errOut := runBot(t, "where is my order\n", append(args, "--as", "ana@example.com", "--debug")...)
+	code, out, errOut := run(t, "where is my order\n", append(args, "--as", "ana@example.com", "--debug")...)
 	if code != 0 {
 		t.Fatalf("chat exit %d: %s %s", code, out, errOut)
 	}
@@ -71,7 +71,7 @@ func TestChat(t *testing.T) {
 
 	// Second start: the store is kept, not seeded again; an anonymous visitor
 	// is asked who they are.
-	code, out, errOut = runBot(t, "where is my order\n", args...)
+	code, out, errOut = run(t, "where is my order\n", args...)
 	if code != 0 || strings.Contains(errOut, "loaded the demo shop") {
 		t.Fatalf("chat exit %d, stderr %s", code, errOut)
 	}
@@ -79,10 +79,10 @@ func TestChat(t *testing.T) {
 		t.Errorf("anonymous chat output:\n%s", out)
 	}
 
-	if code, _, errOut := runBot(t, "", append(args, "--as", "nobody@example.com")...); code != 1 || !strings.Contains(errOut, "no customer with e-mail") {
+	if code, _, errOut := run(t, "", append(args, "--as", "nobody@example.com")...); code != 1 || !strings.Contains(errOut, "no customer with e-mail") {
 		t.Errorf("unknown --as: exit %d, %s", code, errOut)
 	}
-	if code, _, _ := runBot(t, "", "chat", "extra"); code != 2 {
+	if code, _, _ := run(t, "", "chat", "extra"); code != 2 {
 		t.Errorf("stray argument: exit %d, want 2", code)
 	}
 }
@@ -105,7 +105,7 @@ func TestChatLongLine(t *testing.T) {
 		"  " + strings.Repeat("y", crm.DefaultMaxMessageBytes+1) + "  \r\n" + // 1 byte over, padded
 		"where is \xff my order\n" +
 		"where is my order\n"
-	code, out, errOut := runBot(t, in, args...)
+	code, out, errOut := run(t, in, args...)
 	if code != 0 {
 		t.Fatalf("chat exit %d: %s %s", code, out, errOut)
 	}

@@ -104,7 +104,7 @@ func TestServeRefusesDamagedStore(t *testing.T) {
 				t.Error("serve changed the damaged file")
 			}
 
-			code, stdout, stderr := runBot(t, "", "check", "--data-dir", dir)
+			code, stdout, stderr := run(t, "", "check", "--data-dir", dir)
 			if code != 1 || !strings.Contains(stdout, "fault") || !strings.Contains(stderr, "restore it from a backup") {
 				t.Errorf("check exit %d:\n%s\n%s", code, stdout, stderr)
 			}
@@ -117,7 +117,7 @@ func TestServeRefusesDamagedStore(t *testing.T) {
 
 func TestCheckCommand(t *testing.T) {
 	dir, _ := demoDataDir(t)
-	code, out, errOut := runBot(t, "", "check", "--data-dir", dir)
+	code, out, errOut := run(t, "", "check", "--data-dir", dir)
 	if code != 0 {
 		t.Fatalf("check exit %d: %s %s", code, out, errOut)
 	}
@@ -131,13 +131,13 @@ func TestCheckCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut = runBot(t, "", "check", "--data-dir", dir)
+	code, _, errOut = run(t, "", "check", "--data-dir", dir)
 	db.Close()
 	if code != 1 || !strings.Contains(errOut, "no server answers on") {
 		t.Errorf("check of a store another process holds: exit %d, %s", code, errOut)
 	}
 
-	if code, _, errOut := runBot(t, "", "check", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(errOut, "no store at") {
+	if code, _, errOut := run(t, "", "check", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(errOut, "no store at") {
 		t.Errorf("check without a store: exit %d, %s", code, errOut)
 	}
 }
@@ -148,7 +148,7 @@ func TestCheckCommand(t *testing.T) {
 func TestCheckWhileServing(t *testing.T) {
 	dir, _ := demoDataDir(t)
 	startServe(t, "--data-dir", dir, "--model", shoptest.ModelDir(t))
-	code, out, errOut := runBot(t, "", "check", "--data-dir", dir)
+	code, out, errOut := run(t, "", "check", "--data-dir", dir)
 	if code != 0 {
 		t.Fatalf("check exit %d: %s %s", code, out, errOut)
 	}
@@ -169,7 +169,7 @@ func TestSeedOnlyNewStore(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	model := shoptest.ModelDir(t)
-	code, _, errOut := runBot(t, "", "chat", "--data-dir", dir, "--model", model)
+	code, _, errOut := run(t, "", "chat", "--data-dir", dir, "--model", model)
 	if code != 0 || !strings.Contains(errOut, "loaded the demo shop (32 customers") {
 		t.Fatalf("first chat: exit %d, %s", code, errOut)
 	}
@@ -189,7 +189,7 @@ func TestSeedOnlyNewStore(t *testing.T) {
 	}
 	db.Close()
 
-	code, _, errOut = runBot(t, "", "chat", "--data-dir", dir, "--model", model)
+	code, _, errOut = run(t, "", "chat", "--data-dir", dir, "--model", model)
 	if code != 0 || strings.Contains(errOut, "loaded the demo shop") {
 		t.Fatalf("chat after the erasure: exit %d, %s", code, errOut)
 	}

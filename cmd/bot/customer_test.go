@@ -42,8 +42,8 @@ func seedStore(t *testing.T) (string, string) {
 	return dir, "cus_ada"
 }
 
-// run runs the program in-process with input as standard input for the
-// erase confirmation.
+// run runs the program in-process with input as its standard input (the
+// erase confirmation, passwords) and returns its exit code and output.
 func run(t *testing.T, input string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer

@@ -94,7 +94,7 @@ func TestInsight(t *testing.T) {
 	model := shoptest.ModelDir(t)
 	mapFile := filepath.Join(t.TempDir(), "map.csv")
 
-	code, out, errOut := runBot(t, "", "insight", "--data-dir", dir, "--model", model, "--k", "2", "--json", "--map", mapFile)
+	code, out, errOut := run(t, "", "insight", "--data-dir", dir, "--model", model, "--k", "2", "--json", "--map", mapFile)
 	if code != 0 {
 		t.Fatalf("insight --json: exit %d: %s", code, errOut)
 	}
@@ -140,7 +140,7 @@ func TestInsight(t *testing.T) {
 		t.Error("the formula-like message is not on the map, escaped")
 	}
 
-	code, out, errOut = runBot(t, "", "insight", "--data-dir", dir, "--model", model, "--k", "2")
+	code, out, errOut = run(t, "", "insight", "--data-dir", dir, "--model", model, "--k", "2")
 	if code != 0 {
 		t.Fatalf("insight: exit %d: %s", code, errOut)
 	}
@@ -186,7 +186,7 @@ func TestInsightErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runBot(t, "", append([]string{"insight", "--model", model}, tc.args...)...)
+			code, out, errOut := run(t, "", append([]string{"insight", "--model", model}, tc.args...)...)
 			if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errOut, tc.stderr) {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errOut)
 			}

@@ -93,6 +93,7 @@ func TestKBIndexAndAskFolder(t *testing.T) {
 }
 
 func TestKBAskDemo(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	code, out, errOut := run(t, "", "kb", "ask", "--data-dir", data, "which payment methods do you accept?")
 	if code != 0 {
@@ -167,6 +168,7 @@ func TestKBErrors(t *testing.T) {
 // passage to agents (over the REST API), logs the encoder's training at
 // the first start and loads it from the data directory at the next.
 func TestServeKB(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"--data-dir", data, "--model", shoptest.ModelDir(t), "--api-token", "s3cret-token"}
 	s := startServeAsIs(t, args...)

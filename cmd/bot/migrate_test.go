@@ -249,14 +249,14 @@ func TestMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runBot(t, "", "migrate", "--dry-run", "--from", path, "--to", pg)
+	code, out, errOut := run(t, "", "migrate", "--dry-run", "--from", path, "--to", pg)
 	if code != 0 || !strings.Contains(out, "dry run: would copy 3") {
 		t.Fatalf("migrate --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if st := pgStats(t, pg); st != (crm.Stats{}) {
 		t.Fatalf("after a dry run the database holds %+v", st)
 	}
-	code, out, errOut = runBot(t, "", "migrate", "--from", path, "--to", pg)
+	code, out, errOut = run(t, "", "migrate", "--from", path, "--to", pg)
 	if code != 0 || !strings.Contains(out, "every count matches") {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -281,7 +281,7 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("seeded mark: %v", err)
 	}
 
-	code, out, errOut = runBot(t, "", "migrate", "--from", path, "--to", pg)
+	code, out, errOut = run(t, "", "migrate", "--from", path, "--to", pg)
 	if code != 0 || !strings.Contains(errOut, "copied: 0 records added") || !strings.Contains(out, "every count matches") {
 		t.Errorf("second migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -325,7 +325,7 @@ func TestMigrateResumes(t *testing.T) {
 		t.Fatalf("after the interruption the database holds %+v; want some customers and no messages yet", part)
 	}
 
-	code, stdout, errOut := runBot(t, "", "migrate", "--from", path, "--to", pg, "--batch", "7")
+	code, stdout, errOut := run(t, "", "migrate", "--from", path, "--to", pg, "--batch", "7")
 	if code != 0 || !strings.Contains(stdout, "every count matches") {
 		t.Fatalf("resumed migrate: exit %d\n%s\n%s", code, stdout, errOut)
 	}
@@ -364,7 +364,7 @@ func TestMigrateRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("PARLEY_STORE", "")
-			code, _, errOut := runBot(t, "", append([]string{"migrate"}, tc.args...)...)
+			code, _, errOut := run(t, "", append([]string{"migrate"}, tc.args...)...)
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, %q; want exit %d and %q", code, errOut, tc.code, tc.want)
 			}
@@ -376,7 +376,7 @@ func TestMigrateRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		code, _, errOut := runBot(t, "", "migrate", "--from", path, "--to", pgURL)
+		code, _, errOut := run(t, "", "migrate", "--from", path, "--to", pgURL)
 		if code != 1 || !strings.Contains(errOut, "stop bot serve") {
 			t.Errorf("exit %d, %q; want exit 1 and \"stop bot serve\"", code, errOut)
 		}
@@ -431,7 +431,7 @@ func TestMigrateConflicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := runBot(t, "", "migrate", "--from", path, "--to", pg)
+			code, out, errOut := run(t, "", "migrate", "--from", path, "--to", pg)
 			if code != 1 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, want 1 and %q:\n%s\n%s", code, tc.want, out, errOut)
 			}
@@ -454,7 +454,7 @@ func TestMigrateVisitorResumes(t *testing.T) {
 	conn.Close()
 	s.stop(t)
 
-	if code, out, errOut := runBot(t, "", "migrate", "--from", filepath.Join(dataA, storeFile), "--to", pg); code != 0 {
+	if code, out, errOut := run(t, "", "migrate", "--from", filepath.Join(dataA, storeFile), "--to", pg); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
 	s = startServe(t, "--data-dir", dataB, "--model", model, "--store", pg)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -33,15 +31,6 @@ validation:
     examples: [sing a song, what time is it in tokyo]
 `
 
-func runBot(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	m := NewMain(&out, &errb)
-	m.Stdin = strings.NewReader(stdin)
-	code := m.Run(context.Background(), args)
-	return code, out.String(), errb.String()
-}
-
 // trainTiny trains tinyNLU with "bot train" into dir/model and returns that
 // directory.
 func trainTiny(t *testing.T, dir string) string {
@@ -51,7 +40,7 @@ func trainTiny(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	model := filepath.Join(dir, "model")
-	if code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
+	if code, out, errOut := run(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
 		t.Fatalf("train exit %d: %s %s", code, out, errOut)
 	}
 	return model
@@ -64,7 +53,7 @@ func TestTrainEvalParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := filepath.Join(dir, "model")
-	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3")
+	code, out, errOut := run(t, "", "train", "--data", data, "--out", model, "--seed", "3")
 	if code != 0 {
 		t.Fatalf("train exit %d: %s %s", code, out, errOut)
 	}
@@ -89,7 +78,7 @@ func TestTrainEvalParse(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = runBot(t, "", "eval", "--model", model, "--data", data, "--split", "val", "--json")
+	code, out, errOut = run(t, "", "eval", "--model", model, "--data", data, "--split", "val", "--json")
 	if code != 0 {
 		t.Fatalf("eval exit %d: %s %s", code, out, errOut)
 	}
@@ -111,12 +100,12 @@ func TestTrainEvalParse(t *testing.T) {
 		t.Fatalf("eval report %+v", rep)
 	}
 
-	code, out, _ = runBot(t, "", "eval", "--model", model, "--data", data, "--split", "val")
+	code, out, _ = run(t, "", "eval", "--model", model, "--data", data, "--split", "val")
 	if code != 0 || !strings.Contains(out, "macro-F1") || !strings.Contains(out, "out of scope at threshold") {
 		t.Fatalf("readable eval report (exit %d):\n%s", code, out)
 	}
 
-	code, out, errOut = runBot(t, "where is my order #12345\n\ni forgot my password\n", "parse", "--model", model)
+	code, out, errOut = run(t, "where is my order #12345\n\ni forgot my password\n", "parse", "--model", model)
 	if code != 0 || !strings.Contains(out, "order_status") || !strings.Contains(out, "password") || !strings.Contains(out, `= 12345`) {
 		t.Fatalf("parse exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -158,7 +147,7 @@ func TestCommandErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runBot(t, "", tc.args...)
+			code, out, errOut := run(t, "", tc.args...)
 			if code != tc.code || !strings.Contains(out+errOut, tc.mentions) {
 				t.Fatalf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.mentions, out, errOut)
 			}

@@ -151,7 +151,7 @@ func TestReadmeSamples(t *testing.T) {
 			for _, tu := range s.turns[:k+1] {
 				in.WriteString(tu.input + "\n")
 			}
-			code, stdout, stderr := runBot(t, in.String(), args...)
+			code, stdout, stderr := run(t, in.String(), args...)
 			if code != 0 {
 				t.Fatalf("bot %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 			}
@@ -214,7 +214,7 @@ func TestReadmeSamples(t *testing.T) {
 		t.Errorf("README.md's Quick start does not give the demo model's training time as %q", demoTrainTime)
 	}
 	for _, cmd := range []string{"parse", "chat", "serve"} {
-		_, _, help := runBot(t, "", cmd, "-h")
+		_, _, help := run(t, "", cmd, "-h")
 		if !strings.Contains(strings.ReplaceAll(help, "\n", " "), demoTrainTime) {
 			t.Errorf("bot %s -h does not give the demo model's training time as %q:\n%s", cmd, demoTrainTime, help)
 		}

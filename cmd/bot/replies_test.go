@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,20 +20,52 @@ import (
 // tinyReplies are train-replies flags that train in seconds.
 var tinyReplies = []string{"--epochs", "25", "--hidden", "24", "--max-out", "28"}
 
-func TestTrainEvalReplies(t *testing.T) {
-	model := filepath.Join(t.TempDir(), "replies")
-	data := filepath.Join("testdata", "replies.csv")
-	code, out, errs := run(t, "", append([]string{"train-replies", "--data", data, "--out", model, "--seed", "3"}, tinyReplies...)...)
-	if code != 0 {
-		t.Fatalf("train-replies exit %d\n%s\n%s", code, out, errs)
+// tinyRepliesData is the pairs the tiny replies model learns.
+var tinyRepliesData = filepath.Join("testdata", "replies.csv")
+
+// trainedReplies is one train-replies run: its model folder and output.
+type trainedReplies struct {
+	dir, out, errs string
+	code           int
+}
+
+// tinyRepliesRun trains the tiny replies model once per test binary
+// (train-replies is slow under the race detector), in a folder left in the
+// system's temporary directory like shoptest.ModelDir. Tests must not
+// change it.
+var tinyRepliesRun = sync.OnceValue(func() trainedReplies {
+	dir, err := os.MkdirTemp("", "parley-replies-")
+	if err != nil {
+		return trainedReplies{code: 1, errs: err.Error()}
 	}
+	r := trainedReplies{dir: filepath.Join(dir, "replies")}
+	var out, errb bytes.Buffer
+	r.code = NewMain(&out, &errb).Run(context.Background(), append([]string{"train-replies", "--data", tinyRepliesData, "--out", r.dir, "--seed", "3"}, tinyReplies...))
+	r.out, r.errs = out.String(), errb.String()
+	return r
+})
+
+// tinyRepliesModel returns the tiny replies model's folder, failing the
+// test when its training failed.
+func tinyRepliesModel(t *testing.T) string {
+	t.Helper()
+	if r := tinyRepliesRun(); r.code != 0 {
+		t.Fatalf("train-replies exit %d\n%s\n%s", r.code, r.out, r.errs)
+	}
+	return tinyRepliesRun().dir
+}
+
+func TestTrainEvalReplies(t *testing.T) {
+	t.Parallel()
+	model, data := tinyRepliesModel(t), tinyRepliesData
+	out, errs := tinyRepliesRun().out, tinyRepliesRun().errs
 	for _, want := range []string{"read 180 pairs", "encoder epoch 1/", "seq2seq epoch 1/25", "hybrid weight", "nearest neighbour by", "wrote " + model, "peak memory:"} {
 		if !strings.Contains(out+errs, want) {
 			t.Errorf("train-replies output lacks %q:\n%s%s", want, out, errs)
 		}
 	}
 
-	code, out, errs = run(t, "", "eval-replies", "--model", model, "--data", data, "--split", "test", "--json")
+	code, out, errs := run(t, "", "eval-replies", "--model", model, "--data", data, "--split", "test", "--json")
 	if code != 0 {
 		t.Fatalf("eval-replies exit %d\n%s", code, errs)
 	}
@@ -60,6 +94,7 @@ func TestTrainEvalReplies(t *testing.T) {
 }
 
 func TestTrainRepliesFromStore(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), storeFile)
 	db, err := boltdb.Open(path, &boltdb.Options{BcryptCost: 4})
 	if err != nil {
@@ -111,10 +146,8 @@ func TestRepliesBadInput(t *testing.T) {
 // to the suggested replies (REST API), after the ranked ones; a folder
 // without a model stops serve with a message naming the flag.
 func TestServeReplyDrafts(t *testing.T) {
-	model := filepath.Join(t.TempDir(), "replies")
-	if code, out, errs := run(t, "", append([]string{"train-replies", "--data", "testdata/replies.csv", "--out", model}, tinyReplies...)...); code != 0 {
-		t.Fatalf("train-replies exit %d\n%s\n%s", code, out, errs)
-	}
+	t.Parallel()
+	model := tinyRepliesModel(t)
 	data := filepath.Join(t.TempDir(), "data")
 	s := startServe(t, "--data-dir", data, "--model", shoptest.ModelDir(t), "--api-token", "s3cret-token", "--replies", model)
 	conn, welcome := dialChat(t, s.base, "")

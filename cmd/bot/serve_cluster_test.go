@@ -163,12 +163,12 @@ func TestServeCluster(t *testing.T) {
 
 	// An agent, added through node B's admin socket (its data directory has
 	// no store file: the server answers for its database).
-	if code, out, errOut := runBot(t, testPassword+"\n", "agent", "add", "sam@example.com", "--name", "Sam", "--data-dir", dirB); code != 0 {
+	if code, out, errOut := run(t, testPassword+"\n", "agent", "add", "sam@example.com", "--name", "Sam", "--data-dir", dirB); code != 0 {
 		t.Fatalf("agent add through node B: exit %d: %s %s", code, out, errOut)
 	}
 	// What only a bbolt file can do is refused with the way to do it.
 	for _, args := range [][]string{{"backup", "--data-dir", dirB, "--out", filepath.Join(t.TempDir(), "copy.db")}, {"check", "--data-dir", dirB}} {
-		if code, out, errOut := runBot(t, "", args...); code == 0 || !strings.Contains(errOut, "pg_dump") {
+		if code, out, errOut := run(t, "", args...); code == 0 || !strings.Contains(errOut, "pg_dump") {
 			t.Errorf("bot %s on a PostgreSQL server: exit %d, %q %q; want an error naming pg_dump", args[0], code, out, errOut)
 		}
 	}
@@ -345,7 +345,7 @@ func TestServeStoreFlags(t *testing.T) {
 			for _, k := range []string{"PARLEY_STORE", "PARLEY_EVENTS", "PARLEY_EVENTS_STREAM", "PARLEY_EVENTS_PREFIX"} {
 				t.Setenv(k, tc.env[k])
 			}
-			code, _, errOut := runBot(t, "", append([]string{"serve", "--data-dir", dir}, tc.args...)...)
+			code, _, errOut := run(t, "", append([]string{"serve", "--data-dir", dir}, tc.args...)...)
 			if code != 2 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, %q; want 2 and a message naming %s", code, errOut, tc.want)
 			}

@@ -55,7 +55,7 @@ func TestServeClusterSIGKILL(t *testing.T) {
 	a := startKillNode(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dirA}, common...))
 	b := startNodes(t, append([]string{"--data-dir", dirB}, common...))[0]
 	a.waitListening(t)
-	if code, out, errOut := runBot(t, testPassword+"\n", "agent", "add", "sam@example.com", "--name", "Sam", "--data-dir", dirB); code != 0 {
+	if code, out, errOut := run(t, testPassword+"\n", "agent", "add", "sam@example.com", "--name", "Sam", "--data-dir", dirB); code != 0 {
 		t.Fatalf("agent add through node B: exit %d: %s %s", code, out, errOut)
 	}
 

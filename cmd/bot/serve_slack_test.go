@@ -136,7 +136,7 @@ func TestSlackFlags(t *testing.T) {
 	t.Run("serve", func(t *testing.T) {
 		clearSlackEnv(t)
 		dir := filepath.Join(t.TempDir(), "data")
-		code, _, errOut := runBot(t, "", "serve", "--data-dir", dir, "--slack-bot-token", "xoxp-1-secret", "--slack-app-token", "xapp-1-secret")
+		code, _, errOut := run(t, "", "serve", "--data-dir", dir, "--slack-bot-token", "xoxp-1-secret", "--slack-app-token", "xapp-1-secret")
 		if code != 2 || !strings.Contains(errOut, "--slack-bot-token (PARLEY_SLACK_BOT_TOKEN): want a bot token") || strings.Contains(errOut, "1-secret") {
 			t.Errorf("bad bot token: exit %d, %q", code, errOut)
 		}
@@ -146,7 +146,7 @@ func TestSlackFlags(t *testing.T) {
 		t.Setenv("PARLEY_SLACK_BOT_TOKEN", "xoxb-1-secret")
 		t.Setenv("PARLEY_SLACK_APP_TOKEN", "xapp-1-secret")
 		t.Setenv("PARLEY_SLACK_SIGNING_SECRET", "s3cret")
-		_, _, help := runBot(t, "", "serve", "-h")
+		_, _, help := run(t, "", "serve", "-h")
 		if strings.Contains(help, "1-secret") || strings.Contains(help, "s3cret") || !strings.Contains(help, "PARLEY_SLACK_SIGNING_SECRET") || !strings.Contains(help, "-slack-trust-email") {
 			t.Errorf("serve -h with the Slack secrets in the environment:\n%s", help)
 		}

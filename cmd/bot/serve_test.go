@@ -206,11 +206,11 @@ func TestServe(t *testing.T) {
 
 func TestServeBadConfig(t *testing.T) {
 	dir := t.TempDir()
-	if code, _, errOut := runBot(t, "", "serve", "--data-dir", dir, "--log-level", "loud"); code != 2 || !strings.Contains(errOut, "log level") {
+	if code, _, errOut := run(t, "", "serve", "--data-dir", dir, "--log-level", "loud"); code != 2 || !strings.Contains(errOut, "log level") {
 		t.Errorf("bad log level: exit %d, %q", code, errOut)
 	}
 	t.Setenv("PARLEY_IP_RATE", "lots")
-	if code, _, errOut := runBot(t, "", "serve", "--data-dir", dir); code != 2 || !strings.Contains(errOut, "PARLEY_IP_RATE") {
+	if code, _, errOut := run(t, "", "serve", "--data-dir", dir); code != 2 || !strings.Contains(errOut, "PARLEY_IP_RATE") {
 		t.Errorf("bad PARLEY_IP_RATE: exit %d, %q", code, errOut)
 	}
 	if err := os.WriteFile(filepath.Join(dir, tokenKeyFile), []byte("short"), 0o600); err != nil {

@@ -26,7 +26,7 @@ func TestTrainTriage(t *testing.T) {
 	cues := shoptest.Domain(t).Policy.FrustrationCues
 	domain := writeTinyDomain(t, dir, cues)
 
-	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3", "--seed", "2")
+	code, out, errOut := run(t, "", "train-routing", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3", "--seed", "2")
 	if code != 0 {
 		t.Fatalf("train-routing exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -62,7 +62,7 @@ func TestTrainTriage(t *testing.T) {
 		t.Errorf("queue: saved learner's macro-F1 %.1f%% does not beat the majority's %.1f%%:\n%s", saved, base, out)
 	}
 
-	code, out, errOut = runBot(t, "", "train-satisfaction", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3")
+	code, out, errOut = run(t, "", "train-satisfaction", "--data-dir", store, "--model-dir", model, "--domain", domain, "--folds", "3")
 	if code != 0 {
 		t.Fatalf("train-satisfaction exit %d:\n%s\n%s", code, out, errOut)
 	}
@@ -125,7 +125,7 @@ func TestTrainTriageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runBot(t, "", tt.args...)
+			code, _, stderr := run(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
@@ -144,7 +144,7 @@ func TestTrainTriageStoreInUse(t *testing.T) {
 	}
 	defer held.Close()
 	for _, cmd := range []string{"train-routing", "train-satisfaction"} {
-		code, _, stderr := runBot(t, "", cmd, "--data-dir", store, "--model-dir", model)
+		code, _, stderr := run(t, "", cmd, "--data-dir", store, "--model-dir", model)
 		if code != 1 || !strings.Contains(stderr, "bot serve") || !strings.Contains(stderr, "one process per file") {
 			t.Errorf("%s: exit %d, stderr %q", cmd, code, stderr)
 		}
@@ -162,7 +162,7 @@ func TestTrainTriagePostgres(t *testing.T) {
 	dir := t.TempDir()
 	model := trainTiny(t, dir)
 	domain := writeTinyDomain(t, dir, shoptest.Domain(t).Policy.FrustrationCues)
-	code, out, errOut := runBot(t, "", "train-routing", "--data-dir", filepath.Join(dir, "data"), "--store", pg,
+	code, out, errOut := run(t, "", "train-routing", "--data-dir", filepath.Join(dir, "data"), "--store", pg,
 		"--model-dir", model, "--domain", domain, "--folds", "3")
 	if code != 0 {
 		t.Fatalf("train-routing exit %d:\n%s\n%s", code, out, errOut)

@@ -16,7 +16,7 @@ func TestTrainTune(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := filepath.Join(dir, "model")
-	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", model, "--seed", "3", "--tune", "--folds", "2")
+	code, out, errOut := run(t, "", "train", "--data", data, "--out", model, "--seed", "3", "--tune", "--folds", "2")
 	if code != 0 {
 		t.Fatalf("train --tune exit %d: %s %s", code, out, errOut)
 	}
@@ -93,7 +93,7 @@ func TestTrainCPUProfileAndFolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	prof := filepath.Join(dir, "cpu.prof")
-	code, out, errOut := runBot(t, "", "train", "--data", data, "--out", filepath.Join(dir, "model"), "--cpuprofile", prof)
+	code, out, errOut := run(t, "", "train", "--data", data, "--out", filepath.Join(dir, "model"), "--cpuprofile", prof)
 	if code != 0 {
 		t.Fatalf("train --cpuprofile exit %d: %s %s", code, out, errOut)
 	}
@@ -105,7 +105,7 @@ func TestTrainCPUProfileAndFolds(t *testing.T) {
 		t.Errorf("profile of %d bytes is not a pprof file", len(b))
 	}
 
-	code, _, errOut = runBot(t, "", "train", "--data", data, "--tune", "--folds", "1")
+	code, _, errOut = run(t, "", "train", "--data", data, "--tune", "--folds", "1")
 	if code != 2 || !strings.Contains(errOut+out, "--folds must be at least 2") {
 		t.Errorf("--folds 1: exit %d, %s; want a usage error", code, errOut)
 	}
