@@ -117,11 +117,12 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	return newHarnessWith(t, shoptest.Domain(t))
+	return newHarnessWith(t, shoptest.Domain(t), nil)
 }
 
-// newHarnessWith runs domain d, with a fakeCaller for its webhooks.
-func newHarnessWith(t testing.TB, d *dialog.Domain) *harness {
+// newHarnessWith runs domain d, with a fakeCaller for its webhooks and kb
+// (nil for none) as the engine's Answerer.
+func newHarnessWith(t testing.TB, d *dialog.Domain, kb dialog.Answerer) *harness {
 	t.Helper()
 	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus(), caller: &fakeCaller{}, logs: &bytes.Buffer{}}
 	h.parser = dialog.NewSwapParser(h.nlu)
@@ -129,7 +130,7 @@ func newHarnessWith(t testing.TB, d *dialog.Domain) *harness {
 	var err error
 	h.engine, err = dialog.New(dialog.Config{
 		Domain: d, Parser: h.parser, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
-		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)),
+		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)), KB: kb,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,17 +1,14 @@
 package dialog_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/parleyhq/parley/crm"
 	"github.com/parleyhq/parley/dialog"
@@ -52,18 +49,7 @@ func (f *fakeAnswerer) Answer(_ context.Context, text string) (dialog.KBAnswer, 
 // newKBHarness is newHarness with kb as the engine's Answerer.
 func newKBHarness(t testing.TB, kb dialog.Answerer) *harness {
 	t.Helper()
-	h := &harness{db: seededDB(t), nlu: &fakeNLU{}, bus: dialog.NewBus(), caller: &fakeCaller{}, logs: &bytes.Buffer{}}
-	h.parser = dialog.NewSwapParser(h.nlu)
-	t.Cleanup(h.bus.Close)
-	var err error
-	h.engine, err = dialog.New(dialog.Config{
-		Domain: shoptest.Domain(t), Parser: h.parser, Store: h.db, Events: h.bus, Now: func() time.Time { return now },
-		Caller: h.caller, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: h.logs}, nil)), KB: kb,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return newHarnessWith(t, shoptest.Domain(t), kb)
 }
 
 // TestKBTranscripts plays testdata/kb/*.chat against the shop domain with a

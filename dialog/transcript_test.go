@@ -136,7 +136,7 @@ func play(t *testing.T, script string, ext *scriptExt) []byte {
 			if name := strings.TrimSpace(line[7:]); name != "webhook" {
 				t.Fatalf("%s: unknown domain %q", where, name)
 			}
-			h = newHarnessWith(t, webhookDomain(t))
+			h = newHarnessWith(t, webhookDomain(t), nil)
 			fmt.Fprintln(&out, "[domain testdata/webhook/domain.yml]")
 		case strings.HasPrefix(line, "hook "):
 			if h == nil {

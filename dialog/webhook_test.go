@@ -93,7 +93,7 @@ func TestWebhookTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarnessWith(t, d)
+	h := newHarnessWith(t, d, nil)
 	h.caller.script("orders", hookResult{block: true})
 	conv := h.start(t, "ana@example.com")
 	out := h.say(t, conv.ID, "cancel it", "cancel_order:0.9")

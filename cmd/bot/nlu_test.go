@@ -31,14 +31,21 @@ validation:
     examples: [sing a song, what time is it in tokyo]
 `
 
-// trainTiny trains tinyNLU with "bot train" into dir/model and returns that
-// directory.
-func trainTiny(t *testing.T, dir string) string {
+// tinyNLUFile writes tinyNLU to dir/nlu.yml and returns its path.
+func tinyNLUFile(t *testing.T, dir string) string {
 	t.Helper()
 	data := filepath.Join(dir, "nlu.yml")
 	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// trainTiny trains tinyNLU with "bot train" into dir/model and returns that
+// directory.
+func trainTiny(t *testing.T, dir string) string {
+	t.Helper()
+	data := tinyNLUFile(t, dir)
 	model := filepath.Join(dir, "model")
 	if code, out, errOut := run(t, "", "train", "--data", data, "--out", model, "--seed", "3"); code != 0 {
 		t.Fatalf("train exit %d: %s %s", code, out, errOut)
@@ -48,10 +55,7 @@ func trainTiny(t *testing.T, dir string) string {
 
 func TestTrainEvalParse(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "nlu.yml")
-	if err := os.WriteFile(data, []byte(tinyNLU), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	data := tinyNLUFile(t, dir)
 	model := filepath.Join(dir, "model")
 	code, out, errOut := run(t, "", "train", "--data", data, "--out", model, "--seed", "3")
 	if code != 0 {

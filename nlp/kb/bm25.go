@@ -3,7 +3,6 @@ package kb
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 )
 
@@ -85,9 +84,7 @@ func (ix *bm25) coverage(terms []string, doc int) float64 {
 		}
 		seen[t] = true
 		ps := ix.postings[t]
-		df := max(len(ps), 1)
-		n := float64(len(ix.docLen))
-		idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+		idf := idf(len(ix.docLen), max(len(ps), 1))
 		total += idf
 		i := sort.Search(len(ps), func(i int) bool { return int(ps[i].Doc) >= doc })
 		if i < len(ps) && int(ps[i].Doc) == doc {

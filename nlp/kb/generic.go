@@ -92,7 +92,6 @@ func (t *TextIndex) Scores(dst []float64, query string) (scores []float64, top f
 // distinct term once: with tf 1 and length normalisation 1, each term
 // adds exactly its idf.
 func (t *TextIndex) ideal(terms []string) float64 {
-	n := float64(len(t.bm25.docLen))
 	seen := map[string]bool{}
 	sum := 0.0
 	for _, term := range terms {
@@ -100,8 +99,7 @@ func (t *TextIndex) ideal(terms []string) float64 {
 			continue
 		}
 		seen[term] = true
-		df := float64(max(len(t.bm25.postings[term]), 1))
-		sum += math.Log(1 + (n-df+0.5)/(df+0.5))
+		sum += idf(len(t.bm25.docLen), max(len(t.bm25.postings[term]), 1))
 	}
 	return sum
 }
