@@ -59,19 +59,12 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 // pickSplit returns the examples of the named split. A file that has only
 // one split (a CSV) is that split, whatever its name.
 func pickSplit(ds *dataset.Dataset, split string) ([]dataset.Example, error) {
-	single := len(ds.Val) == 0 && len(ds.Test) == 0
-	var exs []dataset.Example
-	switch split {
-	case "train":
-		exs = ds.Train
-	case "val":
-		exs = ds.Val
-	case "test":
-		exs = ds.Test
-	default:
-		return nil, fmt.Errorf("unknown split %q: want test, val or train", split)
+	sp, err := dataset.ParseSplit(split)
+	if err != nil {
+		return nil, err
 	}
-	if single {
+	exs := ds.Examples(sp)
+	if len(ds.Val) == 0 && len(ds.Test) == 0 {
 		exs = ds.Train
 	}
 	if len(exs) == 0 {

@@ -88,12 +88,9 @@ func runEvalReplies(ctx context.Context, m *Main, args []string) error {
 	if err := required(fs, "data", *data); err != nil {
 		return err
 	}
-	var sp dataset.Split
-	switch *split {
-	case "test", "val", "train":
-		sp = dataset.Split(*split)
-	default:
-		return fmt.Errorf("--split %q: want test, val or train", *split)
+	sp, err := dataset.ParseSplit(*split)
+	if err != nil {
+		return fmt.Errorf("--split: %w", err)
 	}
 	model, err := replies.Load(*modelDir)
 	if err != nil {

@@ -130,7 +130,7 @@ func TestRepliesBadInput(t *testing.T) {
 		{"store missing", []string{"train-replies", "--data", filepath.Join(dir, "parley.db"), "--format", "parley"}, 1, "no such file; want the bbolt store"},
 		{"store is a folder", []string{"train-replies", "--data", dir, "--format", "parley"}, 1, "is a folder"},
 		{"no model", []string{"eval-replies", "--model", filepath.Join(dir, "m"), "--data", "testdata/replies.csv"}, 1, "no replies model"},
-		{"bad split", []string{"eval-replies", "--data", "testdata/replies.csv", "--split", "dev"}, 1, `--split "dev": want test, val or train`},
+		{"bad split", []string{"eval-replies", "--data", "testdata/replies.csv", "--split", "dev"}, 1, `--split: unknown split "dev": want test, val or train`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"slices"
@@ -23,6 +24,28 @@ const (
 	SplitVal   Split = "val"
 	SplitTest  Split = "test"
 )
+
+// ParseSplit reads a split's name: test, val or train.
+func ParseSplit(s string) (Split, error) {
+	switch sp := Split(s); sp {
+	case SplitTest, SplitVal, SplitTrain:
+		return sp, nil
+	}
+	return "", fmt.Errorf("unknown split %q: want test, val or train", s)
+}
+
+// Examples returns the examples of split sp.
+func (d *Dataset) Examples(sp Split) []Example {
+	switch sp {
+	case SplitTrain:
+		return d.Train
+	case SplitVal:
+		return d.Val
+	case SplitTest:
+		return d.Test
+	}
+	return nil
+}
 
 // HashSplit assigns a text to the training (80%), validation (10%) or test
 // (10%) split by the FNV-1a 64-bit hash of the text lower-cased (Go's

@@ -261,3 +261,19 @@ func TestLoadBitextReal(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSplit(t *testing.T) {
+	ds := &Dataset{Train: []Example{{Text: "a"}}, Val: []Example{{Text: "b"}}, Test: []Example{{Text: "c"}}}
+	for _, name := range []string{"train", "val", "test"} {
+		sp, err := ParseSplit(name)
+		if err != nil || string(sp) != name || len(ds.Examples(sp)) != 1 {
+			t.Errorf("%q: %q, %v", name, sp, err)
+		}
+	}
+	if got := ds.Examples(SplitVal)[0].Text; got != "b" {
+		t.Errorf("val example %q", got)
+	}
+	if _, err := ParseSplit("dev"); err == nil || !strings.Contains(err.Error(), "want test, val or train") {
+		t.Errorf("dev: %v", err)
+	}
+}
