@@ -1,7 +1,6 @@
 package encoder
 
 import (
-	"context"
 	"strings"
 	"unicode"
 
@@ -30,7 +29,6 @@ var KBOptions = func() Options {
 // that BM25 ranks best for it, else its first passage.
 func KBPairs(ix *kb.Index) []Pair {
 	var out []Pair
-	bm25 := ix.BM25Retriever().(kb.PassageScorer)
 	first := 0 // number of the article's first passage, in kb.Hit order
 	for _, a := range ix.Articles {
 		for _, p := range a.Passages {
@@ -57,8 +55,7 @@ func KBPairs(ix *kb.Index) []Pair {
 		}
 		first += len(a.Passages)
 		for _, q := range a.Questions {
-			// BM25 scores its own passages without error.
-			scores, _ := bm25.ScorePassages(context.Background(), kb.Query{Text: q, Terms: kb.Terms(q)}, ids)
+			scores := ix.BM25Scores(kb.Query{Text: q, Terms: kb.Terms(q)}, ids)
 			best := 0
 			for i, s := range scores {
 				if s > scores[best] {

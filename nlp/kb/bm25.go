@@ -198,5 +198,12 @@ func (r lexical) ScorePassages(_ context.Context, q Query, passages []int) ([]fl
 			return nil, fmt.Errorf("bm25 score: passage %d of %d", p, len(r.ix.bm25.docLen))
 		}
 	}
-	return r.ix.bm25.scoreDocs(r.ix.bm25.correct(q.Terms), passages), nil
+	return r.ix.BM25Scores(q, passages), nil
+}
+
+// BM25Scores returns the BM25 score of each of passages (all in range, in
+// Hit numbering; 0 for one that holds no term of the question), equal to
+// what the BM25 Retriever gives it.
+func (ix *Index) BM25Scores(q Query, passages []int) []float64 {
+	return ix.bm25.scoreDocs(ix.bm25.correct(q.Terms), passages)
 }

@@ -85,6 +85,8 @@ func Evaluate(ctx context.Context, m *Model, pairs []Pair, opts EvalOptions) (Re
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("evaluate replies: %w", err)
 		}
+		// Every candidate's scores give R@k; the timed retrieval is Top,
+		// what a product would call (it ranks the same).
 		bm[i], cos[i], hyb[i] = r.Scores(q)
 		start := time.Now()
 		r.Top(q, RetrieveK)
