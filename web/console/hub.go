@@ -55,9 +55,12 @@ type audience struct {
 	// reports, so that an agent learns it left their view).
 	conv, prev *crm.Conversation
 	// queue limits an alert to the agents who serve the queue and are
-	// online (alert set).
-	queue string
-	alert bool
+	// online (alert set) when it is raised: online holds their logins, taken
+	// when the frame is kept, so that an agent who comes back later is not
+	// alerted by a frame still on its way.
+	queue  string
+	alert  bool
+	online map[string]bool
 	// to limits it to one agent.
 	to string
 }
@@ -428,6 +431,12 @@ func (h *hub) publishLocked(body any, aud audience) {
 // appendFrame makes the encoded body an event frame with the next seq;
 // h.mu is held.
 func (h *hub) appendFrame(body []byte, aud audience) {
+	if aud.alert {
+		aud.online = map[string]bool{}
+		for login := range h.agents {
+			aud.online[login] = h.presenceLocked(login) == presenceOnline
+		}
+	}
 	h.seq++
 	// {"kind":...} becomes {"type":"event","seq":N,"kind":...}.
 	data := make([]byte, 0, len(body)+40)
@@ -486,13 +495,13 @@ func (h *hub) framesAfter(cl *client, from uint64, limit int) (out [][]byte, upt
 }
 
 // deliverable reports whether cl's agent gets a frame for aud; h.mu is
-// held (presence is read for alerts).
+// held.
 func (h *hub) deliverable(cl *client, aud audience) bool {
 	a := cl.s.agent
 	switch {
 	case aud.to != "" && aud.to != a.Login:
 		return false
-	case aud.alert && (!serves(a, aud.queue) || h.presenceLocked(a.Login) != presenceOnline):
+	case aud.alert && (!serves(a, aud.queue) || !aud.online[a.Login]):
 		return false
 	case aud.conv == nil:
 		return true

@@ -278,3 +278,30 @@ func FuzzDecodeClientFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestAlertAudienceAtRaise: an alert goes to the agents online when it is
+// raised; one who comes back before reading it does not get it.
+func TestAlertAudienceAtRaise(t *testing.T) {
+	f := newFixture(t)
+	h := f.console.hub
+	daveSock := &client{s: session{agent: crm.Agent{Login: dave}}}
+	if _, ok := h.register(daveSock); !ok {
+		t.Fatal("hub closed")
+	}
+	defer h.unregister(daveSock)
+	h.setPresence(daveSock, presenceAway)
+	from := h.latest()
+	h.publish(alertBody{Kind: "alert", ConversationID: "g", Queue: queueGe, Reason: reasonHandoff}, audience{queue: queueGe, alert: true})
+	h.setPresence(daveSock, presenceOnline)
+	h.publish(alertBody{Kind: "alert", ConversationID: "h", Queue: queueGe, Reason: reasonHandoff}, audience{queue: queueGe, alert: true})
+	got, _, lost := h.framesAfter(daveSock, from, 10)
+	var alerts []string
+	for _, g := range got {
+		if strings.Contains(string(g), `"kind":"alert"`) {
+			alerts = append(alerts, string(g))
+		}
+	}
+	if lost || len(alerts) != 1 || !strings.Contains(alerts[0], `"conversation_id":"h"`) {
+		t.Errorf("dave's alerts %q (lost %v); want only h's, raised once he was back", alerts, lost)
+	}
+}
