@@ -232,10 +232,10 @@ func TestKBAnswerer(t *testing.T) {
 		ok         bool
 		url        string
 	}{
-		{"answered", "which payment methods do you accept?", true, "/help/payment-methods"},
+		{"answered", "do you accept paypal?", true, "/help/payment-methods"},
 		{"blank", "  \n", false, ""},
 		{"unrelated", "what is the capital of mongolia", false, ""},
-		{"1 MB", "which payment methods do you accept? " + strings.Repeat("x ", 1<<19), true, "/help/payment-methods"},
+		{"1 MB", "do you accept paypal? " + strings.Repeat("x ", 1<<19), true, "/help/payment-methods"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok, err := a.Answer(ctx, tc.text)

@@ -51,12 +51,13 @@ const hybridMaxWrong = 0.01
 // encoder trained on KBPairs of the demo articles alone (chosen on the
 // validation half over adding the Bitext pairs, which lowered validation
 // top-1 from 55/60 to 54/60 and the answered share too; the articles'
-// example questions raised it on the 144 validation questions from 99/122
+// example questions raised it on 144 validation questions from 99/122
 // to 102/122). The targets are top-1 >= 85% and wrong < 5% of
-// answered; the floors are what the hybrid reaches on the test half (BM25
-// alone: 81.7% and 7.1%), so that a regression fails.
+// answered; the hybrid reaches both on the test half (51 of 60; 2 of 43
+// answers wrong, 4.7%), and the floors are those figures, so that a
+// regression fails.
 const (
 	minHybridTop1     = 0.85
-	maxHybridWrong    = 0.07 // target 0.05: not reached (2 of 37, 5.4%)
-	minHybridAnswered = 0.50
+	maxHybridWrong    = 0.05
+	minHybridAnswered = 0.60
 )

@@ -51,9 +51,8 @@ func TestKBSearcherIsTuned(t *testing.T) {
 	}
 }
 
-// tuneKB is tuneHybrid (the weight) followed by the calibration at the
-// max wrong share kb.ChooseMaxWrong picks by cross-validation within the
-// validation half, under kb.WrongLimit.
+// tuneKB is tuneHybrid (the weight) followed by kb.FitCV's calibration on
+// the validation half, at kb.WrongLimit.
 func tuneKB(ctx context.Context, t testing.TB, ix *kb.Index, r *Retriever, validation []kb.Question) (float64, kb.Calibration) {
 	t.Helper()
 	w, _ := tuneHybrid(ctx, t, ix, r, validation)
@@ -61,12 +60,9 @@ func tuneKB(ctx context.Context, t testing.TB, ix *kb.Index, r *Retriever, valid
 	if err != nil {
 		t.Fatal(err)
 	}
-	best, ok, all := kb.ChooseMaxWrong(samples, kb.WrongLimit)
-	t.Logf("weight %v; cross-validated (max wrong, answered, wrong): %v", w, all)
-	if !ok {
-		t.Fatalf("no max wrong keeps the cross-validated wrong answers under %v", kb.WrongLimit)
-	}
-	return w, kb.Fit(samples, best.MaxWrong)
+	c, cv := kb.FitCV(samples, kb.WrongLimit)
+	t.Logf("weight %v; validation %v", w, cv)
+	return w, c
 }
 
 // TestOpenKBCaches: the first OpenKB trains and saves, the next loads the

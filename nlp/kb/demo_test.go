@@ -13,14 +13,14 @@ import (
 )
 
 // The targets for the help centre are top-1 >= 85% and wrong
-// answers < 5% of those given. BM25 alone does not reach them on the test
-// half (81.7% top-1; 3 of 42 answers wrong, 7.1%, with 60% answered); the
-// sentence encoder combined with it does better (nlp/encoder). The floors
-// sit just below what BM25 reaches, so that a regression fails.
+// answers < 5% of those given. BM25 alone misses the first on the test
+// half (81.7% top-1; 1 of 38 answers wrong, 2.6%, with 54.3% answered);
+// the sentence encoder combined with it does better (nlp/encoder). The
+// floors sit just below what BM25 reaches, so that a regression fails.
 const (
 	minTestTop1     = 0.80 // target 0.85
-	maxTestWrong    = 0.10 // target 0.05
-	minTestAnswered = 0.55 // a threshold that answers nothing would pass the other two
+	maxTestWrong    = 0.05
+	minTestAnswered = 0.50 // a threshold that answers nothing would pass the other two
 )
 
 // TestDemoRetrieval measures the demo shop's help centre: top-1 on the test
@@ -65,12 +65,8 @@ func TestDefaultCalibrationIsFitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	best, ok, all := kb.ChooseMaxWrong(samples, kb.WrongLimit)
-	t.Logf("cross-validated (max wrong, answered, wrong): %v", all)
-	if !ok {
-		t.Fatalf("no max wrong keeps the cross-validated wrong answers under %v: %v", kb.WrongLimit, all)
-	}
-	got := kb.Fit(samples, best.MaxWrong)
+	got, cv := kb.FitCV(samples, kb.WrongLimit)
+	t.Logf("validation %v", cv)
 	want := kb.DefaultCalibration
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 0.01*math.Max(1, math.Abs(b)) }
 	if !close(got.Score, want.Score) || !close(got.Margin, want.Margin) || !close(got.Coverage, want.Coverage) ||

@@ -31,12 +31,12 @@
 //     encoder's cosine as the second signal, with its own calibration.
 //   - calibration: a logistic function of the top score, its margin over the
 //     next article and the passage's coverage of the question, fitted (Fit)
-//     on the validation half of labelled questions, with the threshold at
-//     which at most a given share of the validation answers are wrong;
-//     ChooseMaxWrong picks that share by 10-fold cross-validation, the one
-//     answering the most held-out questions with at most WrongLimit of them
-//     wrong. DefaultCalibration holds the fit for the demo shop; the test
-//     half only measures.
+//     on the validation half of labelled questions (FitCV), with the
+//     threshold at which at most WrongLimit of the answers are wrong when
+//     each question is held out of the fit (repeated 10-fold
+//     cross-validation): a threshold chosen on the questions the weights
+//     were fitted to answers too much. DefaultCalibration holds the fit for
+//     the demo shop; the test half only measures.
 //   - the index file (Index.Save, OpenIndex): versioned and checksummed,
 //     written atomically, so "bot kb index" can check a folder and store
 //     the result.
