@@ -94,8 +94,12 @@ func run(ctx context.Context, out string, seed uint64, samples, candidates int) 
 	if err != nil {
 		return err
 	}
+	oracle, err := readOracle(data)
+	if err != nil {
+		return err
+	}
 	var md bytes.Buffer
-	render(&md, rep, rss, candidates, p95)
+	render(&md, rep, oracle, rss, candidates, p95)
 	os.Stdout.Write(md.Bytes())
 	if out != "" {
 		return os.WriteFile(out, md.Bytes(), 0o644)

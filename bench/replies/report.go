@@ -60,8 +60,9 @@ func retrievalLatency(ctx context.Context, modelDir, data string, n int) (float6
 	return replies.P95(took), nil
 }
 
-// render writes the Markdown: the table, the verdict and the samples.
-func render(w io.Writer, r replies.Report, rssMiB, candidates int, retrieveP95 float64) {
+// render writes the Markdown: the table (with intentOracle's row), the
+// verdict and the samples.
+func render(w io.Writer, r replies.Report, oracle replies.GenMetrics, rssMiB, candidates int, retrieveP95 float64) {
 	fmt.Fprintf(w, "Bitext test split: %d customer messages, each ranked among the split's %d distinct replies.\n\n", r.N, r.Candidates)
 	fmt.Fprintln(w, "| system | R@1 | R@5 | MRR | ROUGE-L | BLEU-4 | placeholder F1 | distinct-2 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -74,7 +75,8 @@ func render(w io.Writer, r replies.Report, rssMiB, candidates int, retrieveP95 f
 	for _, row := range []struct {
 		name string
 		g    replies.GenMetrics
-	}{{"nearest neighbour", r.Generation.NearestNeighbour}, {fmt.Sprintf("seq2seq (beam %d)", r.Beam), r.Generation.Seq2seq}} {
+	}{{"nearest neighbour", r.Generation.NearestNeighbour}, {fmt.Sprintf("seq2seq (beam %d)", r.Beam), r.Generation.Seq2seq},
+		{"oracle: best reply for the gold intent", oracle}} {
 		fmt.Fprintf(w, "| %s | | | | %.3f | %.3f | %.3f | %.3f |\n", row.name, row.g.RougeL, row.g.BLEU4, row.g.PlaceholderF1, row.g.Distinct2)
 	}
 	fmt.Fprintf(w, "\nRetrieval p95: %.2f ms among the split's replies, %.1f ms among %d candidates. Draft p95: %.0f ms. Training both models: %.0f s",
@@ -85,6 +87,7 @@ func render(w io.Writer, r replies.Report, rssMiB, candidates int, retrieveP95 f
 	fmt.Fprintln(w, ".")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, verdict(r))
+	fmt.Fprintf(w, "\nThe oracle row knows each message's gold intent and gives the training reply of that intent whose placeholders match the intent's training replies best: Bitext picks placeholders at random within an intent, so its placeholder F1 of %.3f is about as far as a reply model that reads only the message can get.\n", oracle.PlaceholderF1)
 	if len(r.Samples) > 0 {
 		fmt.Fprintln(w, "\n| customer | gold reply | seq2seq draft |")
 		fmt.Fprintln(w, "|---|---|---|")
