@@ -27,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/parleyhq/parley/internal/datasets"
+	"github.com/parleyhq/parley/nlp/dataset"
 	"github.com/parleyhq/parley/nlp/replies"
 )
 
@@ -89,22 +90,32 @@ func run(ctx context.Context, out string, seed uint64, samples, candidates int) 
 	if err := json.Unmarshal(evalOut.Bytes(), &rep); err != nil {
 		return fmt.Errorf("read eval-replies --json: %w", err)
 	}
-	logf("retrieval latency over %d candidates", candidates)
-	p95, err := retrievalLatency(ctx, model, data, candidates)
+	rows, err := readBitext(data)
 	if err != nil {
 		return err
 	}
-	oracle, err := readOracle(data)
+	logf("retrieval latency over %d candidates", candidates)
+	p95, err := retrievalLatency(ctx, model, rows, candidates)
 	if err != nil {
 		return err
 	}
 	var md bytes.Buffer
-	render(&md, rep, oracle, rss, candidates, p95)
+	render(&md, rep, replies.Generation(intentOracle(rows)), rss, candidates, p95)
 	os.Stdout.Write(md.Bytes())
 	if out != "" {
 		return os.WriteFile(out, md.Bytes(), 0o644)
 	}
 	return nil
+}
+
+// readBitext reads the Bitext sample once for the latency run and the oracle.
+func readBitext(path string) ([]dataset.BitextPair, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return dataset.ReadBitextPairs(path, f)
 }
 
 // command runs name with args in the module root (the current folder of

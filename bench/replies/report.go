@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,44 +17,35 @@ import (
 const latencyQuestions = 200
 
 // retrievalLatency loads the trained model and times the hybrid retrieval
-// of the best replies.RetrieveK replies for test questions among n
-// candidates: every reply of the sample, repeated (each copy numbered, so
-// no two texts are equal) until there are n.
-func retrievalLatency(ctx context.Context, modelDir, data string, n int) (float64, error) {
+// of the best replies.RetrieveK replies for the first latencyQuestions test
+// messages of rows among n candidates: every reply of rows, repeated (each
+// copy numbered, so no two texts are equal) until there are n.
+func retrievalLatency(ctx context.Context, modelDir string, rows []dataset.BitextPair, n int) (float64, error) {
 	m, err := replies.Load(modelDir)
-	if err != nil {
-		return 0, err
-	}
-	f, err := os.Open(data)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	pairs, err := replies.ReadBitext(data, f)
 	if err != nil {
 		return 0, err
 	}
 	cands := make([]string, 0, n)
 	for copyNo := 0; len(cands) < n; copyNo++ {
-		for _, p := range pairs {
+		for _, row := range rows {
 			if len(cands) == n {
 				break
 			}
-			cands = append(cands, fmt.Sprintf("%s (%d)", p.Answer, copyNo))
+			cands = append(cands, fmt.Sprintf("%s (%d)", row.Response, copyNo))
 		}
 	}
 	r, err := m.Ranker(cands)
 	if err != nil {
 		return 0, err
 	}
-	test := replies.Split(pairs, dataset.SplitTest)
+	test := slices.DeleteFunc(slices.Clone(rows), func(row dataset.BitextPair) bool { return row.Split != dataset.SplitTest })
 	var took []time.Duration
-	for _, p := range test[:min(latencyQuestions, len(test))] {
+	for _, row := range test[:min(latencyQuestions, len(test))] {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		start := time.Now()
-		r.Top(p.Question, replies.RetrieveK)
+		r.Top(row.Instruction, replies.RetrieveK)
 		took = append(took, time.Since(start))
 	}
 	return replies.P95(took), nil

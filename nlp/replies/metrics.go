@@ -55,15 +55,12 @@ func Generation(generated, gold []string) GenMetrics {
 		return m
 	}
 	var bleu bleuCounts
-	var phTP, phGen, phGold int
 	bigrams := map[[2]string]bool{}
 	totalBigrams := 0
 	for i := range generated {
 		g, r := Tokens(generated[i]), Tokens(gold[i])
 		m.RougeL += RougeL(g, r)
 		bleu.add(g, r)
-		tp, ng, nr := multisetOverlap(Placeholders(generated[i]), Placeholders(gold[i]))
-		phTP, phGen, phGold = phTP+tp, phGen+ng, phGold+nr
 		for j := 1; j < len(g); j++ {
 			bigrams[[2]string{g[j-1], g[j]}] = true
 			totalBigrams++
@@ -71,11 +68,24 @@ func Generation(generated, gold []string) GenMetrics {
 	}
 	m.RougeL /= float64(len(generated))
 	m.BLEU4 = bleu.score()
-	m.PlaceholderF1 = f1(phTP, phGen, phGold)
+	m.PlaceholderF1 = PlaceholderF1(generated, gold)
 	if totalBigrams > 0 {
 		m.Distinct2 = float64(len(bigrams)) / float64(totalBigrams)
 	}
 	return m
+}
+
+// PlaceholderF1 is Generation's placeholder F1 alone: the micro F1 of the
+// placeholders of generated replies against those of their gold replies
+// (same length and order), counted as multisets; 1 where neither side
+// holds one.
+func PlaceholderF1(generated, gold []string) float64 {
+	var tp, got, want int
+	for i := range generated {
+		shared, ng, nr := multisetOverlap(Placeholders(generated[i]), Placeholders(gold[i]))
+		tp, got, want = tp+shared, got+ng, want+nr
+	}
+	return f1(tp, got, want)
 }
 
 // RougeL is the F1 of the longest common subsequence of two token lists.

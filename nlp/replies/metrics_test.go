@@ -51,6 +51,10 @@ func TestGeneration(t *testing.T) {
 	if math.Abs(m.PlaceholderF1-1.0/3) > 1e-9 {
 		t.Errorf("placeholder F1 = %v, want 1/3", m.PlaceholderF1)
 	}
+	// Placeholders count as multisets: a repeat matches one gold only.
+	if f := PlaceholderF1([]string{"{{A}} or {{A}}"}, []string{"{{A}}"}); math.Abs(f-2.0/3) > 1e-9 {
+		t.Errorf("placeholder F1 of a repeat = %v, want 2/3", f)
+	}
 	if !(m.RougeL > 0 && m.RougeL < 1) || m.BLEU4 >= perfect.BLEU4 {
 		t.Errorf("partial replies: %+v, want ROUGE-L in (0,1) and BLEU-4 under 1", m)
 	}

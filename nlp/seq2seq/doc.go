@@ -21,12 +21,11 @@
 // it may share with other models.
 //
 // Measured by go run ./bench/replies (the Bitext sample's 3,585 training
-// pairs, two cores): DefaultOptions train five epochs in 8.6 minutes (12.5
-// on a slower machine) and the fifth has the best validation loss (1.460
-// per token); on the 473 test pairs greedy drafts score ROUGE-L 0.392 and
-// placeholder F1 0.363, decode in 15 ms at p95, and training both reply
-// models peaked at 1046 MiB resident. A fixed number of epochs rather than
-// a time budget keeps the model the same on fast and slow machines: the
-// same seed gives the same weights to the bit. LR 8e-3 was chosen over
-// 5e-3 on validation loss.
+// pairs, two cores): DefaultOptions train five epochs in 8.6 minutes and
+// the fifth has the best validation loss (1.460 per token); on the 473
+// test pairs greedy drafts score ROUGE-L 0.392 and placeholder F1 0.363,
+// decode in 15 ms at p95, and training both reply models peaked at 1046
+// MiB resident. A fixed number of epochs rather than a time budget keeps
+// the model the same on fast and slow machines: the same seed gives the
+// same weights to the bit. LR 8e-3 was chosen over 5e-3 on validation loss.
 package seq2seq
